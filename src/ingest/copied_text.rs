@@ -1,0 +1,271 @@
+//! Reader for the text a reader copies from a Tweakers page: the article with its footer, then the
+//! reactions with their nesting lost. Segments the reactions ([`crate::segment`]) and rebuilds the
+//! reply graph ([`crate::reply_graph::reconstruct`]).
+
+use crate::error::{Error, Result};
+use crate::ingest::comment_parts::{find_links, find_mentions, own_text};
+use crate::model::{
+    Article, Block, Certainty, Comment, FilterCounts, Format, Provenance, QuoteSource, Source, Span, Thread,
+    Warning, SCHEMA,
+};
+use crate::quotes::Origin;
+use crate::segment::{classify, segment, LineKind, Segment};
+use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
+use regex::Regex;
+use std::sync::LazyLock;
+
+static REACTIONS_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^Reacties \((\d+)\)$").unwrap());
+const CLOSED_LINE: &str = "Op dit item kan niet meer gereageerd worden.";
+
+/// Does this text look like a copied Tweakers page?
+pub fn looks_like(text: &str) -> bool {
+    text.lines().any(|l| REACTIONS_RE.is_match(l.trim()))
+}
+
+/// Read a copied Tweakers thread. `file` names the input in errors and in `source`.
+pub fn read(text: &str, file: &str) -> Result<Thread> {
+    let lines: Vec<&str> = text.lines().collect();
+    let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim())).ok_or_else(|| {
+        Error::new(
+            file,
+            Some("line 1".into()),
+            "no 'Reacties (N)' heading found: this is not text copied from a Tweakers page (use --format to choose another reader)",
+        )
+    })?;
+    let (mut article, reactions_from) = read_article(&lines, heading, file)?;
+    // The reaction area, without a closing notice at the end.
+    let mut end = lines.len();
+    while end > reactions_from && lines[end - 1].trim().is_empty() {
+        end -= 1;
+    }
+    if end > reactions_from && lines[end - 1].trim() == CLOSED_LINE {
+        article.closed = true;
+        end -= 1;
+    }
+    let area: Vec<(usize, &str)> = (reactions_from..end).map(|i| (i + 1, lines[i])).collect();
+    if area.iter().all(|(_, l)| l.trim().is_empty()) {
+        return Err(Error::at_line(
+            file,
+            heading + 1,
+            format!(
+                "the thread has no reactions after the 'Reacties' heading{}",
+                article.declared_reactions.map(|n| format!(" (the page declares {n})")).unwrap_or_default()
+            ),
+        ));
+    }
+    let article_text = article_text(&article);
+    let classified = classify(&area, &article_text);
+    let segments = segment(&classified);
+    let mut warnings = Vec::new();
+    let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
+    crate::reply_graph::reconstruct(&mut comments, &reply_to, &article_text);
+    count_warning(&article, comments.len(), &mut warnings);
+    Ok(Thread {
+        schema: SCHEMA.into(),
+        source: Source { path: file.into(), format: Format::Text },
+        article,
+        comments,
+        warnings,
+    })
+}
+
+/// The article text that quotes may come from: title and body.
+pub fn article_text(article: &Article) -> String {
+    let mut t = article.title.clone().unwrap_or_default();
+    for p in &article.body {
+        t.push('\n');
+        t.push_str(p);
+    }
+    t
+}
+
+/// Warn when the reactions found differ from what the page declares.
+pub fn count_warning(article: &Article, found: usize, warnings: &mut Vec<Warning>) {
+    let Some(declared) = article.declared_reactions else { return };
+    let collapsed = article.filter_counts.map_or(0, |f| f.collapsed()) as usize;
+    let declared = declared as usize;
+    if found == declared {
+        return;
+    }
+    let message = if found + collapsed == declared {
+        format!(
+            "the page declares {declared} reactions and {found} were found: the {collapsed} collapsed reaction(s) (score -1) are absent from copied text; their replies are attached to the nearest visible reaction"
+        )
+    } else {
+        format!(
+            "the page declares {declared} reactions ({collapsed} of them collapsed, score -1) but {found} were found: some reactions may be merged, split, missing, or on another page"
+        )
+    };
+    warnings.push(Warning::new("reaction_count", message, None));
+}
+
+fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, usize)> {
+    let mut article = Article::default();
+    let cap = REACTIONS_RE.captures(lines[heading].trim()).expect("heading matched");
+    article.declared_reactions = cap[1].parse().ok();
+    // Filter counts and "Wijzig sortering" after the heading.
+    let mut i = heading + 1;
+    let mut counts = Vec::new();
+    while i < lines.len() && counts.len() < 6 {
+        let t = lines[i].trim();
+        if t.is_empty() {
+            i += 1;
+            continue;
+        }
+        match t.parse::<u32>() {
+            Ok(n) => {
+                counts.push(n);
+                i += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    article.filter_counts = FilterCounts::from_slice(&counts);
+    while i < lines.len() && lines[i].trim().is_empty() {
+        i += 1;
+    }
+    if i < lines.len() && lines[i].trim() == "Wijzig sortering" {
+        i += 1;
+    }
+    // Footer above the heading: "Door NAME", function, date, count, "Submitter: NAME".
+    let door = (0..heading).rev().find(|&j| lines[j].trim().starts_with("Door "));
+    let body_end = door.unwrap_or(heading);
+    let mut paragraphs = lines[..body_end].iter().map(|l| l.trim()).filter(|l| !l.is_empty());
+    article.title = paragraphs.next().map(str::to_string);
+    article.body = paragraphs.map(str::to_string).collect();
+    if let Some(d) = door {
+        article.author = Some(lines[d].trim()["Door ".len()..].trim().to_string());
+        for l in lines[d + 1..heading].iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+            if let Some(s) = l.strip_prefix("Submitter:") {
+                article.submitter = Some(s.trim().to_string());
+            } else if let Some(t) = parse_numeric_datetime(l).filter(|_| l.contains(':')) {
+                article.date = Some(l.to_string());
+                article.date_iso = Some(t.iso());
+            } else if l.chars().all(|c| c.is_ascii_digit()) {
+                // The bare reaction count repeats the heading.
+            } else if article.author_function.is_none() {
+                article.author_function = Some(l.to_string());
+            }
+        }
+    }
+    if article.title.is_none() {
+        return Err(Error::at_line(file, heading + 1, "the 'Reacties' heading has no article above it"));
+    }
+    article.span = Some(Span { first_line: 1, last_line: i });
+    Ok((article, i))
+}
+
+/// Turn segments into comments. Returns the comments and, per comment, the `@name` its author header
+/// answers.
+fn build_comments(segments: &[Segment], article: &Article, warnings: &mut Vec<Warning>) -> (Vec<Comment>, Vec<Option<String>>) {
+    // Which segment holds each line, for quote sources.
+    let mut segment_of_line = std::collections::HashMap::new();
+    for (i, s) in segments.iter().enumerate() {
+        for l in &s.lines {
+            segment_of_line.insert(l.number, i);
+        }
+    }
+    let id_of = |i: usize| format!("c{}", i + 1);
+    // Names known in the thread: authors from edit lines and headers, and the article's author.
+    let mut known: Vec<String> = segments
+        .iter()
+        .filter_map(|s| s.header().map(|h| h.name.clone()).or_else(|| s.edit().map(|e| e.name.clone())))
+        .collect();
+    known.extend(article.submitter.clone());
+    known.sort();
+    known.dedup();
+    let mut comments = Vec::with_capacity(segments.len());
+    let mut reply_to = Vec::with_capacity(segments.len());
+    for (i, seg) in segments.iter().enumerate() {
+        let header = seg.header();
+        let edit = seg.edit().cloned();
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut paragraph: Vec<&str> = Vec::new();
+        let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+            if !paragraph.is_empty() {
+                blocks.push(Block::Paragraph { text: paragraph.join("\n") });
+                paragraph.clear();
+            }
+        };
+        for line in &seg.lines {
+            match &line.kind {
+                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => flush(&mut paragraph, &mut blocks),
+                LineKind::Quote(m) => {
+                    let source = match m.origin {
+                        Origin::Article => Some(QuoteSource::Article),
+                        Origin::Piece(l) => match segment_of_line.get(&l) {
+                            Some(&s) if s != i => Some(QuoteSource::Comment { id: id_of(s) }),
+                            _ => None,
+                        },
+                    };
+                    match source {
+                        Some(source) => {
+                            flush(&mut paragraph, &mut blocks);
+                            match blocks.last_mut() {
+                                Some(Block::Quote { text, source: s }) if *s == source && paragraph.is_empty() => {
+                                    text.push('\n');
+                                    text.push_str(line.text.trim());
+                                }
+                                _ => blocks.push(Block::Quote { text: line.text.trim().to_string(), source }),
+                            }
+                        }
+                        // A line repeating text of its own reaction is just text.
+                        None => paragraph.push(line.text.trim()),
+                    }
+                }
+                LineKind::ListItem => {
+                    flush(&mut paragraph, &mut blocks);
+                    blocks.push(Block::ListItem { text: line.text.trim().to_string() });
+                }
+                LineKind::Text => paragraph.push(line.text.trim()),
+            }
+        }
+        flush(&mut paragraph, &mut blocks);
+        let text = own_text(&blocks);
+        let author = header.map(|h| h.name.clone()).or_else(|| edit.as_ref().map(|e| e.name.clone()));
+        if let (Some(h), Some(e)) = (header, &edit) {
+            if h.name != e.name {
+                warnings.push(Warning::new(
+                    "edit_name",
+                    format!("the header names {} but the edit line {}", h.name, e.name),
+                    Some(format!("line {}", seg.last_line())),
+                ));
+            }
+        }
+        let time = header.map(|h| h.time.clone());
+        comments.push(Comment {
+            id: id_of(i),
+            index: i + 1,
+            parent: None,
+            parent_confidence: 0.0,
+            parent_evidence: Vec::new(),
+            author,
+            author_id: None,
+            time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
+            time,
+            score: None,
+            collapsed: false,
+            by_article_author: header.is_some(),
+            mentions: find_mentions(&text, &known),
+            links: find_links(&text),
+            text,
+            blocks,
+            edit,
+            span: Some(Span { first_line: seg.first_line(), last_line: seg.last_line() }),
+            provenance: Provenance {
+                start: seg.start,
+                end: seg.end,
+                boundary_confidence: (seg.boundary_confidence * 1000.0).round() / 1000.0,
+            },
+        });
+        reply_to.push(header.and_then(|h| h.reply_to.clone()));
+        if seg.start == Certainty::Inferred && seg.boundary_confidence < 0.6 {
+            warnings.push(Warning::new(
+                "uncertain_boundary",
+                format!("reaction c{} may continue the one before it ({})", i + 1, seg.start_cues.join("; ")),
+                Some(format!("line {}", seg.first_line())),
+            ));
+        }
+    }
+    (comments, reply_to)
+}

@@ -1,0 +1,206 @@
+//! Ingest: from the bytes a user has to a [`Thread`]. Checks the input (empty, binary, invalid
+//! UTF-8, too large), detects or takes the format, and hands over to one reader per format.
+
+pub mod comment_parts;
+pub mod copied_text;
+pub mod html;
+pub mod json;
+pub mod table;
+
+use crate::error::{Error, Result};
+use crate::model::{Format, Thread};
+use std::io::Read;
+
+/// Column names of a generic JSONL/CSV table of comments.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    pub id: String,
+    pub parent: String,
+    pub author: String,
+    pub time: String,
+    pub text: String,
+}
+
+impl Default for ColumnMap {
+    fn default() -> Self {
+        ColumnMap {
+            id: "id".into(),
+            parent: "parent".into(),
+            author: "author".into(),
+            time: "time".into(),
+            text: "text".into(),
+        }
+    }
+}
+
+/// How to read an input.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The format, or `None` to detect it from the content.
+    pub format: Option<Format>,
+    pub columns: ColumnMap,
+    /// Largest input accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { format: None, columns: ColumnMap::default(), max_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// Read a file (or standard input for `-`) into a thread.
+pub fn read_path(path: &str, options: &ReadOptions) -> Result<Thread> {
+    let bytes = read_bytes(path, options.max_bytes)?;
+    read_bytes_as_thread(&bytes, path, options)
+}
+
+/// Read the raw bytes of a file or of standard input, refusing inputs over `max_bytes`.
+pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let too_large =
+        || Error::new(path, None, format!("input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)"));
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::new(path, None, format!("cannot read standard input: {e}")))?;
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| Error::new(path, None, format!("cannot open: {e}")))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::new(path, None, "is a directory, not a thread file"));
+        }
+        file.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+    }
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Check that bytes are non-empty UTF-8 text, naming the place of the first problem.
+pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::new(file, None, if bytes.is_empty() { "the file is empty" } else { "the file holds only white space" }));
+    }
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        let (line, col) = line_col(bytes, pos);
+        return Err(Error::new(
+            file,
+            Some(format!("line {line}, column {col} (byte {pos})")),
+            "binary data (a NUL byte): this is not a text, HTML or JSON thread",
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let pos = e.valid_up_to();
+        let (line, col) = line_col(bytes, pos);
+        Error::new(file, Some(format!("line {line}, column {col} (byte {pos})")), "invalid UTF-8: save the file as UTF-8")
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(bytes: &[u8], pos: usize) -> (usize, usize) {
+    let before = &bytes[..pos.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, col)
+}
+
+/// Guess the format from the content.
+pub fn detect_format(text: &str) -> Option<Format> {
+    let t = text.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        let first_line = t.lines().next().unwrap_or("");
+        let one_object_per_line = t.lines().filter(|l| !l.trim().is_empty()).count() > 1
+            && serde_json::from_str::<serde_json::Value>(first_line).is_ok_and(|v| v.is_object());
+        if one_object_per_line {
+            return Some(Format::Jsonl);
+        }
+        return Some(Format::Json);
+    }
+    let head: String = t.chars().take(4096).collect::<String>().to_lowercase();
+    if head.starts_with("<!doctype") || head.starts_with("<html") || head.contains("<twk-reaction") || head.contains("<body") {
+        return Some(Format::Html);
+    }
+    if copied_text::looks_like(text) {
+        return Some(Format::Text);
+    }
+    if t.contains("<twk-reaction") || t.contains("reactieContainer") {
+        return Some(Format::Html);
+    }
+    let first = t.lines().next().unwrap_or("");
+    if first.contains(',') && first.split(',').count() >= 2 && first.len() < 500 {
+        return Some(Format::Csv);
+    }
+    None
+}
+
+/// Read bytes in the given or detected format.
+pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<Thread> {
+    let text = check_text(bytes, file)?;
+    let format = match options.format {
+        Some(f) => f,
+        None => detect_format(text).ok_or_else(|| {
+            Error::new(
+                file,
+                Some("line 1".into()),
+                "cannot tell the format: not a copied Tweakers page (no 'Reacties (N)' heading), not HTML, JSON, JSONL or CSV; choose one with --format",
+            )
+        })?,
+    };
+    match format {
+        Format::Text => copied_text::read(text, file),
+        Format::Html => html::read(text, file),
+        Format::Json => json::read(text, file),
+        Format::Jsonl => table::read_jsonl(text, file, &options.columns),
+        Format::Csv => table::read_csv(text, file, &options.columns),
+    }
+}
+
+/// Common work for inputs that state their structure (HTML, JSON, JSONL, CSV): check it, put the
+/// comments in depth-first display order (children keep their input order), number them, and find
+/// the sources of their quotes among the article and earlier comments.
+pub fn finish_structured(thread: &mut Thread, file: &str) -> Result<()> {
+    crate::reply_graph::check_structure(thread, file)?;
+    if !crate::reply_graph::is_depth_first(thread) {
+        crate::reply_graph::reorder_depth_first(thread);
+        thread.warnings.push(crate::model::Warning::new(
+            "reordered",
+            "the comments were not in depth-first order (each reply under its parent); they were put in that order, children in input order",
+            None,
+        ));
+    }
+    for (i, c) in thread.comments.iter_mut().enumerate() {
+        c.index = i + 1;
+    }
+    resolve_quote_sources(thread);
+    Ok(())
+}
+
+/// Give quotes with an `outside` source their real source when their text is found in the article or
+/// in a comment posted before (in display order).
+fn resolve_quote_sources(thread: &mut Thread) {
+    use crate::model::{Block, QuoteSource};
+    use crate::quotes::{Origin, QuoteIndex};
+    let article = copied_text::article_text(&thread.article);
+    let mut index: QuoteIndex<usize> = QuoteIndex::new(&article);
+    let ids: Vec<String> = thread.comments.iter().map(|c| c.id.clone()).collect();
+    for (i, c) in thread.comments.iter_mut().enumerate() {
+        for b in c.blocks.iter_mut() {
+            if let Block::Quote { text, source } = b {
+                if *source == QuoteSource::Outside {
+                    if let Some(m) = index.find(text) {
+                        *source = match m.origin {
+                            Origin::Article => QuoteSource::Article,
+                            Origin::Piece(j) => QuoteSource::Comment { id: ids[j].clone() },
+                        };
+                    }
+                }
+            }
+        }
+        index.add(i, &c.text);
+    }
+}

@@ -1,0 +1,18 @@
+//! draad: turns a reader-comment thread into a reply graph, stances and argument clusters.
+//!
+//! The pipeline, one module per stage: [`ingest`] (readers per format) → [`segment`] (reaction
+//! boundaries in copied text) → [`reply_graph`] (who answers whom, with evidence) → exports
+//! ([`graph_export`]) and evaluation ([`eval_graph`]). [`model`] holds the data every stage shares.
+
+pub mod error;
+pub mod eval_graph;
+pub mod graph_export;
+pub mod ingest;
+pub mod model;
+pub mod quotes;
+pub mod reply_graph;
+pub mod segment;
+pub mod textnorm;
+
+pub use error::{Error, Result};
+pub use model::{Comment, Format, Thread};

@@ -1,0 +1,112 @@
+use clap::{Parser, Subcommand};
+use draad::ingest::{ColumnMap, ReadOptions};
+use draad::model::Format;
+use std::process::ExitCode;
+
+/// draad: analyse a comment thread (Tweakers copied text or HTML, JSON, JSONL, CSV).
+#[derive(Parser)]
+#[command(name = "draad", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct InputArgs {
+    /// The thread file; `-` reads standard input.
+    file: String,
+    /// Input format; detected from the content when left out.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// JSONL/CSV: the column holding the comment id.
+    #[arg(long, default_value = "id")]
+    id_col: String,
+    /// JSONL/CSV: the column holding the parent id (empty or null for a reply to the article).
+    #[arg(long, default_value = "parent")]
+    parent_col: String,
+    /// JSONL/CSV: the column holding the author.
+    #[arg(long, default_value = "author")]
+    author_col: String,
+    /// JSONL/CSV: the column holding the posting time.
+    #[arg(long, default_value = "time")]
+    time_col: String,
+    /// JSONL/CSV: the column holding the comment text.
+    #[arg(long, default_value = "text")]
+    text_col: String,
+    /// Refuse inputs larger than this many bytes.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    max_bytes: u64,
+}
+
+impl InputArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            columns: ColumnMap {
+                id: self.id_col.clone(),
+                parent: self.parent_col.clone(),
+                author: self.author_col.clone(),
+                time: self.time_col.clone(),
+                text: self.text_col.clone(),
+            },
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read a thread and write it as draad JSON: comments, parents with evidence, warnings.
+    Parse {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Write here instead of standard output (an existing file is not overwritten without --force).
+        #[arg(short, long)]
+        output: Option<String>,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("draad: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> draad::Result<()> {
+    match cli.command {
+        Command::Parse { input, output, force } => {
+            let thread = draad::ingest::read_path(&input.file, &input.options())?;
+            let json = serde_json::to_string_pretty(&thread).expect("thread serialises");
+            write_output(output.as_deref(), &json, force)
+        }
+    }
+}
+
+/// Write to a file through a temporary file and a rename, or to standard output.
+fn write_output(path: Option<&str>, content: &str, force: bool) -> draad::Result<()> {
+    use std::io::Write;
+    match path {
+        None | Some("-") => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(content.as_bytes()).and_then(|_| out.write_all(b"\n"));
+            Ok(())
+        }
+        Some(p) => {
+            if std::path::Path::new(p).exists() && !force {
+                return Err(draad::Error::new(p, None, "output file exists; use --force to overwrite it"));
+            }
+            let tmp = format!("{p}.draad-tmp");
+            std::fs::write(&tmp, format!("{content}\n"))
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .map_err(|e| draad::Error::new(p, None, format!("cannot write: {e}")))
+        }
+    }
+}

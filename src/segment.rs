@@ -1,0 +1,349 @@
+//! Comment segmentation for copied text: where does one reaction end and the next begin?
+//!
+//! In text copied from a Tweakers page a single newline separates two reactions but also two lines
+//! of one reaction. Every line is classified first (blank, edit line, the article author's glued
+//! header, quote, list item, text); then every place between two non-blank lines gets a score, the
+//! log-odds that a new reaction starts there, from cues that a reader of the page would use. A score
+//! above zero is a boundary. Edit lines and author headers give certain boundaries.
+
+use crate::model::{Certainty, EditLine};
+use crate::quotes::{QuoteIndex, QuoteMatch};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// One line of the input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// 1-based line number in the input file.
+    pub number: usize,
+    pub text: String,
+    pub kind: LineKind,
+}
+
+/// The article author's own reaction keeps its header, glued together:
+/// `AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorHeader {
+    pub name: String,
+    pub function: Option<String>,
+    pub reply_to: Option<String>,
+    pub time: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LineKind {
+    Blank,
+    Edit(EditLine),
+    Header(AuthorHeader),
+    /// Repeats the article or an earlier line (`Piece` holds that line's number).
+    Quote(QuoteMatch<usize>),
+    ListItem,
+    Text,
+}
+
+/// One reaction as found in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// The lines of the reaction, blank lines inside it included.
+    pub lines: Vec<Line>,
+    pub start: Certainty,
+    pub end: Certainty,
+    /// Confidence that the reaction starts here (1.0 when certain).
+    pub boundary_confidence: f64,
+    /// The cues that decided the start.
+    pub start_cues: Vec<String>,
+}
+
+impl Segment {
+    pub fn first_line(&self) -> usize {
+        self.lines.first().map_or(0, |l| l.number)
+    }
+    pub fn last_line(&self) -> usize {
+        self.lines.last().map_or(0, |l| l.number)
+    }
+    pub fn header(&self) -> Option<&AuthorHeader> {
+        self.lines.iter().find_map(|l| match &l.kind {
+            LineKind::Header(h) => Some(h),
+            _ => None,
+        })
+    }
+    pub fn edit(&self) -> Option<&EditLine> {
+        self.lines.iter().rev().find_map(|l| match &l.kind {
+            LineKind::Edit(e) => Some(e),
+            _ => None,
+        })
+    }
+}
+
+static EDIT_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[Reactie gewijzigd door (.+?) op (\d{1,2} \p{L}+ \d{4} \d{1,2}:\d{2})\]$").unwrap());
+static HEADER_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^Auteur(.+?)(?: (Redacteur|Nieuwscoördinator|Nieuwsredacteur|Hoofdredacteur|Eindredacteur|Adjunct-hoofdredacteur|Redactielid|Reviewer|Reviewredacteur|Videoredacteur|Community Manager|Moderator|Admin|[\p{L}-]*redacteur|[\p{L}-]*coördinator))?(?: ?@(.+?))?(\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4} \d{1,2}:\d{2})$").unwrap()
+});
+static LIST_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*•–]\s|\d{1,2}[.)]\s)").unwrap());
+
+/// Parse an edit line `[Reactie gewijzigd door NAME op 3 september 2024 12:52]`.
+pub fn parse_edit_line(text: &str) -> Option<EditLine> {
+    let c = EDIT_RE.captures(text.trim())?;
+    Some(EditLine { name: c[1].to_string(), date: c[2].to_string() })
+}
+
+/// Parse the glued header of a reaction by the article's author.
+pub fn parse_author_header(text: &str) -> Option<AuthorHeader> {
+    let c = HEADER_RE.captures(text.trim())?;
+    Some(AuthorHeader {
+        name: c[1].trim().to_string(),
+        function: c.get(2).map(|m| m.as_str().to_string()),
+        reply_to: c.get(3).map(|m| m.as_str().trim().to_string()),
+        time: c[4].to_string(),
+    })
+}
+
+/// Classify the lines of the reaction area. `article_text` is what quotes can be taken from besides
+/// earlier lines.
+pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
+    let mut index: QuoteIndex<usize> = QuoteIndex::new(article_text);
+    let mut out = Vec::with_capacity(lines.len());
+    for &(number, raw) in lines {
+        let text = raw.trim_end().to_string();
+        let kind = if text.trim().is_empty() {
+            LineKind::Blank
+        } else if let Some(e) = parse_edit_line(&text) {
+            LineKind::Edit(e)
+        } else if let Some(h) = parse_author_header(&text) {
+            LineKind::Header(h)
+        } else if let Some(m) = index.find(&text) {
+            LineKind::Quote(m)
+        } else if LIST_RE.is_match(&text) {
+            LineKind::ListItem
+        } else {
+            LineKind::Text
+        };
+        if matches!(kind, LineKind::Text | LineKind::ListItem) {
+            index.add(number, &text);
+        }
+        out.push(Line { number, text, kind });
+    }
+    out
+}
+
+/// Words that open a reply (agreement, disagreement, a question back): a new reaction is likely.
+const REPLY_OPENERS: &[&str] = &[
+    "nee", "ja", "jawel", "klopt", "precies", "inderdaad", "exact", "hoezo", "onzin", "uh", "uhm", "eh",
+    "tja", "tsja", "nou", "nouja", "ah", "oh", "haha", "lol", "mwah", "mja", "euh", "dat", "dit", "waarom",
+    "wat", "jij", "je", "jouw", "zeker", "helemaal", "sterker", "leuk", "goeie", "goed", "mooi", "eens",
+    "ook", "vertel", "lees", "ik",
+];
+/// Openings that continue the same reaction (enumerations, afterthoughts).
+const CONTINUERS: &[&str] = &[
+    "ten eerste", "ten tweede", "ten derde", "ten vierde", "tot slot", "ten slotte", "daarnaast", "verder",
+    "bovendien", "daarbij", "kortom", "eta:", "edit:", "edit;", "ps", "p.s.", "offtopic:", "disclaimer",
+    "oftewel",
+];
+/// Openings that lean slightly towards continuation.
+const CONJUNCTIONS: &[&str] = &["en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat"];
+
+fn first_word(text: &str) -> String {
+    text.trim_start()
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '!' || c == '?' || c == ':')
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
+}
+
+fn starts_lowercase(text: &str) -> bool {
+    text.trim_start().chars().next().is_some_and(|c| c.is_lowercase())
+}
+
+fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';']) || t.ends_with(":)") || t.ends_with(":P")
+}
+
+/// Score the place between non-blank line `prev` and non-blank line `next`, with `gap` blank lines
+/// between them. Returns the log-odds that `next` starts a new reaction, whether that is certain,
+/// and the cues that fired.
+pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quote: bool) -> (f64, bool, Vec<String>) {
+    let mut cues = Vec::new();
+    // Certain cues first.
+    if matches!(prev.kind, LineKind::Edit(_)) {
+        return (10.0, true, vec!["previous line is an edit line (certain end)".into()]);
+    }
+    if matches!(next.kind, LineKind::Edit(_)) {
+        return (-10.0, true, vec!["edit line ends the reaction".into()]);
+    }
+    if matches!(next.kind, LineKind::Header(_)) {
+        return (10.0, true, vec!["article author's header".into()]);
+    }
+    if matches!(prev.kind, LineKind::Header(_)) {
+        return (-10.0, true, vec!["text under the author's header".into()]);
+    }
+    let mut score = 1.0;
+    if gap > 0 {
+        score -= 6.0;
+        cues.push("paragraph gap (blank line) inside a reaction".into());
+    }
+    let prev_t = prev.text.trim();
+    let next_t = next.text.trim();
+    if prev_t.ends_with(':') {
+        score -= 8.0;
+        cues.push("previous line ends with ':'".into());
+    }
+    let prev_is_quote = matches!(prev.kind, LineKind::Quote(_));
+    let next_is_quote = matches!(next.kind, LineKind::Quote(_));
+    if prev_is_quote && prev_opens_with_quote {
+        score -= 5.0;
+        cues.push("a reply follows the quote it opens with".into());
+    } else if prev_is_quote {
+        score -= 2.0;
+        cues.push("follows a quote inside the reaction".into());
+    }
+    if next_is_quote && !prev_is_quote {
+        score += 4.5;
+        cues.push("opens with a quote".into());
+    }
+    if matches!(next.kind, LineKind::ListItem) {
+        score -= 4.0;
+        cues.push("list item".into());
+    }
+    if !next_is_quote && starts_lowercase(next_t) {
+        if ends_sentence(prev_t) {
+            score -= 1.5;
+        } else {
+            score -= 4.0;
+        }
+        cues.push("starts in lower case".into());
+    } else if !ends_sentence(prev_t) && !next_is_quote {
+        score -= 0.6;
+        cues.push("previous line ends without punctuation".into());
+    }
+    let lower = next_t.to_lowercase();
+    if CONTINUERS.iter().any(|c| lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',', ':', ';'])) {
+        score -= 3.0;
+        cues.push("continues an enumeration or afterthought".into());
+    }
+    let w = first_word(next_t);
+    if next_t.starts_with('@') {
+        score += 1.5;
+        cues.push("opens with an @mention".into());
+    } else if REPLY_OPENERS.contains(&w.as_str()) {
+        score += 0.8;
+        cues.push(format!("opens like a reply ('{w}')"));
+    } else if CONJUNCTIONS.contains(&w.as_str()) {
+        score -= 0.7;
+        cues.push(format!("opens with a conjunction ('{w}')"));
+    }
+    if prev_t.ends_with('?') && !next_t.ends_with('?') {
+        score += 0.3;
+        cues.push("answers a question".into());
+    }
+    (score, false, cues)
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Split classified lines into reactions.
+pub fn segment(lines: &[Line]) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut current: Vec<Line> = Vec::new();
+    let mut prev: Option<&Line> = None;
+    let mut gap = 0usize;
+    let mut pending_blanks: Vec<Line> = Vec::new();
+    let mut start = (Certainty::Certain, 1.0, vec!["first line of the reactions".to_string()]);
+    for line in lines {
+        if matches!(line.kind, LineKind::Blank) {
+            if prev.is_some() {
+                gap += 1;
+                pending_blanks.push(line.clone());
+            }
+            continue;
+        }
+        if let Some(p) = prev {
+            let opens_with_quote = current
+                .iter()
+                .filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_)))
+                .all(|l| matches!(l.kind, LineKind::Quote(_)));
+            let (score, certain, cues) = boundary_score(p, line, gap, opens_with_quote);
+            if score > 0.0 {
+                let end = if certain { Certainty::Certain } else { Certainty::Inferred };
+                segments.push(Segment {
+                    lines: std::mem::take(&mut current),
+                    start: start.0,
+                    end,
+                    boundary_confidence: start.1,
+                    start_cues: std::mem::take(&mut start.2),
+                });
+                start = if certain {
+                    (Certainty::Certain, 1.0, cues)
+                } else {
+                    (Certainty::Inferred, sigmoid(score), cues)
+                };
+                pending_blanks.clear();
+            } else {
+                current.append(&mut pending_blanks);
+            }
+        }
+        current.push(line.clone());
+        prev = Some(line);
+        gap = 0;
+    }
+    if !current.is_empty() {
+        segments.push(Segment {
+            lines: current,
+            start: start.0,
+            end: Certainty::Certain,
+            boundary_confidence: start.1,
+            start_cues: start.2,
+        });
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_and_header_lines_parse() {
+        let e = parse_edit_line("[Reactie gewijzigd door StrongArmLance op 3 september 2024 12:52]").unwrap();
+        assert_eq!(e.name, "StrongArmLance");
+        assert_eq!(e.date, "3 september 2024 12:52");
+        let e = parse_edit_line("[Reactie gewijzigd door Hans C op 28 juli 2023 13:06]").unwrap();
+        assert_eq!(e.name, "Hans C");
+        let h = parse_author_header("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56").unwrap();
+        assert_eq!(h.name, "TijsZonderH");
+        assert_eq!(h.function.as_deref(), Some("Nieuwscoördinator"));
+        assert_eq!(h.reply_to.as_deref(), Some("SeenD"));
+        assert_eq!(h.time, "3 september 2024 10:56");
+        let h = parse_author_header("AuteurArnoud Redacteur3 september 2024 11:00").unwrap();
+        assert_eq!(h.name, "Arnoud");
+        assert_eq!(h.reply_to, None);
+        assert!(parse_author_header("Auteursrecht is hier het probleem.").is_none());
+    }
+
+    fn seg(text: &str, article: &str) -> Vec<(usize, usize)> {
+        let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+        segment(&classify(&lines, article)).iter().map(|s| (s.first_line(), s.last_line())).collect()
+    }
+
+    #[test]
+    fn edit_line_is_a_certain_end_and_gaps_stay_inside() {
+        let text = "Eerste reactie met een gedachte.\n\nTweede alinea van dezelfde reactie.\n\n[Reactie gewijzigd door Piet op 3 september 2024 12:52]\n\nVolgende reactie.";
+        assert_eq!(seg(text, ""), vec![(1, 5), (7, 7)]);
+    }
+
+    #[test]
+    fn quote_opens_a_reply_and_colon_keeps_it_inside() {
+        let article = "De AP zegt echter dat de AVG wel degelijk van toepassing is.";
+        let text = "Een reactie over de boete zonder quote.\nDe AP zegt echter dat de AVG wel degelijk van toepassing is.\nDat klopt niet.\nLees nou de quote eens:\nDe AP zegt echter dat de AVG wel degelijk van toepassing is.\nZie je wel.";
+        assert_eq!(seg(text, article), vec![(1, 1), (2, 3), (4, 6)]);
+    }
+
+    #[test]
+    fn lower_case_and_list_items_continue() {
+        let text = "Klopt, maar dan zijn de alternatieven:\n- niks doen\n- foei zeggen\nNee, dat denk ik niet\nwant dat werkt nooit.";
+        assert_eq!(seg(text, ""), vec![(1, 3), (4, 5)]);
+    }
+}
