@@ -1,0 +1,254 @@
+//! Scoring the reconstruction of copied text against a reference: boundary precision, recall and
+//! F1 (does each reaction start where the reference says?) and parent accuracy (is the reaction
+//! answered the right one?). References come from a hand annotation (`replies.tsv`) or from a page
+//! whose structure is known (HTML rendered to copied text by [`crate::copy_text`]).
+
+use crate::error::{Error, Result};
+use crate::model::Thread;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldComment {
+    pub first_line: usize,
+    pub last_line: usize,
+    pub parent_first_line: Option<usize>,
+    /// The annotator's confidence in the parent: high / medium / low.
+    pub parent_confidence: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphScores {
+    pub name: String,
+    pub reference_comments: usize,
+    pub predicted_comments: usize,
+    pub boundary_precision: f64,
+    pub boundary_recall: f64,
+    pub boundary_f1: f64,
+    /// Reactions whose first and last lines both match.
+    pub exact_spans: usize,
+    /// Share of reference reactions whose start was found and whose parent is right.
+    pub parent_accuracy: f64,
+    /// The same among reactions whose start was found.
+    pub parent_accuracy_found: f64,
+    /// Parent accuracy per annotator confidence (`high`, `medium`, `low`), where known.
+    pub parent_accuracy_by_reference_confidence: Vec<(String, usize, f64)>,
+    /// Calibration: (confidence bucket, count, accuracy) for draad's own parent confidence.
+    pub calibration: Vec<(String, usize, f64)>,
+    /// Reactions whose parent is wrong: (first line, expected parent first line, predicted).
+    pub parent_errors: Vec<(usize, Option<usize>, Option<usize>)>,
+    /// Starts the reference has and draad missed, and starts draad made up.
+    pub missed_starts: Vec<usize>,
+    pub extra_starts: Vec<usize>,
+}
+
+/// Read `replies.tsv`: `comment first_line last_line parent boundary parent_confidence author note`,
+/// `#` lines are comments, the first other line is the header.
+pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+    let mut rows: Vec<(usize, usize, usize, usize, Option<String>)> = Vec::new();
+    let mut header_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !header_seen {
+            header_seen = true;
+            if line.starts_with("comment") {
+                continue;
+            }
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 4 {
+            return Err(Error::at_line(path, n, "expected at least 4 tab-separated columns: comment, first_line, last_line, parent"));
+        }
+        let num = |k: usize, what: &str| -> Result<usize> {
+            f[k].trim().parse().map_err(|_| Error::at_line(path, n, format!("{what} is not a number: '{}'", f[k])))
+        };
+        rows.push((num(0, "comment")?, num(1, "first_line")?, num(2, "last_line")?, num(3, "parent")?, f.get(5).map(|s| s.trim().to_string())));
+    }
+    let first_of: HashMap<usize, usize> = rows.iter().map(|r| (r.0, r.1)).collect();
+    rows.iter()
+        .map(|&(c, first, last, parent, ref conf)| {
+            let parent_first_line = if parent == 0 {
+                None
+            } else {
+                Some(*first_of.get(&parent).ok_or_else(|| {
+                    Error::new(path, Some(format!("comment {c}")), format!("parent {parent} is not an annotated comment"))
+                })?)
+            };
+            Ok(GoldComment { first_line: first, last_line: last, parent_first_line, parent_confidence: conf.clone() })
+        })
+        .collect()
+}
+
+/// The reference of a thread whose structure is known, located in its rendered copy: collapsed
+/// reactions are absent there, so a reply to one counts its nearest visible ancestor as parent.
+pub fn gold_from_rendered(thread: &Thread, spans: &[Option<crate::model::Span>]) -> Vec<GoldComment> {
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let mut out = Vec::new();
+    for (i, c) in thread.comments.iter().enumerate() {
+        let Some(span) = spans[i] else { continue };
+        let mut parent = c.parent.as_deref().and_then(|p| pos.get(p).copied());
+        while let Some(p) = parent {
+            if spans[p].is_some() {
+                break;
+            }
+            parent = thread.comments[p].parent.as_deref().and_then(|q| pos.get(q).copied());
+        }
+        out.push(GoldComment {
+            first_line: span.first_line,
+            last_line: span.last_line,
+            parent_first_line: parent.and_then(|p| spans[p]).map(|s| s.first_line),
+            parent_confidence: None,
+        });
+    }
+    out
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Score a reconstruction (from text input, so every comment has a span) against a reference.
+pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphScores {
+    let first_of_id: HashMap<&str, usize> =
+        predicted.comments.iter().filter_map(|c| c.span.map(|s| (c.id.as_str(), s.first_line))).collect();
+    let pred_by_first: HashMap<usize, &crate::model::Comment> =
+        predicted.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c))).collect();
+    let gold_starts: std::collections::HashSet<usize> = gold.iter().map(|g| g.first_line).collect();
+    let hits = gold.iter().filter(|g| pred_by_first.contains_key(&g.first_line)).count();
+    let precision = ratio(hits, predicted.comments.len());
+    let recall = ratio(hits, gold.len());
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    let mut exact = 0;
+    let mut right = 0;
+    let mut errors = Vec::new();
+    let mut by_conf: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut calib: HashMap<usize, (usize, usize)> = HashMap::new();
+    for g in gold {
+        let Some(p) = pred_by_first.get(&g.first_line) else { continue };
+        if p.span.is_some_and(|s| s.last_line == g.last_line) {
+            exact += 1;
+        }
+        let predicted_parent = p.parent.as_deref().and_then(|id| first_of_id.get(id).copied());
+        let ok = predicted_parent == g.parent_first_line;
+        if ok {
+            right += 1;
+        } else {
+            errors.push((g.first_line, g.parent_first_line, predicted_parent));
+        }
+        if let Some(c) = &g.parent_confidence {
+            let e = by_conf.entry(c.clone()).or_default();
+            e.0 += 1;
+            e.1 += ok as usize;
+        }
+        let bucket = ((p.parent_confidence * 5.0).floor() as usize).min(4);
+        let e = calib.entry(bucket).or_default();
+        e.0 += 1;
+        e.1 += ok as usize;
+    }
+    let mut missed: Vec<usize> = gold.iter().map(|g| g.first_line).filter(|l| !pred_by_first.contains_key(l)).collect();
+    missed.sort();
+    let mut extra: Vec<usize> = pred_by_first.keys().copied().filter(|l| !gold_starts.contains(l)).collect();
+    extra.sort();
+    let mut by_conf: Vec<(String, usize, f64)> = by_conf.into_iter().map(|(k, (n, r))| (k, n, ratio(r, n))).collect();
+    by_conf.sort_by_key(|(k, _, _)| match k.as_str() {
+        "high" => 0,
+        "medium" => 1,
+        "low" => 2,
+        _ => 3,
+    });
+    let mut calibration: Vec<(String, usize, f64)> = calib
+        .into_iter()
+        .map(|(b, (n, r))| (format!("{:.1}-{:.1}", b as f64 / 5.0, (b + 1) as f64 / 5.0), n, ratio(r, n)))
+        .collect();
+    calibration.sort_by(|a, b| a.0.cmp(&b.0));
+    GraphScores {
+        name: name.to_string(),
+        reference_comments: gold.len(),
+        predicted_comments: predicted.comments.len(),
+        boundary_precision: precision,
+        boundary_recall: recall,
+        boundary_f1: f1,
+        exact_spans: exact,
+        parent_accuracy: ratio(right, gold.len()),
+        parent_accuracy_found: ratio(right, hits),
+        parent_accuracy_by_reference_confidence: by_conf,
+        calibration,
+        parent_errors: errors,
+        missed_starts: missed,
+        extra_starts: extra,
+    }
+}
+
+/// Score the seed annotation: read the thread text and its `replies.tsv`.
+pub fn evaluate_annotated(thread_path: &str, annotation_path: &str) -> Result<GraphScores> {
+    let gold = read_annotation(annotation_path)?;
+    let thread = crate::ingest::read_path(
+        thread_path,
+        &crate::ingest::ReadOptions { format: Some(crate::model::Format::Text), ..Default::default() },
+    )?;
+    Ok(evaluate(thread_path, &thread, &gold))
+}
+
+/// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
+/// back, and compare with the page's own structure.
+pub fn evaluate_rendered(path: &str) -> Result<GraphScores> {
+    let truth = crate::ingest::read_path(path, &crate::ingest::ReadOptions::default())?;
+    let copy = crate::copy_text::render(&truth);
+    let name = format!("{path} (rendered to copied text)");
+    let predicted = crate::ingest::copied_text::read(&copy.text, &name)?;
+    Ok(evaluate(&name, &predicted, &gold_from_rendered(&truth, &copy.spans)))
+}
+
+/// A plain-text table of scores.
+pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<60} {:>5} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8}\n",
+        "thread", "ref", "found", "b-P", "b-R", "b-F1", "parent", "parent*"
+    ));
+    for s in scores {
+        let name: String = if s.name.chars().count() > 60 {
+            let tail: String = s.name.chars().rev().take(57).collect::<Vec<_>>().into_iter().rev().collect();
+            format!("...{tail}")
+        } else {
+            s.name.clone()
+        };
+        out.push_str(&format!(
+            "{:<60} {:>5} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>8.3}\n",
+            name,
+            s.reference_comments,
+            s.predicted_comments,
+            s.boundary_precision,
+            s.boundary_recall,
+            s.boundary_f1,
+            s.parent_accuracy,
+            s.parent_accuracy_found
+        ));
+    }
+    out.push_str("b-P/b-R/b-F1: boundary precision, recall, F1; parent: share of reference reactions with the right parent; parent*: the same among reactions whose start was found.\n");
+    for s in scores {
+        if !s.parent_accuracy_by_reference_confidence.is_empty() {
+            let parts: Vec<String> = s
+                .parent_accuracy_by_reference_confidence
+                .iter()
+                .map(|(k, n, a)| format!("{k} {a:.3} (n={n})"))
+                .collect();
+            out.push_str(&format!("{}: parent accuracy by annotator confidence: {}\n", s.name, parts.join(", ")));
+        }
+        let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
+        out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
+        if verbose {
+            out.push_str(&format!("  missed starts (lines): {:?}\n  extra starts (lines): {:?}\n", s.missed_starts, s.extra_starts));
+            for (line, want, got) in &s.parent_errors {
+                let f = |p: &Option<usize>| p.map_or("article".to_string(), |l| format!("line {l}"));
+                out.push_str(&format!("  parent of the reaction at line {line}: reference {}, draad {}\n", f(want), f(got)));
+            }
+        }
+    }
+    out
+}

@@ -1,5 +1,6 @@
 use clap::{Parser, Subcommand};
 use draad::ingest::{ColumnMap, ReadOptions};
+use draad::graph_export::GraphFormat;
 use draad::model::Format;
 use std::process::ExitCode;
 
@@ -67,6 +68,35 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Export the reply graph: DOT (Graphviz), GraphML (Gephi) or JSON.
+    Graph {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format of the graph.
+        #[arg(long, value_enum, default_value = "dot")]
+        to: GraphFormat,
+        #[arg(short, long)]
+        output: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Score the reply-graph reconstruction: boundary F1 and parent accuracy against the annotated
+    /// seed thread, and on held-out Tweakers pages rendered to copied text.
+    EvalGraph {
+        /// Annotated copied-text threads: a folder holding thread.txt and replies.tsv.
+        #[arg(long = "annotated", default_value = "threads/clearview-ap-2024")]
+        annotated: Vec<String>,
+        /// Pages with known structure (HTML or draad JSON), or folders of them, scored after
+        /// rendering them to copied text.
+        #[arg(long = "heldout", default_value = "threads/heldout")]
+        heldout: Vec<String>,
+        /// List every missed or extra start and every wrong parent.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -87,7 +117,48 @@ fn run(cli: Cli) -> draad::Result<()> {
             let json = serde_json::to_string_pretty(&thread).expect("thread serialises");
             write_output(output.as_deref(), &json, force)
         }
+        Command::Graph { input, to, output, force } => {
+            let thread = draad::ingest::read_path(&input.file, &input.options())?;
+            write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
+        }
+        Command::EvalGraph { annotated, heldout, verbose, json } => {
+            let mut scores = Vec::new();
+            for dir in &annotated {
+                let dir = dir.trim_end_matches('/');
+                scores.push(draad::eval_graph::evaluate_annotated(&format!("{dir}/thread.txt"), &format!("{dir}/replies.tsv"))?);
+            }
+            for path in heldout_files(&heldout)? {
+                scores.push(draad::eval_graph::evaluate_rendered(&path)?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&scores).expect("scores serialise"));
+            } else {
+                print!("{}", draad::eval_graph::format_scores(&scores, verbose));
+            }
+            Ok(())
+        }
     }
+}
+
+/// Files named directly, and the .html/.json files of named folders, sorted.
+fn heldout_files(paths: &[String]) -> draad::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let path = std::path::Path::new(p);
+        if path.is_dir() {
+            let mut files: Vec<String> = std::fs::read_dir(path)
+                .map_err(|e| draad::Error::new(p, None, format!("cannot list: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "html" || x == "json"))
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Write to a file through a temporary file and a rename, or to standard output.

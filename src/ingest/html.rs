@@ -1,6 +1,400 @@
-//! Reader for a saved Tweakers HTML page.
+//! Reader for a saved Tweakers HTML page (2023 markup, and the 2025 variants that user scripts
+//! report: `.userName`, `.authorReaction`, `.userFunction`, `.pagination-section`). The nesting of
+//! `<twk-reaction>` elements states the reply structure; the reader checks it against the `@name`
+//! reply-to links and reports what it could not find instead of failing.
+
 use crate::error::{Error, Result};
-use crate::model::Thread;
-pub fn read(_text: &str, file: &str) -> Result<Thread> {
-    Err(Error::new(file, None, "HTML reader not yet written"))
+use crate::ingest::comment_parts::{find_mentions, own_text};
+use crate::model::{
+    Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance, QuoteSource, Source, Thread,
+    Warning, SCHEMA,
+};
+use crate::segment::parse_edit_line;
+use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
+use scraper::{ElementRef, Html, Node, Selector};
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("selector is valid")
+}
+
+/// Read a saved Tweakers page.
+pub fn read(text: &str, file: &str) -> Result<Thread> {
+    check_complete(text, file)?;
+    let doc = Html::parse_document(text);
+    let mut warnings = Vec::new();
+    let article = read_article(&doc, text, &mut warnings);
+    let reaction_sel = sel("twk-reaction");
+    let reactions: Vec<ElementRef> = doc.select(&reaction_sel).collect();
+    if reactions.is_empty() {
+        return Err(Error::new(
+            file,
+            None,
+            "no reactions found: the page has no <twk-reaction> elements (is this a Tweakers page with reactions?)",
+        ));
+    }
+    let mut comments = Vec::with_capacity(reactions.len());
+    for (i, r) in reactions.iter().enumerate() {
+        comments.push(read_reaction(*r, i, file, &mut warnings)?);
+    }
+    // Reactions by the article's author, when the page marks them only by name.
+    if let Some(author) = &article.author {
+        for c in comments.iter_mut() {
+            if c.author.as_deref() == Some(author.as_str()) {
+                c.by_article_author = true;
+            }
+        }
+    }
+    let found = comments.len();
+    let mut thread = Thread {
+        schema: SCHEMA.into(),
+        source: Source { path: file.into(), format: Format::Html },
+        article,
+        comments,
+        warnings,
+    };
+    super::finish_structured(&mut thread, file)?;
+    if let Some(declared) = thread.article.declared_reactions {
+        if declared as usize != found {
+            let paged = doc.select(&sel(".pagination-section")).next().is_some();
+            thread.warnings.push(Warning::new(
+                "reaction_count",
+                format!(
+                    "the page declares {declared} reactions but holds {found}{}",
+                    if paged { " (the thread is split over pages: .pagination-section)" } else { "" }
+                ),
+                None,
+            ));
+        }
+    }
+    Ok(thread)
+}
+
+/// A saved page cut off in the middle: `<html>` without `</html>`, or reactions left open.
+fn check_complete(text: &str, file: &str) -> Result<()> {
+    let lower = text.to_ascii_lowercase();
+    let opened: Vec<usize> = lower.match_indices("<twk-reaction").map(|(i, _)| i).collect();
+    let closed = lower.matches("</twk-reaction").count();
+    if opened.len() > closed {
+        // The first reaction still open at the end is the one `closed` closings cannot account for,
+        // counting from the innermost: report the last opening tag, the most likely cut.
+        let pos = *opened.last().expect("at least one opening");
+        let (line, col) = super::line_col(text.as_bytes(), pos);
+        return Err(Error::new(
+            file,
+            Some(format!("line {line}, column {col}")),
+            format!(
+                "truncated HTML: {} <twk-reaction> elements opened but {} closed (the file was cut off or saved incompletely)",
+                opened.len(),
+                closed
+            ),
+        ));
+    }
+    if lower.contains("<html") && !lower.contains("</html>") {
+        let (line, col) = super::line_col(text.as_bytes(), text.len());
+        return Err(Error::new(
+            file,
+            Some(format!("line {line}, column {col} (end of file)")),
+            "truncated HTML: the page has <html> but no </html> (the file was cut off or saved incompletely)",
+        ));
+    }
+    Ok(())
+}
+
+fn clean(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn first_text(scope: ElementRef, selector: &str) -> Option<String> {
+    scope.select(&sel(selector)).next().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty())
+}
+
+fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
+    let root = doc.root_element();
+    let mut a = Article {
+        title: first_text(root, "h1 span[data-cy=articleTitle]").or_else(|| first_text(root, "h1")),
+        ..Article::default()
+    };
+    if a.title.is_none() {
+        warnings.push(Warning::new("article", "no article title (h1 span[data-cy=articleTitle]) found", None));
+    }
+    if let Some(content) = root.select(&sel("div.articleContent")).next() {
+        for el in content.select(&sel("p, h2, h3, h4, li")) {
+            let t = clean(&el.text().collect::<String>());
+            if !t.is_empty() {
+                a.body.push(t);
+            }
+        }
+    } else {
+        warnings.push(Warning::new("article", "no article body (div.articleContent) found", None));
+    }
+    a.author = first_text(root, "div.authorBlock .info p.name a").or_else(|| first_text(root, "div.authorBlock .name"));
+    a.author_function = first_text(root, "div.authorBlock .info p.function");
+    if let Some(meta) = first_text(root, "span.articleMeta") {
+        let date = meta.trim_start_matches(['•', ' ']).trim().to_string();
+        a.date_iso = parse_numeric_datetime(&date).map(|t| t.iso());
+        a.date = Some(date);
+    }
+    for script in root.select(&sel(r#"script[type="application/ld+json"]"#)) {
+        let json = script.text().collect::<String>();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&json) {
+            if let Some(d) = find_key(&v, "datePublished").and_then(|d| d.as_str()) {
+                a.date_iso = Some(d.to_string());
+                break;
+            }
+        }
+    }
+    if let Some(h) = root.select(&sel("h2.reactionCount")).next() {
+        let digits: String = h.text().collect::<String>().chars().filter(|c| c.is_ascii_digit()).collect();
+        a.declared_reactions = digits.parse().ok();
+    }
+    let counts: Vec<u32> = root
+        .select(&sel("div.modFilter span.reactionCount"))
+        .filter_map(|e| e.text().collect::<String>().trim().trim_matches(['(', ')']).parse().ok())
+        .collect();
+    a.filter_counts = FilterCounts::from_slice(&counts);
+    if let Some(s) = first_text(root, ".submitter, .submitterName") {
+        a.submitter = Some(s.trim_start_matches("Submitter:").trim().to_string());
+    }
+    a.closed = raw.contains("Op dit item kan niet meer gereageerd worden");
+    a
+}
+
+fn find_key<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m.get(key).or_else(|| m.values().find_map(|x| find_key(x, key))),
+        serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
+}
+
+/// The nearest enclosing `<twk-reaction>` of a node, if any.
+fn enclosing_reaction(el: ElementRef) -> Option<ElementRef> {
+    el.ancestors().filter_map(ElementRef::wrap).find(|a| a.value().name() == "twk-reaction")
+}
+
+/// Elements matching `selector` inside reaction `r` but not inside one of its replies.
+fn own_select<'a>(r: ElementRef<'a>, selector: &str) -> Vec<ElementRef<'a>> {
+    r.select(&sel(selector)).filter(|e| enclosing_reaction(*e).is_some_and(|x| x.id() == r.id())).collect()
+}
+
+fn reaction_id(r: ElementRef) -> Option<String> {
+    r.attr("data-reaction-id")
+        .map(str::to_string)
+        .or_else(|| r.attr("id").map(|i| i.trim_start_matches("r_").to_string()))
+        .filter(|s| !s.is_empty())
+}
+
+fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning>) -> Result<Comment> {
+    let id = reaction_id(r).ok_or_else(|| {
+        Error::new(file, Some(format!("reaction number {}", i + 1)), "a <twk-reaction> has no data-reaction-id or id")
+    })?;
+    let place = Some(format!("reaction r_{id}"));
+    let parent = enclosing_reaction(r).map(|p| reaction_id(p).unwrap_or_default());
+    let body = own_select(r, ".reactieBody").into_iter().next();
+    let collapsed = body.is_some_and(|b| b.value().has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive));
+    let text_of = |els: Vec<ElementRef>| els.first().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty());
+    let author = text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
+    let time = text_of(own_select(r, "a.date")).or_else(|| text_of(own_select(r, ".date")));
+    let score = own_select(r, "[score]").first().and_then(|b| b.attr("score")).and_then(|s| s.trim().trim_start_matches('+').parse::<i32>().ok());
+    let by_author = r.value().has_class("authorReaction", scraper::CaseSensitivity::AsciiCaseInsensitive)
+        || !own_select(r, ".authorReaction").is_empty();
+    let mut evidence = vec![Evidence::new(
+        "markup",
+        match &parent {
+            Some(p) => format!("nested inside reaction r_{p}"),
+            None => "a top-level reaction in #reactieContainer".to_string(),
+        },
+    )];
+    if let Some(reply_to) = own_select(r, "a.replyTo").first() {
+        let target = reply_to.attr("href").and_then(|h| h.split("showReaction=").nth(1)).map(|s| {
+            s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>()
+        });
+        match (&target, &parent) {
+            (Some(t), Some(p)) if t == p => {
+                evidence.push(Evidence::new("reply_to", format!("the @{} link points to r_{t}", clean(&reply_to.text().collect::<String>()).trim_start_matches('@'))));
+            }
+            (Some(t), _) => warnings.push(Warning::new(
+                "reply_to_mismatch",
+                format!("the reply-to link points to r_{t} but the reaction is nested under {}", parent.as_deref().map_or("the article".to_string(), |p| format!("r_{p}"))),
+                place.clone(),
+            )),
+            (None, _) => {}
+        }
+    }
+    if !collapsed && author.is_none() {
+        warnings.push(Warning::new("missing_field", "no author (.userLink or .userName) found", place.clone()));
+    }
+    if time.is_none() {
+        warnings.push(Warning::new("missing_field", "no time (a.date) found", place.clone()));
+    }
+    let content = own_select(r, ".reactieContent").into_iter().next();
+    let mut parts = BodyParts::default();
+    if let Some(c) = content {
+        parts.walk(c);
+        parts.flush();
+    } else if !collapsed {
+        warnings.push(Warning::new("missing_field", "no body (.reactieContent) found", place.clone()));
+    }
+    let text = own_text(&parts.blocks);
+    let mut mentions = parts.mentions;
+    for m in find_mentions(&text, &mentions.clone()) {
+        if !mentions.contains(&m) {
+            mentions.push(m);
+        }
+    }
+    Ok(Comment {
+        id,
+        index: i + 1,
+        parent,
+        parent_confidence: 1.0,
+        parent_evidence: evidence,
+        author,
+        author_id: r.attr("data-owner-id").map(str::to_string),
+        time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
+        time,
+        score,
+        collapsed,
+        by_article_author: by_author,
+        text,
+        blocks: parts.blocks,
+        mentions,
+        links: parts.links,
+        edit: parts.edit,
+        span: None,
+        provenance: Provenance::default(),
+    })
+}
+
+/// Walks a reaction body into blocks: `<br>` is a line break, `<br><br>` a paragraph gap,
+/// `<blockquote>` a quote, `<li>` a list item, `p.edit` the edit line.
+#[derive(Default)]
+struct BodyParts {
+    buffer: String,
+    blocks: Vec<Block>,
+    mentions: Vec<String>,
+    links: Vec<Link>,
+    edit: Option<EditLine>,
+}
+
+impl BodyParts {
+    fn push_text(&mut self, t: &str) {
+        // HTML white space is not layout: collapse it, keeping explicit breaks.
+        let mut collapsed = String::new();
+        let mut space = self.buffer.ends_with([' ', '\n']) || self.buffer.is_empty();
+        for ch in t.chars() {
+            if ch.is_whitespace() {
+                if !space {
+                    collapsed.push(' ');
+                    space = true;
+                }
+            } else {
+                collapsed.push(ch);
+                space = false;
+            }
+        }
+        self.buffer.push_str(&collapsed);
+    }
+
+    fn newline(&mut self) {
+        while self.buffer.ends_with(' ') {
+            self.buffer.pop();
+        }
+        self.buffer.push('\n');
+    }
+
+    /// Split the buffer into paragraphs at blank lines.
+    fn flush(&mut self) {
+        let buffer = std::mem::take(&mut self.buffer);
+        for para in split_paragraphs(&buffer) {
+            self.blocks.push(Block::Paragraph { text: para });
+        }
+    }
+
+    fn walk(&mut self, el: ElementRef) {
+        for child in el.children() {
+            match child.value() {
+                Node::Text(t) => self.push_text(t),
+                Node::Element(e) => {
+                    let Some(c) = ElementRef::wrap(child) else { continue };
+                    match e.name() {
+                        "br" => self.newline(),
+                        "script" | "style" | "noscript" | "template" => {}
+                        "img" => {
+                            if let Some(alt) = e.attr("alt") {
+                                self.push_text(alt);
+                            }
+                        }
+                        "blockquote" => {
+                            self.flush();
+                            let mut inner = BodyParts::default();
+                            inner.walk(c);
+                            let text = split_paragraphs(&inner.buffer).join("\n");
+                            let mut all: Vec<String> = inner.blocks.iter().map(|b| b.text().to_string()).collect();
+                            if !text.is_empty() {
+                                all.push(text);
+                            }
+                            let text = all.join("\n");
+                            if !text.is_empty() {
+                                self.blocks.push(Block::Quote { text, source: QuoteSource::Outside });
+                            }
+                        }
+                        "li" => {
+                            self.flush();
+                            let mut inner = BodyParts::default();
+                            inner.walk(c);
+                            let text = split_paragraphs(&inner.buffer).join(" ");
+                            if !text.is_empty() {
+                                self.blocks.push(Block::ListItem { text });
+                            }
+                            self.mentions.extend(inner.mentions);
+                            self.links.extend(inner.links);
+                        }
+                        "p" if e.has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) => {
+                            let t = clean(&c.text().collect::<String>());
+                            self.edit = parse_edit_line(&t);
+                        }
+                        "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "pre" | "table" | "tr" => {
+                            self.flush();
+                            self.walk(c);
+                            self.flush();
+                        }
+                        "a" => {
+                            let t = clean(&c.text().collect::<String>());
+                            let href = e.attr("href").unwrap_or("");
+                            if self.buffer.ends_with('@') && href.contains("/gallery/") {
+                                if !self.mentions.contains(&t) {
+                                    self.mentions.push(t.clone());
+                                }
+                            } else if !t.is_empty() {
+                                let truncated = t.contains("...") || t.contains('…');
+                                self.links.push(Link { text: t.clone(), url: (!href.is_empty()).then(|| href.to_string()), truncated });
+                            }
+                            self.push_text(&t);
+                        }
+                        _ => self.walk(c),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn split_paragraphs(buffer: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in buffer.split('\n').map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(current.join("\n"));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join("\n"));
+    }
+    out
 }
