@@ -59,14 +59,21 @@ fn positions(thread: &Thread) -> HashMap<&str, usize> {
 /// errors naming the comment, since a graph built on them would be wrong.
 pub fn check_structure(thread: &Thread, file: &str) -> Result<()> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    let place = |i: usize| -> Option<String> {
+        let c = &thread.comments[i];
+        Some(match c.span {
+            Some(s) => format!("line {} (comment {})", s.first_line, i + 1),
+            None => format!("comment {}", i + 1),
+        })
+    };
     for (i, c) in thread.comments.iter().enumerate() {
         if c.id.is_empty() {
-            return Err(Error::new(file, Some(format!("comment {}", i + 1)), "comment has an empty id"));
+            return Err(Error::new(file, place(i), "comment has an empty id"));
         }
         if let Some(first) = seen.insert(c.id.as_str(), i) {
             return Err(Error::new(
                 file,
-                Some(format!("comment {}", i + 1)),
+                place(i),
                 format!("duplicate comment id '{}' (first used by comment {})", c.id, first + 1),
             ));
         }
@@ -74,13 +81,13 @@ pub fn check_structure(thread: &Thread, file: &str) -> Result<()> {
     for (i, c) in thread.comments.iter().enumerate() {
         if let Some(p) = &c.parent {
             if p == &c.id {
-                return Err(Error::new(file, Some(format!("comment '{}'", c.id)), "comment is its own parent"));
+                return Err(Error::new(file, place(i), format!("comment '{}' is its own parent", c.id)));
             }
             if !seen.contains_key(p.as_str()) {
                 return Err(Error::new(
                     file,
-                    Some(format!("comment '{}' (number {})", c.id, i + 1)),
-                    format!("parent '{p}' is not a comment of this thread (dangling parent)"),
+                    place(i),
+                    format!("comment '{}' has parent '{p}', which is not a comment of this thread (dangling parent)", c.id),
                 ));
             }
         }

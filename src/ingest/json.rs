@@ -6,7 +6,11 @@ use crate::model::{Format, Thread};
 
 pub fn read(text: &str, file: &str) -> Result<Thread> {
     let mut thread: Thread = serde_json::from_str(text).map_err(|e| {
-        let what = if e.is_eof() { "truncated JSON" } else { "not a draad thread (JSON)" };
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "truncated JSON",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            _ => "not a draad thread (JSON with the wrong fields)",
+        };
         Error::new(file, Some(format!("line {}, column {}", e.line(), e.column())), format!("{what}: {e}"))
     })?;
     thread.source.path = file.to_string();

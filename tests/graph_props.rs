@@ -1,0 +1,116 @@
+//! Graph invariants on random threads (proptest): whatever the input, the reply graph is a tree
+//! rooted at the article, every comment is reachable from it, and the display order is depth first.
+
+use draad::ingest::{read_bytes_as_thread, ReadOptions};
+use draad::model::{Format, Thread};
+use draad::reply_graph::{build_graph, check_structure, depths, is_depth_first, Node};
+use petgraph::visit::EdgeRef;
+use proptest::prelude::*;
+
+const WORDS: &[&str] = &[
+    "boete", "Clearview", "AVG", "deurwaarder", "rechter", "Amerika", "privacy", "verdrag", "foto's", "bedrijf",
+    "toezichthouder", "betalen", "nooit", "wel", "niet", "klopt", "Nee,", "Precies.", "waarom?", "gewoon",
+];
+
+/// A random thread as (parent index or none, text) in posting order: any parent among earlier posts.
+fn thread_strategy() -> impl Strategy<Value = Vec<(Option<usize>, String)>> {
+    prop::collection::vec((any::<prop::sample::Index>(), any::<bool>(), prop::collection::vec(0..WORDS.len(), 3..18)), 1..60)
+        .prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (pick, top, words))| {
+                    let parent = if i == 0 || top { None } else { Some(pick.index(i)) };
+                    let mut text: String = words.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ");
+                    text.push('.');
+                    (parent, text)
+                })
+                .collect()
+        })
+}
+
+fn jsonl_of(rows: &[(Option<usize>, String)]) -> String {
+    rows.iter()
+        .enumerate()
+        .map(|(i, (p, text))| serde_json::json!({"id": format!("n{i}"), "parent": p.map(|p| format!("n{p}")), "text": text}).to_string() + "\n")
+        .collect()
+}
+
+fn assert_tree(t: &Thread) {
+    check_structure(t, "prop").expect("structure is valid");
+    assert!(is_depth_first(t), "display order is depth first");
+    let g = build_graph(t);
+    assert_eq!(g.node_count(), t.comments.len() + 1);
+    assert_eq!(g.edge_count(), t.comments.len());
+    // Exactly one edge leaves every comment and none leaves the article.
+    for n in g.node_indices() {
+        let out = g.edges(n).count();
+        match g[n] {
+            Node::Article => assert_eq!(out, 0),
+            Node::Comment(_) => assert_eq!(out, 1),
+        }
+    }
+    // Every comment reaches the article by following parents (no cycle), within its depth.
+    let d = depths(t);
+    for n in g.node_indices() {
+        if let Node::Comment(i) = g[n] {
+            let mut cur = n;
+            let mut steps = 0;
+            while let Some(e) = g.edges(cur).next() {
+                cur = e.target();
+                steps += 1;
+                assert!(steps <= t.comments.len());
+            }
+            assert_eq!(g[cur], Node::Article);
+            assert_eq!(steps, d[i]);
+        }
+    }
+    for (i, c) in t.comments.iter().enumerate() {
+        assert_eq!(c.index, i + 1);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn structured_input_becomes_a_depth_first_tree(rows in thread_strategy()) {
+        let t = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
+        assert_tree(&t);
+        // Parents are kept, only the order may change.
+        for (i, (p, _)) in rows.iter().enumerate() {
+            let c = t.comment(&format!("n{i}")).unwrap();
+            prop_assert_eq!(c.parent.clone(), p.map(|p| format!("n{p}")));
+        }
+    }
+
+    #[test]
+    fn reconstruction_from_copied_text_is_a_depth_first_tree(rows in thread_strategy()) {
+        let truth = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
+        let copy = draad::copy_text::render(&truth);
+        let t = draad::ingest::copied_text::read(&copy.text, "prop.txt").unwrap();
+        assert_tree(&t);
+        for c in &t.comments {
+            prop_assert!((0.0..=1.0).contains(&c.parent_confidence));
+            prop_assert!(!c.parent_evidence.is_empty());
+        }
+    }
+
+    #[test]
+    fn readers_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400), fmt in 0usize..6) {
+        let format = [None, Some(Format::Text), Some(Format::Html), Some(Format::Json), Some(Format::Jsonl), Some(Format::Csv)][fmt];
+        let _ = read_bytes_as_thread(&bytes, "fuzz", &ReadOptions { format, ..Default::default() });
+    }
+}
+
+#[test]
+fn a_hundred_thousand_deep_chain_is_fine() {
+    let mut s = String::new();
+    for i in 0..100_000 {
+        let parent = if i == 0 { serde_json::Value::Null } else { format!("n{}", i - 1).into() };
+        s.push_str(&serde_json::json!({"id": format!("n{i}"), "parent": parent, "text": "ja"}).to_string());
+        s.push('\n');
+    }
+    let t = read_bytes_as_thread(s.as_bytes(), "deep.jsonl", &ReadOptions::default()).unwrap();
+    assert_eq!(depths(&t)[99_999], 100_000);
+    assert!(is_depth_first(&t));
+}
