@@ -194,6 +194,17 @@ pub fn evaluate_annotated(thread_path: &str, annotation_path: &str) -> Result<Gr
     Ok(evaluate(thread_path, &thread, &gold))
 }
 
+/// Parent accuracy when the reactions start where the reference says: the reply reconstruction
+/// scored apart from segmentation.
+pub fn evaluate_parents_given_boundaries(thread_path: &str, annotation_path: &str) -> Result<GraphScores> {
+    let gold = read_annotation(annotation_path)?;
+    let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, thread_path)?;
+    let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
+    let thread = crate::ingest::copied_text::read_with_starts(text, thread_path, Some(&starts))?;
+    Ok(evaluate(&format!("{thread_path} (reference boundaries)"), &thread, &gold))
+}
+
 /// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
 /// back, and compare with the page's own structure.
 pub fn evaluate_rendered(path: &str) -> Result<GraphScores> {

@@ -125,7 +125,9 @@ fn run(cli: Cli) -> draad::Result<()> {
             let mut scores = Vec::new();
             for dir in &annotated {
                 let dir = dir.trim_end_matches('/');
-                scores.push(draad::eval_graph::evaluate_annotated(&format!("{dir}/thread.txt"), &format!("{dir}/replies.tsv"))?);
+                let (thread, annotation) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
+                scores.push(draad::eval_graph::evaluate_annotated(&thread, &annotation)?);
+                scores.push(draad::eval_graph::evaluate_parents_given_boundaries(&thread, &annotation)?);
             }
             for path in heldout_files(&heldout)? {
                 scores.push(draad::eval_graph::evaluate_rendered(&path)?);

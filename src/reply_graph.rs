@@ -150,21 +150,51 @@ pub fn is_depth_first(thread: &Thread) -> bool {
     thread.comments.first().is_none_or(|c| c.parent.is_none())
 }
 
-/// Weights of the evidence, in log-odds units.
-mod weight {
-    pub const PRIOR_PREVIOUS: f64 = 1.0;
-    pub const PRIOR_ARTICLE: f64 = 0.4;
-    pub const PRIOR_ANCESTOR_STEP: f64 = -0.35;
-    pub const OPENING_QUOTE: f64 = 6.0;
-    pub const OPENING_QUOTE_OF_ARTICLE: f64 = 3.5;
-    pub const INNER_QUOTE: f64 = 2.5;
-    pub const REPLY_TO: f64 = 8.0;
-    pub const MENTION: f64 = 2.5;
-    pub const ECHO: f64 = 3.0;
-    pub const REPLY_CUE_AGAINST_ARTICLE: f64 = -1.5;
-    pub const ANSWERS_QUESTION: f64 = 0.5;
-    pub const SAME_AUTHOR: f64 = -2.0;
+/// Weights of the evidence for a parent, in log-odds units. The defaults were set by hand on the
+/// annotated seed thread; pass others to [`reconstruct_with`] to experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyWeights {
+    pub prior_previous: f64,
+    pub prior_article: f64,
+    pub prior_ancestor_step: f64,
+    pub prior_ancestor: f64,
+    pub opening_quote: f64,
+    pub opening_quote_of_article: f64,
+    pub inner_quote: f64,
+    pub reply_to: f64,
+    pub mention: f64,
+    pub echo: f64,
+    pub reply_cue_against_article: f64,
+    pub answers_question: f64,
+    pub same_author: f64,
+    pub article_echo: f64,
 }
+
+impl Default for ReplyWeights {
+    fn default() -> Self {
+        ReplyWeights {
+            prior_previous: 1.0,
+            prior_article: 0.0,
+            prior_ancestor_step: -0.25,
+            prior_ancestor: -0.6,
+            opening_quote: 6.0,
+            opening_quote_of_article: 3.0,
+            inner_quote: 2.5,
+            reply_to: 8.0,
+            mention: 2.5,
+            echo: 6.0,
+            reply_cue_against_article: -1.5,
+            answers_question: 0.7,
+            same_author: -2.0,
+            article_echo: 2.0,
+        }
+    }
+}
+
+/// How many reconstructions are kept while reading (beam search), and how far up the ancestor
+/// chain a reply may go.
+const BEAM: usize = 12;
+const MAX_CHAIN: usize = 48;
 
 const DISAGREE_OPENERS: &[&str] = &["nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "niet"];
 const AGREE_OPENERS: &[&str] = &["klopt", "precies", "inderdaad", "exact", "ja", "jazeker", "zeker", "eens", "idd"];
@@ -195,162 +225,255 @@ fn ends_with_question(text: &str) -> bool {
     text.trim_end().ends_with('?')
 }
 
-/// Reconstruct the parents of comments read from copied text, in display order. `reply_to` holds
-/// the `@name` from an author header, per comment. Sets `parent`, `parent_confidence` and
-/// `parent_evidence` on every comment.
-pub fn reconstruct(comments: &mut [Comment], reply_to: &[Option<String>], article_text: &str) {
-    let n = comments.len();
-    // Document frequencies of content words, for echo weighting.
-    let bags: Vec<HashSet<String>> = comments.iter().map(|c| content_words(&c.text).into_iter().collect()).collect();
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for bag in &bags {
-        for w in bag {
-            *df.entry(w.as_str()).or_default() += 1;
+/// What a comment brings to the choice of its parent.
+struct ReplyCues {
+    opening: Option<QuoteSource>,
+    inner: Vec<QuoteSource>,
+    opening_cue: Option<String>,
+    words: HashSet<String>,
+    norm: f64,
+}
+
+/// Scores candidate parents; shared by the beam search and the final explanation.
+struct Scorer<'a> {
+    w: &'a ReplyWeights,
+    comments: &'a [Comment],
+    reply_to: &'a [Option<String>],
+    cues: Vec<ReplyCues>,
+    idf: HashMap<String, f64>,
+    article_words: HashSet<String>,
+    article_norm: f64,
+}
+
+impl<'a> Scorer<'a> {
+    fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [Option<String>], article_text: &str) -> Self {
+        let n = comments.len() as f64;
+        let bags: Vec<HashSet<String>> = comments.iter().map(|c| content_words(&c.text).into_iter().collect()).collect();
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for bag in &bags {
+            for w in bag {
+                *df.entry(w.clone()).or_default() += 1;
+            }
         }
-    }
-    let article_words: HashSet<String> = content_words(article_text).into_iter().collect();
-    let idf = |w: &str| -> f64 {
-        let d = df.get(w).copied().unwrap_or(0) as f64;
-        let a = if article_words.contains(w) { 0.5 } else { 0.0 };
-        ((n as f64 + 1.0) / (d + 1.0 + a * n as f64 * 0.2)).ln().max(0.0)
-    };
-    let mut parent_pos: Vec<Option<usize>> = vec![None; n];
-    for k in 0..n {
-        if k == 0 {
-            set_parent(&mut comments[0], None, 1.0, vec![Evidence::new("display_order", "the first reaction answers the article")]);
-            continue;
-        }
-        // Candidates: the previous comment and its ancestors, then the article.
-        let mut chain = Vec::new();
-        let mut cur = Some(k - 1);
-        while let Some(c) = cur {
-            chain.push(c);
-            cur = parent_pos[c];
-        }
-        let me = &comments[k];
-        let opening = me.blocks.first().and_then(|b| match b {
-            Block::Quote { source, .. } => Some(source.clone()),
-            _ => None,
-        });
-        let inner: Vec<QuoteSource> = me
-            .blocks
+        let idf: HashMap<String, f64> =
+            df.into_iter().map(|(w, d)| (w, ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0))).collect();
+        let weight = |w: &String| idf.get(w).copied().unwrap_or(0.0);
+        let article_words: HashSet<String> = content_words(article_text).into_iter().collect();
+        let article_norm = article_words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
+        let cues = comments
             .iter()
-            .skip(1)
-            .filter_map(|b| match b {
-                Block::Quote { source, .. } => Some(source.clone()),
-                _ => None,
+            .zip(bags)
+            .map(|(c, words)| {
+                let quote_sources = c.blocks.iter().filter_map(|b| match b {
+                    Block::Quote { source, .. } => Some(source.clone()),
+                    _ => None,
+                });
+                let opening = match c.blocks.first() {
+                    Some(Block::Quote { source, .. }) => Some(source.clone()),
+                    _ => None,
+                };
+                let inner: Vec<QuoteSource> = quote_sources.skip(usize::from(opening.is_some())).collect();
+                let norm = words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
+                ReplyCues { opening, inner, opening_cue: reply_opening(&c.text), words, norm }
             })
             .collect();
-        let cue = reply_opening(&me.text);
-        let mentions = &me.mentions;
-        let my_words = &bags[k];
-        let my_norm: f64 = my_words.iter().map(|w| idf(w)).sum::<f64>().max(1e-9);
+        Scorer { w, comments, reply_to, cues, idf, article_words, article_norm }
+    }
 
-        let mut scored: Vec<(Option<usize>, f64, Vec<Evidence>)> = Vec::new();
-        // The article.
-        {
-            let mut s = weight::PRIOR_ARTICLE;
-            let mut ev = vec![Evidence::new("display_order", "a new top-level reaction")];
-            if opening == Some(QuoteSource::Article) {
-                s += weight::OPENING_QUOTE_OF_ARTICLE;
-                ev.push(Evidence::new("quote", "opens with a quote of the article"));
+    fn echo(&self, a: &HashSet<String>, a_norm: f64, b: &HashSet<String>, b_norm: f64) -> (f64, Vec<String>) {
+        let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        let mut shared: Vec<(&String, f64)> =
+            small.iter().filter(|w| large.contains(*w)).map(|w| (w, self.idf.get(w).copied().unwrap_or(0.0))).collect();
+        let dot: f64 = shared.iter().map(|(_, x)| x * x).sum();
+        shared.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
+        (dot / (a_norm * b_norm), shared.into_iter().take(5).map(|(w, _)| w.clone()).collect())
+    }
+
+    /// Score of `candidate` (a comment position, or `None` for the article) as the parent of `k`,
+    /// `depth` steps up the display chain (0 = the comment just before).
+    fn score(&self, k: usize, candidate: Option<usize>, depth: usize, explain: bool) -> (f64, Vec<Evidence>) {
+        let me = &self.comments[k];
+        let cues = &self.cues[k];
+        let mut ev = Vec::new();
+        let note = |ev: &mut Vec<Evidence>, kind: &str, detail: String| {
+            if explain {
+                ev.push(Evidence::new(kind, detail));
             }
-            if let Some(c) = &cue {
-                s += weight::REPLY_CUE_AGAINST_ARTICLE;
-                ev.push(Evidence::new("reply_cue_against", format!("{c}, like a reply to a reaction")));
+        };
+        let Some(c) = candidate else {
+            let mut s = self.w.prior_article;
+            note(&mut ev, "display_order", "a new top-level reaction".into());
+            if cues.opening == Some(QuoteSource::Article) {
+                s += self.w.opening_quote_of_article;
+                note(&mut ev, "quote", "opens with a quote of the article".into());
             }
-            scored.push((None, s, ev));
-        }
-        for (depth, &c) in chain.iter().enumerate() {
-            let cand = &comments[c];
-            let mut s = if depth == 0 {
-                weight::PRIOR_PREVIOUS
-            } else {
-                weight::PRIOR_PREVIOUS + weight::PRIOR_ANCESTOR_STEP * depth as f64
-            };
-            let mut ev = vec![Evidence::new(
-                "display_order",
-                if depth == 0 {
-                    format!("the reaction just before ({})", cand.id)
-                } else {
-                    format!("an ancestor of the reaction before, {depth} level(s) up ({})", cand.id)
-                },
-            )];
-            if let Some(QuoteSource::Comment { id }) = &opening {
-                if id == &cand.id {
-                    s += weight::OPENING_QUOTE;
-                    ev.push(Evidence::new("quote", format!("opens with a quote of {}", cand.id)));
-                }
+            if let Some(c) = &cues.opening_cue {
+                s += self.w.reply_cue_against_article;
+                note(&mut ev, "reply_cue_against", format!("{c}, like a reply to a reaction"));
             }
-            for q in &inner {
-                if let QuoteSource::Comment { id } = q {
-                    if id == &cand.id {
-                        s += weight::INNER_QUOTE;
-                        ev.push(Evidence::new("quote", format!("quotes {} further on", cand.id)));
-                        break;
-                    }
-                }
+            let (sim, words) = self.echo(&cues.words, cues.norm, &self.article_words, self.article_norm);
+            if sim > 0.05 {
+                s += self.w.article_echo * sim.min(1.0);
+                note(&mut ev, "echo", format!("echoes the article ({sim:.2}): {}", words.join(", ")));
             }
-            if let Some(author) = &cand.author {
-                if reply_to[k].as_deref().is_some_and(|r| r.eq_ignore_ascii_case(author)) {
-                    s += weight::REPLY_TO;
-                    ev.push(Evidence::new("reply_to", format!("the header answers @{author}")));
-                }
-                if mentions.iter().any(|m| m.eq_ignore_ascii_case(author)) {
-                    s += weight::MENTION;
-                    ev.push(Evidence::new("mention", format!("mentions @{author}, the author of {}", cand.id)));
-                }
-                if me.author.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(author)) {
-                    s += weight::SAME_AUTHOR;
-                    ev.push(Evidence::new("same_author", format!("{author} wrote both")));
-                }
-            }
-            let shared: Vec<&String> = my_words.intersection(&bags[c]).collect();
-            if !shared.is_empty() {
-                let cand_norm: f64 = bags[c].iter().map(|w| idf(w)).sum::<f64>().max(1e-9);
-                let overlap: f64 = shared.iter().map(|w| idf(w)).sum::<f64>();
-                let sim = overlap / (my_norm * cand_norm).sqrt();
-                if sim > 0.05 {
-                    s += weight::ECHO * sim.min(1.0);
-                    let mut top: Vec<&&String> = shared.iter().collect();
-                    top.sort_by(|a, b| idf(b).total_cmp(&idf(a)).then(a.cmp(b)));
-                    let list: Vec<&str> = top.iter().take(5).map(|w| w.as_str()).collect();
-                    ev.push(Evidence::new("echo", format!("echoes words of {} ({:.2}): {}", cand.id, sim, list.join(", "))));
-                }
-            }
-            if depth == 0 && ends_with_question(&cand.text) {
-                s += weight::ANSWERS_QUESTION;
-                ev.push(Evidence::new("question", format!("{} ends with a question", cand.id)));
-            }
+            return (s, ev);
+        };
+        let cand = &self.comments[c];
+        let mut s = if depth == 0 {
+            self.w.prior_previous
+        } else {
+            self.w.prior_ancestor + self.w.prior_ancestor_step * depth as f64
+        };
+        note(
+            &mut ev,
+            "display_order",
             if depth == 0 {
-                if let Some(c) = &cue {
-                    ev.push(Evidence::new("reply_cue", c.clone()));
+                format!("the reaction just before ({})", cand.id)
+            } else {
+                format!("an ancestor of the reaction before, {depth} level(s) up ({})", cand.id)
+            },
+        );
+        if matches!(&cues.opening, Some(QuoteSource::Comment { id }) if id == &cand.id) {
+            s += self.w.opening_quote;
+            note(&mut ev, "quote", format!("opens with a quote of {}", cand.id));
+        }
+        if cues.inner.iter().any(|q| matches!(q, QuoteSource::Comment { id } if id == &cand.id)) {
+            s += self.w.inner_quote;
+            note(&mut ev, "quote", format!("quotes {} further on", cand.id));
+        }
+        if let Some(author) = &cand.author {
+            if self.reply_to[k].as_deref().is_some_and(|r| r.eq_ignore_ascii_case(author)) {
+                s += self.w.reply_to;
+                note(&mut ev, "reply_to", format!("the header answers @{author}"));
+            }
+            if me.mentions.iter().any(|m| m.eq_ignore_ascii_case(author)) {
+                s += self.w.mention;
+                note(&mut ev, "mention", format!("mentions @{author}, the author of {}", cand.id));
+            }
+            if me.author.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(author)) {
+                s += self.w.same_author;
+                note(&mut ev, "same_author", format!("{author} wrote both"));
+            }
+        }
+        let cc = &self.cues[c];
+        let (sim, words) = self.echo(&cues.words, cues.norm, &cc.words, cc.norm);
+        if sim > 0.03 {
+            s += self.w.echo * sim.min(1.0);
+            note(&mut ev, "echo", format!("echoes words of {} ({sim:.2}): {}", cand.id, words.join(", ")));
+        }
+        if depth == 0 && ends_with_question(&cand.text) {
+            s += self.w.answers_question;
+            note(&mut ev, "question", format!("{} ends with a question", cand.id));
+        }
+        if let Some(c) = &cues.opening_cue {
+            note(&mut ev, "reply_cue", c.clone());
+        }
+        (s, ev)
+    }
+
+    /// Log-softmax scores of every candidate given the display chain of the previous comment
+    /// (nearest first). Returns (candidate, log-probability) with the article last.
+    fn candidates(&self, k: usize, chain: &[usize]) -> Vec<(Option<usize>, f64)> {
+        let mut raw: Vec<(Option<usize>, f64)> =
+            chain.iter().enumerate().map(|(d, &c)| (Some(c), self.score(k, Some(c), d, false).0)).collect();
+        raw.push((None, self.score(k, None, 0, false).0));
+        let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
+        let log_z = max + raw.iter().map(|x| (x.1 - max).exp()).sum::<f64>().ln();
+        raw.into_iter().map(|(c, s)| (c, s - log_z)).collect()
+    }
+}
+
+/// One partial reconstruction in the beam.
+#[derive(Clone)]
+struct BeamState {
+    log_p: f64,
+    /// Ancestor chain of the last comment placed, nearest first (the comment itself first).
+    chain: Vec<usize>,
+    /// Index of the state this one extends in the previous step, and the parent chosen.
+    back: usize,
+    parent: Option<usize>,
+}
+
+/// Reconstruct the parents of comments read from copied text, in display order. `reply_to` holds
+/// the `@name` from an author header, per comment. The whole thread is read with a beam search, so
+/// that later evidence (a quote of an earlier reaction) can decide which branch is still open. Sets
+/// `parent`, `parent_confidence` and `parent_evidence` on every comment.
+pub fn reconstruct(comments: &mut [Comment], reply_to: &[Option<String>], article_text: &str) {
+    reconstruct_with(comments, reply_to, article_text, &ReplyWeights::default());
+}
+
+/// [`reconstruct`] with other weights.
+pub fn reconstruct_with(comments: &mut [Comment], reply_to: &[Option<String>], article_text: &str, weights: &ReplyWeights) {
+    let n = comments.len();
+    if n == 0 {
+        return;
+    }
+    let parents = {
+        let scorer = Scorer::new(weights, comments, reply_to, article_text);
+        let mut steps: Vec<Vec<BeamState>> = Vec::with_capacity(n);
+        steps.push(vec![BeamState { log_p: 0.0, chain: vec![0], back: 0, parent: None }]);
+        for k in 1..n {
+            let mut next: Vec<BeamState> = Vec::new();
+            for (si, state) in steps[k - 1].iter().enumerate() {
+                for (cand, lp) in scorer.candidates(k, &state.chain) {
+                    let mut chain = Vec::with_capacity(state.chain.len() + 1);
+                    chain.push(k);
+                    if let Some(c) = cand {
+                        let at = state.chain.iter().position(|&x| x == c).expect("candidate from chain");
+                        chain.extend(state.chain[at..].iter().take(MAX_CHAIN - 1));
+                    }
+                    next.push(BeamState { log_p: state.log_p + lp, chain, back: si, parent: cand });
                 }
             }
-            scored.push((Some(c), s, ev));
-        }
-        let max = scored.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
-        let z: f64 = scored.iter().map(|s| (s.1 - max).exp()).sum();
-        // Ties go to the deepest candidate (the previous comment), as in a reply chain.
-        let best = scored
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.1.total_cmp(&b.1.1).then(b.0.cmp(&a.0)))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        let (parent, s, mut evidence) = scored.swap_remove(best);
-        let confidence = (s - max).exp() / z;
-        if let Some(QuoteSource::Comment { id }) = &opening {
-            if !chain.iter().any(|&c| &comments[c].id == id) {
-                evidence.push(Evidence::new(
-                    "quote_off_path",
-                    format!("quotes {id}, which is not on the display path (its branch may be collapsed or the order unusual)"),
-                ));
+            next.sort_by(|a, b| b.log_p.total_cmp(&a.log_p));
+            // Keep the best states with distinct chains.
+            let mut kept: Vec<BeamState> = Vec::with_capacity(BEAM);
+            for s in next {
+                if kept.len() == BEAM {
+                    break;
+                }
+                if !kept.iter().any(|x| x.chain == s.chain) {
+                    kept.push(s);
+                }
             }
+            // Earlier steps are only needed for their back pointers and parents.
+            for s in steps[k - 1].iter_mut() {
+                s.chain = Vec::new();
+            }
+            steps.push(kept);
         }
-        parent_pos[k] = parent;
-        let parent_id = parent.map(|p| comments[p].id.clone());
-        set_parent(&mut comments[k], parent_id, confidence, evidence);
+        let mut parents = vec![None; n];
+        let mut si = 0;
+        for k in (0..n).rev() {
+            let s = &steps[k][si];
+            parents[k] = s.parent;
+            si = s.back;
+        }
+        // Explain the chosen parents: evidence and the local probability given the chosen chain.
+        let mut explained = Vec::with_capacity(n);
+        let mut chain: Vec<usize> = Vec::new();
+        for k in 0..n {
+            if k == 0 {
+                explained.push((None, 1.0, vec![Evidence::new("display_order", "the first reaction answers the article")]));
+            } else {
+                let probs = scorer.candidates(k, &chain);
+                let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp());
+                let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c)).unwrap_or(0);
+                let (_, evidence) = scorer.score(k, parents[k], depth, true);
+                explained.push((parents[k], p, evidence));
+            }
+            let mut next = vec![k];
+            if let Some(c) = parents[k] {
+                let at = chain.iter().position(|&x| x == c).unwrap_or(chain.len());
+                next.extend(chain[at..].iter().take(MAX_CHAIN - 1));
+            }
+            chain = next;
+        }
+        explained
+    };
+    let ids: Vec<String> = comments.iter().map(|c| c.id.clone()).collect();
+    for (k, (parent, p, evidence)) in parents.into_iter().enumerate() {
+        set_parent(&mut comments[k], parent.map(|c| ids[c].clone()), p, evidence);
     }
 }
 

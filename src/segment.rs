@@ -301,6 +301,44 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
     segments
 }
 
+/// Split classified lines into reactions that start at the given line numbers (and at the first
+/// non-blank line). Blank lines before a start belong to the reaction before it.
+pub fn segment_at(lines: &[Line], starts: &[usize]) -> Vec<Segment> {
+    let starts: std::collections::HashSet<usize> = starts.iter().copied().collect();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut current: Vec<Line> = Vec::new();
+    let mut blanks: Vec<Line> = Vec::new();
+    let given = |cues: &str| Segment {
+        lines: Vec::new(),
+        start: Certainty::Certain,
+        end: Certainty::Certain,
+        boundary_confidence: 1.0,
+        start_cues: vec![cues.to_string()],
+    };
+    for line in lines {
+        if matches!(line.kind, LineKind::Blank) {
+            if !current.is_empty() {
+                blanks.push(line.clone());
+            }
+            continue;
+        }
+        if starts.contains(&line.number) && !current.is_empty() {
+            let mut s = given("start given");
+            s.lines = std::mem::take(&mut current);
+            segments.push(s);
+            blanks.clear();
+        }
+        current.append(&mut blanks);
+        current.push(line.clone());
+    }
+    if !current.is_empty() {
+        let mut s = given("start given");
+        s.lines = current;
+        segments.push(s);
+    }
+    segments
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use crate::model::{
     Warning, SCHEMA,
 };
 use crate::quotes::Origin;
-use crate::segment::{classify, segment, LineKind, Segment};
+use crate::segment::{classify, segment, segment_at, LineKind, Segment};
 use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -24,6 +24,22 @@ pub fn looks_like(text: &str) -> bool {
 
 /// Read a copied Tweakers thread. `file` names the input in errors and in `source`.
 pub fn read(text: &str, file: &str) -> Result<Thread> {
+    read_with_starts(text, file, None)
+}
+
+/// Read a copied thread with the reactions starting at the given lines (1-based) instead of where
+/// the segmenter puts them: to score the reply reconstruction apart from segmentation.
+pub fn read_with_starts(text: &str, file: &str, starts: Option<&[usize]>) -> Result<Thread> {
+    read_with(text, file, starts, &crate::reply_graph::ReplyWeights::default())
+}
+
+/// [`read_with_starts`] with other weights for the reply reconstruction.
+pub fn read_with(
+    text: &str,
+    file: &str,
+    starts: Option<&[usize]>,
+    weights: &crate::reply_graph::ReplyWeights,
+) -> Result<Thread> {
     let lines: Vec<&str> = text.lines().collect();
     let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim())).ok_or_else(|| {
         Error::new(
@@ -55,10 +71,13 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
     }
     let article_text = article_text(&article);
     let classified = classify(&area, &article_text);
-    let segments = segment(&classified);
+    let segments = match starts {
+        None => segment(&classified),
+        Some(starts) => segment_at(&classified, starts),
+    };
     let mut warnings = Vec::new();
     let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
-    crate::reply_graph::reconstruct(&mut comments, &reply_to, &article_text);
+    crate::reply_graph::reconstruct_with(&mut comments, &reply_to, &article_text, weights);
     count_warning(&article, comments.len(), &mut warnings);
     Ok(Thread {
         schema: SCHEMA.into(),

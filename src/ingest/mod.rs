@@ -63,7 +63,7 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
     if path == "-" {
         std::io::stdin()
             .lock()
-            .take(max_bytes + 1)
+            .take(max_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| Error::new(path, None, format!("cannot read standard input: {e}")))?;
     } else {
@@ -71,7 +71,7 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(Error::new(path, None, "is a directory, not a thread file"));
         }
-        file.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+        file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
     }
     if bytes.len() as u64 > max_bytes {
         return Err(too_large());
