@@ -186,7 +186,9 @@ pub enum Block {
 impl Block {
     pub fn text(&self) -> &str {
         match self {
-            Block::Paragraph { text } | Block::Quote { text, .. } | Block::ListItem { text } => text,
+            Block::Paragraph { text } | Block::Quote { text, .. } | Block::ListItem { text } => {
+                text
+            }
         }
     }
 }
@@ -196,7 +198,9 @@ impl Block {
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum QuoteSource {
     Article,
-    Comment { id: String },
+    Comment {
+        id: String,
+    },
     /// Matches nothing in the thread: a quote of an outside source (or of a collapsed reaction).
     Outside,
 }
@@ -229,7 +233,11 @@ pub struct Provenance {
 
 impl Default for Provenance {
     fn default() -> Self {
-        Provenance { start: Certainty::Certain, end: Certainty::Certain, boundary_confidence: 1.0 }
+        Provenance {
+            start: Certainty::Certain,
+            end: Certainty::Certain,
+            boundary_confidence: 1.0,
+        }
     }
 }
 
@@ -258,7 +266,10 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(kind: &str, detail: impl Into<String>) -> Self {
-        Evidence { kind: kind.to_string(), detail: detail.into() }
+        Evidence {
+            kind: kind.to_string(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -274,7 +285,11 @@ pub struct Warning {
 
 impl Warning {
     pub fn new(kind: &str, message: impl Into<String>, place: Option<String>) -> Self {
-        Warning { kind: kind.to_string(), message: message.into(), place }
+        Warning {
+            kind: kind.to_string(),
+            message: message.into(),
+            place,
+        }
     }
 }
 

@@ -75,17 +75,23 @@ impl Segment {
     }
 }
 
-static EDIT_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\[Reactie gewijzigd door (.+?) op (\d{1,2} \p{L}+ \d{4} \d{1,2}:\d{2})\]$").unwrap());
+static EDIT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\[Reactie gewijzigd door (.+?) op (\d{1,2} \p{L}+ \d{4} \d{1,2}:\d{2})\]$")
+        .unwrap()
+});
 static HEADER_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^Auteur(.+?)(?: (Redacteur|Nieuwscoördinator|Nieuwsredacteur|Hoofdredacteur|Eindredacteur|Adjunct-hoofdredacteur|Redactielid|Reviewer|Reviewredacteur|Videoredacteur|Community Manager|Moderator|Admin|[\p{L}-]*redacteur|[\p{L}-]*coördinator))?(?: ?@(.+?))?(\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4} \d{1,2}:\d{2})$").unwrap()
 });
-static LIST_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*•–]\s|\d{1,2}[.)]\s)").unwrap());
+static LIST_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:[-*•–]\s|\d{1,2}[.)]\s)").unwrap());
 
 /// Parse an edit line `[Reactie gewijzigd door NAME op 3 september 2024 12:52]`.
 pub fn parse_edit_line(text: &str) -> Option<EditLine> {
     let c = EDIT_RE.captures(text.trim())?;
-    Some(EditLine { name: c[1].to_string(), date: c[2].to_string() })
+    Some(EditLine {
+        name: c[1].to_string(),
+        date: c[2].to_string(),
+    })
 }
 
 /// Parse the glued header of a reaction by the article's author.
@@ -129,45 +135,113 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
 
 /// Words that open a reply (agreement, disagreement, a question back): a new reaction is likely.
 const REPLY_OPENERS: &[&str] = &[
-    "nee", "ja", "jawel", "klopt", "precies", "inderdaad", "exact", "hoezo", "onzin", "uh", "uhm", "eh",
-    "tja", "tsja", "nou", "nouja", "ah", "oh", "haha", "lol", "mwah", "mja", "euh", "dat", "dit", "waarom",
-    "wat", "jij", "je", "jouw", "zeker", "helemaal", "sterker", "leuk", "goeie", "goed", "mooi", "eens",
-    "ook", "vertel", "lees", "ik",
+    "nee",
+    "ja",
+    "jawel",
+    "klopt",
+    "precies",
+    "inderdaad",
+    "exact",
+    "hoezo",
+    "onzin",
+    "uh",
+    "uhm",
+    "eh",
+    "tja",
+    "tsja",
+    "nou",
+    "nouja",
+    "ah",
+    "oh",
+    "haha",
+    "lol",
+    "mwah",
+    "mja",
+    "euh",
+    "jij",
+    "je",
+    "jouw",
+    "zeker",
+    "sterker",
+    "vertel",
+    "lees",
+    "waarom",
+    "goeie",
+    "leuk",
 ];
+/// Openings that attribute a quote to its source ("Aldus de AP", "bron: NOS").
+const ATTRIBUTIONS: &[&str] = &["aldus", "bron", "source", "via"];
 /// Openings that continue the same reaction (enumerations, afterthoughts).
 const CONTINUERS: &[&str] = &[
-    "ten eerste", "ten tweede", "ten derde", "ten vierde", "tot slot", "ten slotte", "daarnaast", "verder",
-    "bovendien", "daarbij", "kortom", "eta:", "edit:", "edit;", "ps", "p.s.", "offtopic:", "disclaimer",
+    "ten eerste",
+    "ten tweede",
+    "ten derde",
+    "ten vierde",
+    "tot slot",
+    "ten slotte",
+    "daarnaast",
+    "verder",
+    "bovendien",
+    "daarbij",
+    "kortom",
+    "eta:",
+    "edit:",
+    "edit;",
+    "ps",
+    "p.s.",
+    "offtopic:",
+    "disclaimer",
     "oftewel",
 ];
 /// Openings that lean slightly towards continuation.
-const CONJUNCTIONS: &[&str] = &["en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat"];
+const CONJUNCTIONS: &[&str] = &[
+    "en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat",
+];
+
+/// The log-odds of a new reaction where no cue speaks.
+const BIAS: f64 = 1.0;
 
 fn first_word(text: &str) -> String {
     text.trim_start()
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '!' || c == '?' || c == ':')
+        .split(|c: char| {
+            c.is_whitespace() || c == ',' || c == '.' || c == '!' || c == '?' || c == ':'
+        })
         .next()
         .unwrap_or("")
         .to_lowercase()
 }
 
 fn starts_lowercase(text: &str) -> bool {
-    text.trim_start().chars().next().is_some_and(|c| c.is_lowercase())
+    text.trim_start()
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase())
 }
 
 fn ends_sentence(text: &str) -> bool {
     let t = text.trim_end();
-    t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';']) || t.ends_with(":)") || t.ends_with(":P")
+    t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';'])
+        || t.ends_with(":)")
+        || t.ends_with(":P")
 }
 
 /// Score the place between non-blank line `prev` and non-blank line `next`, with `gap` blank lines
 /// between them. Returns the log-odds that `next` starts a new reaction, whether that is certain,
 /// and the cues that fired.
-pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quote: bool) -> (f64, bool, Vec<String>) {
+pub fn boundary_score(
+    prev: &Line,
+    next: &Line,
+    gap: usize,
+    prev_opens_with_quote: bool,
+) -> (f64, bool, Vec<String>) {
     let mut cues = Vec::new();
     // Certain cues first.
     if matches!(prev.kind, LineKind::Edit(_)) {
-        return (10.0, true, vec!["previous line is an edit line (certain end)".into()]);
+        return (
+            10.0,
+            true,
+            vec!["previous line is an edit line (certain end)".into()],
+        );
     }
     if matches!(next.kind, LineKind::Edit(_)) {
         return (-10.0, true, vec!["edit line ends the reaction".into()]);
@@ -178,7 +252,7 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
     if matches!(prev.kind, LineKind::Header(_)) {
         return (-10.0, true, vec!["text under the author's header".into()]);
     }
-    let mut score = 1.0;
+    let mut score = BIAS;
     if gap > 0 {
         score -= 6.0;
         cues.push("paragraph gap (blank line) inside a reaction".into());
@@ -218,7 +292,10 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
         cues.push("previous line ends without punctuation".into());
     }
     let lower = next_t.to_lowercase();
-    if CONTINUERS.iter().any(|c| lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',', ':', ';'])) {
+    if CONTINUERS
+        .iter()
+        .any(|c| lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',', ':', ';']))
+    {
         score -= 3.0;
         cues.push("continues an enumeration or afterthought".into());
     }
@@ -232,6 +309,14 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
     } else if CONJUNCTIONS.contains(&w.as_str()) {
         score -= 0.7;
         cues.push(format!("opens with a conjunction ('{w}')"));
+    }
+    if ATTRIBUTIONS.contains(&w.as_str()) {
+        score -= 3.0;
+        cues.push(format!("attributes a quote ('{w}')"));
+    }
+    if ATTRIBUTIONS.contains(&first_word(prev_t).as_str()) && prev_t.len() < 60 {
+        score -= 1.5;
+        cues.push("follows the attribution of a quote".into());
     }
     if prev_t.ends_with('?') && !next_t.ends_with('?') {
         score += 0.3;
@@ -251,7 +336,11 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
     let mut prev: Option<&Line> = None;
     let mut gap = 0usize;
     let mut pending_blanks: Vec<Line> = Vec::new();
-    let mut start = (Certainty::Certain, 1.0, vec!["first line of the reactions".to_string()]);
+    let mut start = (
+        Certainty::Certain,
+        1.0,
+        vec!["first line of the reactions".to_string()],
+    );
     for line in lines {
         if matches!(line.kind, LineKind::Blank) {
             if prev.is_some() {
@@ -267,7 +356,11 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
                 .all(|l| matches!(l.kind, LineKind::Quote(_)));
             let (score, certain, cues) = boundary_score(p, line, gap, opens_with_quote);
             if score > 0.0 {
-                let end = if certain { Certainty::Certain } else { Certainty::Inferred };
+                let end = if certain {
+                    Certainty::Certain
+                } else {
+                    Certainty::Inferred
+                };
                 segments.push(Segment {
                     lines: std::mem::take(&mut current),
                     start: start.0,
@@ -345,12 +438,16 @@ mod tests {
 
     #[test]
     fn edit_and_header_lines_parse() {
-        let e = parse_edit_line("[Reactie gewijzigd door StrongArmLance op 3 september 2024 12:52]").unwrap();
+        let e =
+            parse_edit_line("[Reactie gewijzigd door StrongArmLance op 3 september 2024 12:52]")
+                .unwrap();
         assert_eq!(e.name, "StrongArmLance");
         assert_eq!(e.date, "3 september 2024 12:52");
         let e = parse_edit_line("[Reactie gewijzigd door Hans C op 28 juli 2023 13:06]").unwrap();
         assert_eq!(e.name, "Hans C");
-        let h = parse_author_header("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56").unwrap();
+        let h =
+            parse_author_header("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56")
+                .unwrap();
         assert_eq!(h.name, "TijsZonderH");
         assert_eq!(h.function.as_deref(), Some("Nieuwscoördinator"));
         assert_eq!(h.reply_to.as_deref(), Some("SeenD"));
@@ -363,7 +460,10 @@ mod tests {
 
     fn seg(text: &str, article: &str) -> Vec<(usize, usize)> {
         let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-        segment(&classify(&lines, article)).iter().map(|s| (s.first_line(), s.last_line())).collect()
+        segment(&classify(&lines, article))
+            .iter()
+            .map(|s| (s.first_line(), s.last_line()))
+            .collect()
     }
 
     #[test]

@@ -85,7 +85,11 @@ impl LocalTime {
     /// ISO 8601 with the Europe/Amsterdam offset (CEST from the last Sunday of March to the last
     /// Sunday of October, CET otherwise; the switching hour itself is taken as after the switch).
     pub fn iso(&self) -> String {
-        let offset = if self.is_summer_time() { "+02:00" } else { "+01:00" };
+        let offset = if self.is_summer_time() {
+            "+02:00"
+        } else {
+            "+01:00"
+        };
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}",
             self.year, self.month, self.day, self.hour, self.minute
@@ -133,7 +137,9 @@ fn last_sunday(year: i32, month: u32) -> u32 {
 /// Parse `3 september 2024 10:56` (day without leading zero, Dutch month name).
 pub fn parse_dutch_datetime(text: &str) -> Option<LocalTime> {
     let parts: Vec<&str> = text.split_whitespace().collect();
-    let [day, month, year, time] = parts.as_slice() else { return None };
+    let [day, month, year, time] = parts.as_slice() else {
+        return None;
+    };
     let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
     let (hour, minute) = time.split_once(':')?;
     let t = LocalTime {
@@ -148,12 +154,24 @@ pub fn parse_dutch_datetime(text: &str) -> Option<LocalTime> {
 
 /// Parse the article date `03-09-2024 • 10:38` (the bullet may be missing or another separator).
 pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
-    let cleaned: String =
-        text.chars().map(|c| if c.is_ascii_digit() || c == '-' || c == ':' { c } else { ' ' }).collect();
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() || c == '-' || c == ':' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
     let parts: Vec<&str> = cleaned.split_whitespace().collect();
-    let [date, time] = parts.as_slice() else { return None };
+    let [date, time] = parts.as_slice() else {
+        return None;
+    };
     let d: Vec<&str> = date.split('-').collect();
-    let [day, month, year] = d.as_slice() else { return None };
+    let [day, month, year] = d.as_slice() else {
+        return None;
+    };
     let (hour, minute) = time.split_once(':')?;
     let t = LocalTime {
         year: year.parse().ok()?,
@@ -167,17 +185,145 @@ pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
 
 /// Common Dutch function words, left out when comparing what two comments talk about.
 pub const STOPWORDS: &[&str] = &[
-    "de", "het", "een", "en", "of", "maar", "want", "dus", "dat", "die", "dit", "deze", "is", "zijn", "was",
-    "waren", "wordt", "worden", "werd", "ben", "bent", "heb", "hebt", "heeft", "hebben", "had", "hadden",
-    "kan", "kunnen", "kun", "kunt", "kon", "zal", "zullen", "zou", "zouden", "moet", "moeten", "mag",
-    "mogen", "wil", "willen", "gaat", "gaan", "ga", "doen", "doet", "van", "voor", "met", "op", "in", "aan",
-    "te", "om", "bij", "naar", "uit", "tot", "over", "door", "als", "dan", "ook", "nog", "wel", "niet",
-    "geen", "al", "er", "hier", "daar", "waar", "wat", "wie", "hoe", "waarom", "ik", "je", "jij", "jou",
-    "jouw", "u", "we", "wij", "ze", "zij", "hij", "hem", "haar", "hun", "hen", "ons", "onze", "mijn",
-    "me", "mij", "zich", "men", "het", "iets", "niets", "niks", "nu", "toch", "zo", "even", "eens", "heel",
-    "veel", "meer", "zeer", "alleen", "gewoon", "natuurlijk", "echt", "wel", "dan", "omdat", "zoals",
-    "na", "tegen", "zonder", "onder", "boven", "tussen", "ja", "nee", "nou", "toe", "alle", "elke",
-    "andere", "ander", "zelf", "worden", "geweest", "wordt", "word",
+    "de",
+    "het",
+    "een",
+    "en",
+    "of",
+    "maar",
+    "want",
+    "dus",
+    "dat",
+    "die",
+    "dit",
+    "deze",
+    "is",
+    "zijn",
+    "was",
+    "waren",
+    "wordt",
+    "worden",
+    "werd",
+    "ben",
+    "bent",
+    "heb",
+    "hebt",
+    "heeft",
+    "hebben",
+    "had",
+    "hadden",
+    "kan",
+    "kunnen",
+    "kun",
+    "kunt",
+    "kon",
+    "zal",
+    "zullen",
+    "zou",
+    "zouden",
+    "moet",
+    "moeten",
+    "mag",
+    "mogen",
+    "wil",
+    "willen",
+    "gaat",
+    "gaan",
+    "ga",
+    "doen",
+    "doet",
+    "van",
+    "voor",
+    "met",
+    "op",
+    "in",
+    "aan",
+    "te",
+    "om",
+    "bij",
+    "naar",
+    "uit",
+    "tot",
+    "over",
+    "door",
+    "als",
+    "dan",
+    "ook",
+    "nog",
+    "wel",
+    "niet",
+    "geen",
+    "al",
+    "er",
+    "hier",
+    "daar",
+    "waar",
+    "wat",
+    "wie",
+    "hoe",
+    "waarom",
+    "ik",
+    "je",
+    "jij",
+    "jou",
+    "jouw",
+    "u",
+    "we",
+    "wij",
+    "ze",
+    "zij",
+    "hij",
+    "hem",
+    "haar",
+    "hun",
+    "hen",
+    "ons",
+    "onze",
+    "mijn",
+    "me",
+    "mij",
+    "zich",
+    "men",
+    "het",
+    "iets",
+    "niets",
+    "niks",
+    "nu",
+    "toch",
+    "zo",
+    "even",
+    "eens",
+    "heel",
+    "veel",
+    "meer",
+    "zeer",
+    "alleen",
+    "gewoon",
+    "natuurlijk",
+    "echt",
+    "wel",
+    "dan",
+    "omdat",
+    "zoals",
+    "na",
+    "tegen",
+    "zonder",
+    "onder",
+    "boven",
+    "tussen",
+    "ja",
+    "nee",
+    "nou",
+    "toe",
+    "alle",
+    "elke",
+    "andere",
+    "ander",
+    "zelf",
+    "worden",
+    "geweest",
+    "wordt",
+    "word",
 ];
 
 pub fn is_stopword(word: &str) -> bool {
@@ -188,7 +334,9 @@ pub fn is_stopword(word: &str) -> bool {
 pub fn content_words(text: &str) -> Vec<String> {
     words(text)
         .into_iter()
-        .filter(|w| w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| {
+            w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit())
+        })
         .collect()
 }
 
@@ -198,7 +346,10 @@ mod tests {
 
     #[test]
     fn fold_unifies_typography() {
-        assert_eq!(fold("  ‘Zo’n  bedrijf’ — “mag”…"), "'zo'n bedrijf' - \"mag\"...");
+        assert_eq!(
+            fold("  ‘Zo’n  bedrijf’ — “mag”…"),
+            "'zo'n bedrijf' - \"mag\"..."
+        );
     }
 
     #[test]
@@ -216,8 +367,17 @@ mod tests {
     #[test]
     fn summer_time_switches_on_last_sundays() {
         // 2024: summer time from 31 March to 27 October.
-        assert_eq!(parse_dutch_datetime("30 maart 2024 12:00").unwrap().iso(), "2024-03-30T12:00:00+01:00");
-        assert_eq!(parse_dutch_datetime("31 maart 2024 12:00").unwrap().iso(), "2024-03-31T12:00:00+02:00");
-        assert_eq!(parse_dutch_datetime("27 oktober 2024 12:00").unwrap().iso(), "2024-10-27T12:00:00+01:00");
+        assert_eq!(
+            parse_dutch_datetime("30 maart 2024 12:00").unwrap().iso(),
+            "2024-03-30T12:00:00+01:00"
+        );
+        assert_eq!(
+            parse_dutch_datetime("31 maart 2024 12:00").unwrap().iso(),
+            "2024-03-31T12:00:00+02:00"
+        );
+        assert_eq!(
+            parse_dutch_datetime("27 oktober 2024 12:00").unwrap().iso(),
+            "2024-10-27T12:00:00+01:00"
+        );
     }
 }

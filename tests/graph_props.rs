@@ -1,31 +1,64 @@
 //! Graph invariants on random threads (proptest): whatever the input, the reply graph is a tree
 //! rooted at the article, every comment is reachable from it, and the display order is depth first.
 
-use draad::ingest::{read_bytes_as_thread, ReadOptions};
+use draad::ingest::{ReadOptions, read_bytes_as_thread};
 use draad::model::{Format, Thread};
-use draad::reply_graph::{build_graph, check_structure, depths, is_depth_first, Node};
+use draad::reply_graph::{Node, build_graph, check_structure, depths, is_depth_first};
 use petgraph::visit::EdgeRef;
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
-    "boete", "Clearview", "AVG", "deurwaarder", "rechter", "Amerika", "privacy", "verdrag", "foto's", "bedrijf",
-    "toezichthouder", "betalen", "nooit", "wel", "niet", "klopt", "Nee,", "Precies.", "waarom?", "gewoon",
+    "boete",
+    "Clearview",
+    "AVG",
+    "deurwaarder",
+    "rechter",
+    "Amerika",
+    "privacy",
+    "verdrag",
+    "foto's",
+    "bedrijf",
+    "toezichthouder",
+    "betalen",
+    "nooit",
+    "wel",
+    "niet",
+    "klopt",
+    "Nee,",
+    "Precies.",
+    "waarom?",
+    "gewoon",
 ];
 
 /// A random thread as (parent index or none, text) in posting order: any parent among earlier posts.
 fn thread_strategy() -> impl Strategy<Value = Vec<(Option<usize>, String)>> {
-    prop::collection::vec((any::<prop::sample::Index>(), any::<bool>(), prop::collection::vec(0..WORDS.len(), 3..18)), 1..60)
-        .prop_map(|rows| {
-            rows.into_iter()
-                .enumerate()
-                .map(|(i, (pick, top, words))| {
-                    let parent = if i == 0 || top { None } else { Some(pick.index(i)) };
-                    let mut text: String = words.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ");
-                    text.push('.');
-                    (parent, text)
-                })
-                .collect()
-        })
+    prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+            prop::collection::vec(0..WORDS.len(), 3..18),
+        ),
+        1..60,
+    )
+    .prop_map(|rows| {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, (pick, top, words))| {
+                let parent = if i == 0 || top {
+                    None
+                } else {
+                    Some(pick.index(i))
+                };
+                let mut text: String = words
+                    .iter()
+                    .map(|&w| WORDS[w])
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                text.push('.');
+                (parent, text)
+            })
+            .collect()
+    })
 }
 
 fn jsonl_of(rows: &[(Option<usize>, String)]) -> String {
@@ -106,8 +139,14 @@ proptest! {
 fn a_hundred_thousand_deep_chain_is_fine() {
     let mut s = String::new();
     for i in 0..100_000 {
-        let parent = if i == 0 { serde_json::Value::Null } else { format!("n{}", i - 1).into() };
-        s.push_str(&serde_json::json!({"id": format!("n{i}"), "parent": parent, "text": "ja"}).to_string());
+        let parent = if i == 0 {
+            serde_json::Value::Null
+        } else {
+            format!("n{}", i - 1).into()
+        };
+        s.push_str(
+            &serde_json::json!({"id": format!("n{i}"), "parent": parent, "text": "ja"}).to_string(),
+        );
         s.push('\n');
     }
     let t = read_bytes_as_thread(s.as_bytes(), "deep.jsonl", &ReadOptions::default()).unwrap();

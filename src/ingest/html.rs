@@ -6,8 +6,8 @@
 use crate::error::{Error, Result};
 use crate::ingest::comment_parts::{find_mentions, own_text};
 use crate::model::{
-    Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance, QuoteSource, Source, Thread,
-    Warning, SCHEMA,
+    Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance,
+    QuoteSource, SCHEMA, Source, Thread, Warning,
 };
 use crate::segment::parse_edit_line;
 use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
@@ -47,7 +47,10 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
     let found = comments.len();
     let mut thread = Thread {
         schema: SCHEMA.into(),
-        source: Source { path: file.into(), format: Format::Html },
+        source: Source {
+            path: file.into(),
+            format: Format::Html,
+        },
         article,
         comments,
         warnings,
@@ -60,7 +63,11 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
                 "reaction_count",
                 format!(
                     "the page declares {declared} reactions but holds {found}{}",
-                    if paged { " (the thread is split over pages: .pagination-section)" } else { "" }
+                    if paged {
+                        " (the thread is split over pages: .pagination-section)"
+                    } else {
+                        ""
+                    }
                 ),
                 None,
             ));
@@ -72,7 +79,10 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
 /// A saved page cut off in the middle: `<html>` without `</html>`, or reactions left open.
 fn check_complete(text: &str, file: &str) -> Result<()> {
     let lower = text.to_ascii_lowercase();
-    let opened: Vec<usize> = lower.match_indices("<twk-reaction").map(|(i, _)| i).collect();
+    let opened: Vec<usize> = lower
+        .match_indices("<twk-reaction")
+        .map(|(i, _)| i)
+        .collect();
     let closed = lower.matches("</twk-reaction").count();
     if opened.len() > closed {
         // The first reaction still open at the end is the one `closed` closings cannot account for,
@@ -105,7 +115,11 @@ fn clean(text: &str) -> String {
 }
 
 fn first_text(scope: ElementRef, selector: &str) -> Option<String> {
-    scope.select(&sel(selector)).next().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty())
+    scope
+        .select(&sel(selector))
+        .next()
+        .map(|e| clean(&e.text().collect::<String>()))
+        .filter(|t| !t.is_empty())
 }
 
 fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
@@ -115,7 +129,11 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
         ..Article::default()
     };
     if a.title.is_none() {
-        warnings.push(Warning::new("article", "no article title (h1 span[data-cy=articleTitle]) found", None));
+        warnings.push(Warning::new(
+            "article",
+            "no article title (h1 span[data-cy=articleTitle]) found",
+            None,
+        ));
     }
     if let Some(content) = root.select(&sel("div.articleContent")).next() {
         for el in content.select(&sel("p, h2, h3, h4, li")) {
@@ -125,9 +143,14 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
             }
         }
     } else {
-        warnings.push(Warning::new("article", "no article body (div.articleContent) found", None));
+        warnings.push(Warning::new(
+            "article",
+            "no article body (div.articleContent) found",
+            None,
+        ));
     }
-    a.author = first_text(root, "div.authorBlock .info p.name a").or_else(|| first_text(root, "div.authorBlock .name"));
+    a.author = first_text(root, "div.authorBlock .info p.name a")
+        .or_else(|| first_text(root, "div.authorBlock .name"));
     a.author_function = first_text(root, "div.authorBlock .info p.function");
     if let Some(meta) = first_text(root, "span.articleMeta") {
         let date = meta.trim_start_matches(['•', ' ']).trim().to_string();
@@ -144,12 +167,24 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
         }
     }
     if let Some(h) = root.select(&sel("h2.reactionCount")).next() {
-        let digits: String = h.text().collect::<String>().chars().filter(|c| c.is_ascii_digit()).collect();
+        let digits: String = h
+            .text()
+            .collect::<String>()
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
         a.declared_reactions = digits.parse().ok();
     }
     let counts: Vec<u32> = root
         .select(&sel("div.modFilter span.reactionCount"))
-        .filter_map(|e| e.text().collect::<String>().trim().trim_matches(['(', ')']).parse().ok())
+        .filter_map(|e| {
+            e.text()
+                .collect::<String>()
+                .trim()
+                .trim_matches(['(', ')'])
+                .parse()
+                .ok()
+        })
         .collect();
     a.filter_counts = FilterCounts::from_slice(&counts);
     if let Some(s) = first_text(root, ".submitter, .submitterName") {
@@ -161,7 +196,9 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
 
 fn find_key<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
     match v {
-        serde_json::Value::Object(m) => m.get(key).or_else(|| m.values().find_map(|x| find_key(x, key))),
+        serde_json::Value::Object(m) => m
+            .get(key)
+            .or_else(|| m.values().find_map(|x| find_key(x, key))),
         serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
         _ => None,
     }
@@ -169,12 +206,19 @@ fn find_key<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::V
 
 /// The nearest enclosing `<twk-reaction>` of a node, if any.
 fn enclosing_reaction(el: ElementRef) -> Option<ElementRef> {
-    el.ancestors().filter_map(ElementRef::wrap).find(|a| a.value().name() == "twk-reaction")
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| a.value().name() == "twk-reaction")
 }
 
 /// Elements matching `selector` inside reaction `r` but not inside one of its replies.
 fn own_select<'a>(r: ElementRef<'a>, selector: &str) -> Vec<ElementRef<'a>> {
-    r.select(&sel(selector)).filter(|e| enclosing_reaction(*e).is_some_and(|x| x.id() == r.id())).collect()
+    r.select(&sel(selector))
+        .filter(|e| {
+            e.value().name() != "twk-reaction"
+                && enclosing_reaction(*e).is_some_and(|x| x.id() == r.id())
+        })
+        .collect()
 }
 
 fn reaction_id(r: ElementRef) -> Option<String> {
@@ -184,20 +228,42 @@ fn reaction_id(r: ElementRef) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning>) -> Result<Comment> {
+fn read_reaction(
+    r: ElementRef,
+    i: usize,
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Comment> {
     let id = reaction_id(r).ok_or_else(|| {
-        Error::new(file, Some(format!("reaction number {}", i + 1)), "a <twk-reaction> has no data-reaction-id or id")
+        Error::new(
+            file,
+            Some(format!("reaction number {}", i + 1)),
+            "a <twk-reaction> has no data-reaction-id or id",
+        )
     })?;
     let place = Some(format!("reaction r_{id}"));
     let parent = enclosing_reaction(r).map(|p| reaction_id(p).unwrap_or_default());
     let body = own_select(r, ".reactieBody").into_iter().next();
-    let collapsed = body.is_some_and(|b| b.value().has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive));
-    let text_of = |els: Vec<ElementRef>| els.first().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty());
-    let author = text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
+    let collapsed = body.is_some_and(|b| {
+        b.value()
+            .has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive)
+    });
+    let text_of = |els: Vec<ElementRef>| {
+        els.first()
+            .map(|e| clean(&e.text().collect::<String>()))
+            .filter(|t| !t.is_empty())
+    };
+    let author =
+        text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
     let time = text_of(own_select(r, "a.date")).or_else(|| text_of(own_select(r, ".date")));
-    let score = own_select(r, "[score]").first().and_then(|b| b.attr("score")).and_then(|s| s.trim().trim_start_matches('+').parse::<i32>().ok());
-    let by_author = r.value().has_class("authorReaction", scraper::CaseSensitivity::AsciiCaseInsensitive)
-        || !own_select(r, ".authorReaction").is_empty();
+    let score = own_select(r, "[score]")
+        .first()
+        .and_then(|b| b.attr("score"))
+        .and_then(|s| s.trim().trim_start_matches('+').parse::<i32>().ok());
+    let by_author = r.value().has_class(
+        "authorReaction",
+        scraper::CaseSensitivity::AsciiCaseInsensitive,
+    ) || !own_select(r, ".authorReaction").is_empty();
     let mut evidence = vec![Evidence::new(
         "markup",
         match &parent {
@@ -206,26 +272,50 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         },
     )];
     if let Some(reply_to) = own_select(r, "a.replyTo").first() {
-        let target = reply_to.attr("href").and_then(|h| h.split("showReaction=").nth(1)).map(|s| {
-            s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>()
-        });
+        let target = reply_to
+            .attr("href")
+            .and_then(|h| h.split("showReaction=").nth(1))
+            .map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+            });
         match (&target, &parent) {
             (Some(t), Some(p)) if t == p => {
-                evidence.push(Evidence::new("reply_to", format!("the @{} link points to r_{t}", clean(&reply_to.text().collect::<String>()).trim_start_matches('@'))));
+                evidence.push(Evidence::new(
+                    "reply_to",
+                    format!(
+                        "the @{} link points to r_{t}",
+                        clean(&reply_to.text().collect::<String>()).trim_start_matches('@')
+                    ),
+                ));
             }
             (Some(t), _) => warnings.push(Warning::new(
                 "reply_to_mismatch",
-                format!("the reply-to link points to r_{t} but the reaction is nested under {}", parent.as_deref().map_or("the article".to_string(), |p| format!("r_{p}"))),
+                format!(
+                    "the reply-to link points to r_{t} but the reaction is nested under {}",
+                    parent
+                        .as_deref()
+                        .map_or("the article".to_string(), |p| format!("r_{p}"))
+                ),
                 place.clone(),
             )),
             (None, _) => {}
         }
     }
     if !collapsed && author.is_none() {
-        warnings.push(Warning::new("missing_field", "no author (.userLink or .userName) found", place.clone()));
+        warnings.push(Warning::new(
+            "missing_field",
+            "no author (.userLink or .userName) found",
+            place.clone(),
+        ));
     }
     if time.is_none() {
-        warnings.push(Warning::new("missing_field", "no time (a.date) found", place.clone()));
+        warnings.push(Warning::new(
+            "missing_field",
+            "no time (a.date) found",
+            place.clone(),
+        ));
     }
     let content = own_select(r, ".reactieContent").into_iter().next();
     let mut parts = BodyParts::default();
@@ -233,7 +323,11 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         parts.walk(c);
         parts.flush();
     } else if !collapsed {
-        warnings.push(Warning::new("missing_field", "no body (.reactieContent) found", place.clone()));
+        warnings.push(Warning::new(
+            "missing_field",
+            "no body (.reactieContent) found",
+            place.clone(),
+        ));
     }
     let text = own_text(&parts.blocks);
     let mut mentions = parts.mentions;
@@ -250,7 +344,10 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         parent_evidence: evidence,
         author,
         author_id: r.attr("data-owner-id").map(str::to_string),
-        time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
+        time_iso: time
+            .as_deref()
+            .and_then(parse_dutch_datetime)
+            .map(|t| t.iso()),
         time,
         score,
         collapsed,
@@ -315,7 +412,9 @@ impl BodyParts {
             match child.value() {
                 Node::Text(t) => self.push_text(t),
                 Node::Element(e) => {
-                    let Some(c) = ElementRef::wrap(child) else { continue };
+                    let Some(c) = ElementRef::wrap(child) else {
+                        continue;
+                    };
                     match e.name() {
                         "br" => self.newline(),
                         "script" | "style" | "noscript" | "template" => {}
@@ -329,13 +428,17 @@ impl BodyParts {
                             let mut inner = BodyParts::default();
                             inner.walk(c);
                             let text = split_paragraphs(&inner.buffer).join("\n");
-                            let mut all: Vec<String> = inner.blocks.iter().map(|b| b.text().to_string()).collect();
+                            let mut all: Vec<String> =
+                                inner.blocks.iter().map(|b| b.text().to_string()).collect();
                             if !text.is_empty() {
                                 all.push(text);
                             }
                             let text = all.join("\n");
                             if !text.is_empty() {
-                                self.blocks.push(Block::Quote { text, source: QuoteSource::Outside });
+                                self.blocks.push(Block::Quote {
+                                    text,
+                                    source: QuoteSource::Outside,
+                                });
                             }
                         }
                         "li" => {
@@ -349,11 +452,14 @@ impl BodyParts {
                             self.mentions.extend(inner.mentions);
                             self.links.extend(inner.links);
                         }
-                        "p" if e.has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) => {
+                        "p" if e
+                            .has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) =>
+                        {
                             let t = clean(&c.text().collect::<String>());
                             self.edit = parse_edit_line(&t);
                         }
-                        "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "pre" | "table" | "tr" => {
+                        "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "pre" | "table"
+                        | "tr" => {
                             self.flush();
                             self.walk(c);
                             self.flush();
@@ -367,7 +473,11 @@ impl BodyParts {
                                 }
                             } else if !t.is_empty() {
                                 let truncated = t.contains("...") || t.contains('…');
-                                self.links.push(Link { text: t.clone(), url: (!href.is_empty()).then(|| href.to_string()), truncated });
+                                self.links.push(Link {
+                                    text: t.clone(),
+                                    url: (!href.is_empty()).then(|| href.to_string()),
+                                    truncated,
+                                });
                             }
                             self.push_text(&t);
                         }

@@ -45,7 +45,11 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: None, columns: ColumnMap::default(), max_bytes: 256 * 1024 * 1024 }
+        ReadOptions {
+            format: None,
+            columns: ColumnMap::default(),
+            max_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -58,8 +62,15 @@ pub fn read_path(path: &str, options: &ReadOptions) -> Result<Thread> {
 /// Read the raw bytes of a file or of standard input, refusing inputs over `max_bytes`.
 pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    let too_large =
-        || Error::new(path, None, format!("input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)"));
+    let too_large = || {
+        Error::new(
+            path,
+            None,
+            format!(
+                "input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)"
+            ),
+        )
+    };
     if path == "-" {
         std::io::stdin()
             .lock()
@@ -67,11 +78,14 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
             .read_to_end(&mut bytes)
             .map_err(|e| Error::new(path, None, format!("cannot read standard input: {e}")))?;
     } else {
-        let file = std::fs::File::open(path).map_err(|e| Error::new(path, None, format!("cannot open: {e}")))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::new(path, None, format!("cannot open: {e}")))?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(Error::new(path, None, "is a directory, not a thread file"));
         }
-        file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+        file.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
     }
     if bytes.len() as u64 > max_bytes {
         return Err(too_large());
@@ -82,7 +96,15 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
 /// Check that bytes are non-empty UTF-8 text, naming the place of the first problem.
 pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::new(file, None, if bytes.is_empty() { "the file is empty" } else { "the file holds only white space" }));
+        return Err(Error::new(
+            file,
+            None,
+            if bytes.is_empty() {
+                "the file is empty"
+            } else {
+                "the file holds only white space"
+            },
+        ));
     }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         let (line, col) = line_col(bytes, pos);
@@ -95,7 +117,11 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let pos = e.valid_up_to();
         let (line, col) = line_col(bytes, pos);
-        Error::new(file, Some(format!("line {line}, column {col} (byte {pos})")), "invalid UTF-8: save the file as UTF-8")
+        Error::new(
+            file,
+            Some(format!("line {line}, column {col} (byte {pos})")),
+            "invalid UTF-8: save the file as UTF-8",
+        )
     })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -104,7 +130,10 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
 pub fn line_col(bytes: &[u8], pos: usize) -> (usize, usize) {
     let before = &bytes[..pos.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     (line, col)
 }
@@ -122,7 +151,11 @@ pub fn detect_format(text: &str) -> Option<Format> {
         return Some(Format::Json);
     }
     let head: String = t.chars().take(4096).collect::<String>().to_lowercase();
-    if head.starts_with("<!doctype") || head.starts_with("<html") || head.contains("<twk-reaction") || head.contains("<body") {
+    if head.starts_with("<!doctype")
+        || head.starts_with("<html")
+        || head.contains("<twk-reaction")
+        || head.contains("<body")
+    {
         return Some(Format::Html);
     }
     if copied_text::looks_like(text) {
