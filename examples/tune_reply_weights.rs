@@ -8,21 +8,13 @@
 use draad::eval_graph::{evaluate, read_annotation};
 use draad::reply_graph::ReplyWeights;
 
-fn accuracy(
-    text: &str,
-    starts: &[usize],
-    gold: &[draad::eval_graph::GoldComment],
-    w: &ReplyWeights,
-) -> f64 {
-    let t =
-        draad::ingest::copied_text::read_with(text, "tune", Some(starts), w).expect("thread reads");
+fn accuracy(text: &str, starts: &[usize], gold: &[draad::eval_graph::GoldComment], w: &ReplyWeights) -> f64 {
+    let t = draad::ingest::copied_text::read_with(text, "tune", Some(starts), w).expect("thread reads");
     evaluate("tune", &t, gold).parent_accuracy
 }
 
 fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "threads/clearview-ap-2024".into());
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "threads/clearview-ap-2024".into());
     let text = std::fs::read_to_string(format!("{dir}/thread.txt")).expect("thread.txt");
     let gold = read_annotation(&format!("{dir}/replies.tsv")).expect("replies.tsv");
     let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
@@ -35,15 +27,11 @@ fn main() {
         ("prior_ancestor_step", |w| &mut w.prior_ancestor_step),
         ("prior_ancestor", |w| &mut w.prior_ancestor),
         ("opening_quote", |w| &mut w.opening_quote),
-        ("opening_quote_of_article", |w| {
-            &mut w.opening_quote_of_article
-        }),
+        ("opening_quote_of_article", |w| &mut w.opening_quote_of_article),
         ("inner_quote", |w| &mut w.inner_quote),
         ("mention", |w| &mut w.mention),
         ("echo", |w| &mut w.echo),
-        ("reply_cue_against_article", |w| {
-            &mut w.reply_cue_against_article
-        }),
+        ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
         ("answers_question", |w| &mut w.answers_question),
         ("article_echo", |w| &mut w.article_echo),
     ];

@@ -44,10 +44,7 @@ impl Writer {
 
 pub fn render(thread: &Thread) -> RenderedCopy {
     let a = &thread.article;
-    let mut w = Writer {
-        text: String::new(),
-        line: 0,
-    };
+    let mut w = Writer { text: String::new(), line: 0 };
     w.line(a.title.as_deref().unwrap_or("Zonder titel"));
     for p in &a.body {
         w.line("");
@@ -68,20 +65,10 @@ pub fn render(thread: &Thread) -> RenderedCopy {
         w.line(&f);
     }
     w.line("");
-    w.line(&format!(
-        "Reacties ({})",
-        a.declared_reactions.unwrap_or(thread.comments.len() as u32)
-    ));
+    w.line(&format!("Reacties ({})", a.declared_reactions.unwrap_or(thread.comments.len() as u32)));
     w.line("");
     if let Some(f) = a.filter_counts {
-        for n in [
-            f.at_least_minus_1,
-            f.at_least_0,
-            f.at_least_1,
-            f.at_least_2,
-            f.at_least_3,
-            f.unrated,
-        ] {
+        for n in [f.at_least_minus_1, f.at_least_0, f.at_least_1, f.at_least_2, f.at_least_3, f.unrated] {
             w.line(&n.to_string());
         }
     }
@@ -130,10 +117,7 @@ pub fn render(thread: &Thread) -> RenderedCopy {
         }
         if let Some(e) = &c.edit {
             w.line("");
-            last = w.line(&format!(
-                "[Reactie gewijzigd door {} op {}]",
-                e.name, e.date
-            ));
+            last = w.line(&format!("[Reactie gewijzigd door {} op {}]", e.name, e.date));
             if first == 0 {
                 first = last;
             }
@@ -144,16 +128,10 @@ pub fn render(thread: &Thread) -> RenderedCopy {
             first = w.line("");
             last = first;
         }
-        spans.push(Some(Span {
-            first_line: first,
-            last_line: last,
-        }));
+        spans.push(Some(Span { first_line: first, last_line: last }));
     }
     if a.closed {
         w.line("Op dit item kan niet meer gereageerd worden.");
     }
-    RenderedCopy {
-        text: w.text,
-        spans,
-    }
+    RenderedCopy { text: w.text, spans }
 }

@@ -14,11 +14,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(file: &str, place: Option<String>, message: impl Into<String>) -> Self {
-        Error {
-            file: file.to_string(),
-            place,
-            message: message.into(),
-        }
+        Error { file: file.to_string(), place, message: message.into() }
     }
     pub fn at_line(file: &str, line: usize, message: impl Into<String>) -> Self {
         Error::new(file, Some(format!("line {line}")), message)

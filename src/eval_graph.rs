@@ -46,8 +46,7 @@ pub struct GraphScores {
 /// Read `replies.tsv`: `comment first_line last_line parent boundary parent_confidence author note`,
 /// `#` lines are comments, the first other line is the header.
 pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
     let mut rows: Vec<(usize, usize, usize, usize, Option<String>)> = Vec::new();
     let mut header_seen = false;
     for (i, line) in text.lines().enumerate() {
@@ -70,9 +69,7 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
             ));
         }
         let num = |k: usize, what: &str| -> Result<usize> {
-            f[k].trim()
-                .parse()
-                .map_err(|_| Error::at_line(path, n, format!("{what} is not a number: '{}'", f[k])))
+            f[k].trim().parse().map_err(|_| Error::at_line(path, n, format!("{what} is not a number: '{}'", f[k])))
         };
         rows.push((
             num(0, "comment")?,
@@ -96,28 +93,15 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
                     )
                 })?)
             };
-            Ok(GoldComment {
-                first_line: first,
-                last_line: last,
-                parent_first_line,
-                parent_confidence: conf.clone(),
-            })
+            Ok(GoldComment { first_line: first, last_line: last, parent_first_line, parent_confidence: conf.clone() })
         })
         .collect()
 }
 
 /// The reference of a thread whose structure is known, located in its rendered copy: collapsed
 /// reactions are absent there, so a reply to one counts its nearest visible ancestor as parent.
-pub fn gold_from_rendered(
-    thread: &Thread,
-    spans: &[Option<crate::model::Span>],
-) -> Vec<GoldComment> {
-    let pos: HashMap<&str, usize> = thread
-        .comments
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
+pub fn gold_from_rendered(thread: &Thread, spans: &[Option<crate::model::Span>]) -> Vec<GoldComment> {
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let mut out = Vec::new();
     for (i, c) in thread.comments.iter().enumerate() {
         let Some(span) = spans[i] else { continue };
@@ -126,10 +110,7 @@ pub fn gold_from_rendered(
             if spans[p].is_some() {
                 break;
             }
-            parent = thread.comments[p]
-                .parent
-                .as_deref()
-                .and_then(|q| pos.get(q).copied());
+            parent = thread.comments[p].parent.as_deref().and_then(|q| pos.get(q).copied());
         }
         out.push(GoldComment {
             first_line: span.first_line,
@@ -147,28 +128,15 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// Score a reconstruction (from text input, so every comment has a span) against a reference.
 pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphScores {
-    let first_of_id: HashMap<&str, usize> = predicted
-        .comments
-        .iter()
-        .filter_map(|c| c.span.map(|s| (c.id.as_str(), s.first_line)))
-        .collect();
-    let pred_by_first: HashMap<usize, &crate::model::Comment> = predicted
-        .comments
-        .iter()
-        .filter_map(|c| c.span.map(|s| (s.first_line, c)))
-        .collect();
+    let first_of_id: HashMap<&str, usize> =
+        predicted.comments.iter().filter_map(|c| c.span.map(|s| (c.id.as_str(), s.first_line))).collect();
+    let pred_by_first: HashMap<usize, &crate::model::Comment> =
+        predicted.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c))).collect();
     let gold_starts: std::collections::HashSet<usize> = gold.iter().map(|g| g.first_line).collect();
-    let hits = gold
-        .iter()
-        .filter(|g| pred_by_first.contains_key(&g.first_line))
-        .count();
+    let hits = gold.iter().filter(|g| pred_by_first.contains_key(&g.first_line)).count();
     let precision = ratio(hits, predicted.comments.len());
     let recall = ratio(hits, gold.len());
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
     let mut exact = 0;
     let mut right = 0;
     let mut errors = Vec::new();
@@ -181,10 +149,7 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         if p.span.is_some_and(|s| s.last_line == g.last_line) {
             exact += 1;
         }
-        let predicted_parent = p
-            .parent
-            .as_deref()
-            .and_then(|id| first_of_id.get(id).copied());
+        let predicted_parent = p.parent.as_deref().and_then(|id| first_of_id.get(id).copied());
         let ok = predicted_parent == g.parent_first_line;
         if ok {
             right += 1;
@@ -201,22 +166,11 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         e.0 += 1;
         e.1 += ok as usize;
     }
-    let mut missed: Vec<usize> = gold
-        .iter()
-        .map(|g| g.first_line)
-        .filter(|l| !pred_by_first.contains_key(l))
-        .collect();
+    let mut missed: Vec<usize> = gold.iter().map(|g| g.first_line).filter(|l| !pred_by_first.contains_key(l)).collect();
     missed.sort();
-    let mut extra: Vec<usize> = pred_by_first
-        .keys()
-        .copied()
-        .filter(|l| !gold_starts.contains(l))
-        .collect();
+    let mut extra: Vec<usize> = pred_by_first.keys().copied().filter(|l| !gold_starts.contains(l)).collect();
     extra.sort();
-    let mut by_conf: Vec<(String, usize, f64)> = by_conf
-        .into_iter()
-        .map(|(k, (n, r))| (k, n, ratio(r, n)))
-        .collect();
+    let mut by_conf: Vec<(String, usize, f64)> = by_conf.into_iter().map(|(k, (n, r))| (k, n, ratio(r, n))).collect();
     by_conf.sort_by_key(|(k, _, _)| match k.as_str() {
         "high" => 0,
         "medium" => 1,
@@ -225,13 +179,7 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
     });
     let mut calibration: Vec<(String, usize, f64)> = calib
         .into_iter()
-        .map(|(b, (n, r))| {
-            (
-                format!("{:.1}-{:.1}", b as f64 / 5.0, (b + 1) as f64 / 5.0),
-                n,
-                ratio(r, n),
-            )
-        })
+        .map(|(b, (n, r))| (format!("{:.1}-{:.1}", b as f64 / 5.0, (b + 1) as f64 / 5.0), n, ratio(r, n)))
         .collect();
     calibration.sort_by(|a, b| a.0.cmp(&b.0));
     GraphScores {
@@ -257,31 +205,20 @@ pub fn evaluate_annotated(thread_path: &str, annotation_path: &str) -> Result<Gr
     let gold = read_annotation(annotation_path)?;
     let thread = crate::ingest::read_path(
         thread_path,
-        &crate::ingest::ReadOptions {
-            format: Some(crate::model::Format::Text),
-            ..Default::default()
-        },
+        &crate::ingest::ReadOptions { format: Some(crate::model::Format::Text), ..Default::default() },
     )?;
     Ok(evaluate(thread_path, &thread, &gold))
 }
 
 /// Parent accuracy when the reactions start where the reference says: the reply reconstruction
 /// scored apart from segmentation.
-pub fn evaluate_parents_given_boundaries(
-    thread_path: &str,
-    annotation_path: &str,
-) -> Result<GraphScores> {
+pub fn evaluate_parents_given_boundaries(thread_path: &str, annotation_path: &str) -> Result<GraphScores> {
     let gold = read_annotation(annotation_path)?;
-    let bytes =
-        crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
     let text = crate::ingest::check_text(&bytes, thread_path)?;
     let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
     let thread = crate::ingest::copied_text::read_with_starts(text, thread_path, Some(&starts))?;
-    Ok(evaluate(
-        &format!("{thread_path} (reference boundaries)"),
-        &thread,
-        &gold,
-    ))
+    Ok(evaluate(&format!("{thread_path} (reference boundaries)"), &thread, &gold))
 }
 
 /// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
@@ -291,11 +228,7 @@ pub fn evaluate_rendered(path: &str) -> Result<GraphScores> {
     let copy = crate::copy_text::render(&truth);
     let name = format!("{path} (rendered to copied text)");
     let predicted = crate::ingest::copied_text::read(&copy.text, &name)?;
-    Ok(evaluate(
-        &name,
-        &predicted,
-        &gold_from_rendered(&truth, &copy.spans),
-    ))
+    Ok(evaluate(&name, &predicted, &gold_from_rendered(&truth, &copy.spans)))
 }
 
 /// A plain-text table of scores.
@@ -307,15 +240,7 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
     ));
     for s in scores {
         let name: String = if s.name.chars().count() > 60 {
-            let tail: String = s
-                .name
-                .chars()
-                .rev()
-                .take(57)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
+            let tail: String = s.name.chars().rev().take(57).collect::<Vec<_>>().into_iter().rev().collect();
             format!("...{tail}")
         } else {
             s.name.clone()
@@ -340,30 +265,17 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
                 .iter()
                 .map(|(k, n, a)| format!("{k} {a:.3} (n={n})"))
                 .collect();
-            out.push_str(&format!(
-                "{}: parent accuracy by annotator confidence: {}\n",
-                s.name,
-                parts.join(", ")
-            ));
+            out.push_str(&format!("{}: parent accuracy by annotator confidence: {}\n", s.name, parts.join(", ")));
         }
-        let cal: Vec<String> = s
-            .calibration
-            .iter()
-            .map(|(k, n, a)| format!("{k}: {a:.2} (n={n})"))
-            .collect();
-        out.push_str(&format!(
-            "{}: accuracy by draad's parent confidence: {}\n",
-            s.name,
-            cal.join(", ")
-        ));
+        let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
+        out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
         if verbose {
             out.push_str(&format!(
                 "  missed starts (lines): {:?}\n  extra starts (lines): {:?}\n",
                 s.missed_starts, s.extra_starts
             ));
             for (line, want, got) in &s.parent_errors {
-                let f =
-                    |p: &Option<usize>| p.map_or("article".to_string(), |l| format!("line {l}"));
+                let f = |p: &Option<usize>| p.map_or("article".to_string(), |l| format!("line {l}"));
                 out.push_str(&format!(
                     "  parent of the reaction at line {line}: reference {}, draad {}\n",
                     f(want),

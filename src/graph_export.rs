@@ -25,20 +25,11 @@ fn node_id(thread: &Thread, n: &Node) -> String {
 
 fn label(thread: &Thread, n: &Node) -> String {
     match n {
-        Node::Article => thread
-            .article
-            .title
-            .clone()
-            .unwrap_or_else(|| "article".into()),
+        Node::Article => thread.article.title.clone().unwrap_or_else(|| "article".into()),
         Node::Comment(i) => {
             let c = &thread.comments[*i];
             let snippet: String = c.text.chars().take(60).collect();
-            format!(
-                "#{} {}: {}",
-                c.index,
-                c.author.as_deref().unwrap_or("?"),
-                snippet.replace('\n', " ")
-            )
+            format!("#{} {}: {}", c.index, c.author.as_deref().unwrap_or("?"), snippet.replace('\n', " "))
         }
     }
 }
@@ -58,16 +49,12 @@ pub fn export(thread: &Thread, format: GraphFormat) -> String {
 }
 
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-        .replace('\r', "")
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('\r', "")
 }
 
 pub fn to_dot(thread: &Thread) -> String {
     let g = build_graph(thread);
-    let mut out =
-        String::from("digraph replies {\n  rankdir=RL;\n  node [shape=box, fontsize=10];\n");
+    let mut out = String::from("digraph replies {\n  rankdir=RL;\n  node [shape=box, fontsize=10];\n");
     for n in g.node_indices() {
         let w = &g[n];
         out.push_str(&format!(
@@ -84,11 +71,7 @@ pub fn to_dot(thread: &Thread) -> String {
             dot_escape(&node_id(thread, &g[e.target()])),
             w.confidence,
             dot_escape(&evidence_kinds(w)),
-            if w.confidence < 0.5 {
-                ", style=dashed"
-            } else {
-                ""
-            }
+            if w.confidence < 0.5 { ", style=dashed" } else { "" }
         ));
     }
     out.push_str("}\n");
@@ -128,14 +111,8 @@ pub fn to_graphml(thread: &Thread) -> String {
     ));
     for n in g.node_indices() {
         let w = &g[n];
-        out.push_str(&format!(
-            "    <node id=\"{}\">\n",
-            xml_escape(&node_id(thread, w))
-        ));
-        out.push_str(&format!(
-            "      <data key=\"label\">{}</data>\n",
-            xml_escape(&label(thread, w))
-        ));
+        out.push_str(&format!("    <node id=\"{}\">\n", xml_escape(&node_id(thread, w))));
+        out.push_str(&format!("      <data key=\"label\">{}</data>\n", xml_escape(&label(thread, w))));
         if let Node::Comment(i) = w {
             let c = &thread.comments[*i];
             out.push_str(&format!(
@@ -143,20 +120,13 @@ pub fn to_graphml(thread: &Thread) -> String {
                 xml_escape(c.author.as_deref().unwrap_or(""))
             ));
             out.push_str(&format!("      <data key=\"index\">{}</data>\n", c.index));
-            out.push_str(&format!(
-                "      <data key=\"text\">{}</data>\n",
-                xml_escape(&c.text)
-            ));
+            out.push_str(&format!("      <data key=\"text\">{}</data>\n", xml_escape(&c.text)));
         }
         out.push_str("    </node>\n");
     }
     for e in g.edge_references() {
         let w = e.weight();
-        let detail: Vec<String> = w
-            .evidence
-            .iter()
-            .map(|x| format!("{}: {}", x.kind, x.detail))
-            .collect();
+        let detail: Vec<String> = w.evidence.iter().map(|x| format!("{}: {}", x.kind, x.detail)).collect();
         out.push_str(&format!(
             "    <edge source=\"{}\" target=\"{}\">\n      <data key=\"confidence\">{}</data>\n      <data key=\"evidence\">{}</data>\n    </edge>\n",
             xml_escape(&node_id(thread, &g[e.source()])),
@@ -200,19 +170,9 @@ pub fn to_json(thread: &Thread) -> String {
             let w = &g[n];
             let (kind, index, author) = match w {
                 Node::Article => ("article", None, None),
-                Node::Comment(i) => (
-                    "comment",
-                    Some(thread.comments[*i].index),
-                    thread.comments[*i].author.as_deref(),
-                ),
+                Node::Comment(i) => ("comment", Some(thread.comments[*i].index), thread.comments[*i].author.as_deref()),
             };
-            JsonNode {
-                id: node_id(thread, w),
-                kind,
-                index,
-                author,
-                label: label(thread, w),
-            }
+            JsonNode { id: node_id(thread, w), kind, index, author, label: label(thread, w) }
         })
         .collect();
     let edges = g

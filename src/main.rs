@@ -112,53 +112,28 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> draad::Result<()> {
     match cli.command {
-        Command::Parse {
-            input,
-            output,
-            force,
-        } => {
+        Command::Parse { input, output, force } => {
             let thread = draad::ingest::read_path(&input.file, &input.options())?;
             let json = serde_json::to_string_pretty(&thread).expect("thread serialises");
             write_output(output.as_deref(), &json, force)
         }
-        Command::Graph {
-            input,
-            to,
-            output,
-            force,
-        } => {
+        Command::Graph { input, to, output, force } => {
             let thread = draad::ingest::read_path(&input.file, &input.options())?;
-            write_output(
-                output.as_deref(),
-                draad::graph_export::export(&thread, to).trim_end(),
-                force,
-            )
+            write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
         }
-        Command::EvalGraph {
-            annotated,
-            heldout,
-            verbose,
-            json,
-        } => {
+        Command::EvalGraph { annotated, heldout, verbose, json } => {
             let mut scores = Vec::new();
             for dir in &annotated {
                 let dir = dir.trim_end_matches('/');
-                let (thread, annotation) =
-                    (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
+                let (thread, annotation) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
                 scores.push(draad::eval_graph::evaluate_annotated(&thread, &annotation)?);
-                scores.push(draad::eval_graph::evaluate_parents_given_boundaries(
-                    &thread,
-                    &annotation,
-                )?);
+                scores.push(draad::eval_graph::evaluate_parents_given_boundaries(&thread, &annotation)?);
             }
             for path in heldout_files(&heldout)? {
                 scores.push(draad::eval_graph::evaluate_rendered(&path)?);
             }
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&scores).expect("scores serialise")
-                );
+                println!("{}", serde_json::to_string_pretty(&scores).expect("scores serialise"));
             } else {
                 print!("{}", draad::eval_graph::format_scores(&scores, verbose));
             }
@@ -194,18 +169,12 @@ fn write_output(path: Option<&str>, content: &str, force: bool) -> draad::Result
     match path {
         None | Some("-") => {
             let mut out = std::io::stdout().lock();
-            let _ = out
-                .write_all(content.as_bytes())
-                .and_then(|_| out.write_all(b"\n"));
+            let _ = out.write_all(content.as_bytes()).and_then(|_| out.write_all(b"\n"));
             Ok(())
         }
         Some(p) => {
             if std::path::Path::new(p).exists() && !force {
-                return Err(draad::Error::new(
-                    p,
-                    None,
-                    "output file exists; use --force to overwrite it",
-                ));
+                return Err(draad::Error::new(p, None, "output file exists; use --force to overwrite it"));
             }
             let tmp = format!("{p}.draad-tmp");
             std::fs::write(&tmp, format!("{content}\n"))

@@ -186,9 +186,7 @@ pub enum Block {
 impl Block {
     pub fn text(&self) -> &str {
         match self {
-            Block::Paragraph { text } | Block::Quote { text, .. } | Block::ListItem { text } => {
-                text
-            }
+            Block::Paragraph { text } | Block::Quote { text, .. } | Block::ListItem { text } => text,
         }
     }
 }
@@ -233,11 +231,7 @@ pub struct Provenance {
 
 impl Default for Provenance {
     fn default() -> Self {
-        Provenance {
-            start: Certainty::Certain,
-            end: Certainty::Certain,
-            boundary_confidence: 1.0,
-        }
+        Provenance { start: Certainty::Certain, end: Certainty::Certain, boundary_confidence: 1.0 }
     }
 }
 
@@ -266,10 +260,7 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn new(kind: &str, detail: impl Into<String>) -> Self {
-        Evidence {
-            kind: kind.to_string(),
-            detail: detail.into(),
-        }
+        Evidence { kind: kind.to_string(), detail: detail.into() }
     }
 }
 
@@ -285,11 +276,7 @@ pub struct Warning {
 
 impl Warning {
     pub fn new(kind: &str, message: impl Into<String>, place: Option<String>) -> Self {
-        Warning {
-            kind: kind.to_string(),
-            message: message.into(),
-            place,
-        }
+        Warning { kind: kind.to_string(), message: message.into(), place }
     }
 }
 

@@ -38,10 +38,7 @@ pub struct QuoteIndex<K> {
 
 impl<K: Copy + Eq + std::hash::Hash + Ord> QuoteIndex<K> {
     pub fn new(article_text: &str) -> Self {
-        QuoteIndex {
-            article: trigram_hashes(&words(article_text)).into_iter().collect(),
-            postings: HashMap::new(),
-        }
+        QuoteIndex { article: trigram_hashes(&words(article_text)).into_iter().collect(), postings: HashMap::new() }
     }
 
     /// Add a piece of own text (not a quote) that later text may quote.
@@ -70,11 +67,11 @@ impl<K: Copy + Eq + std::hash::Hash + Ord> QuoteIndex<K> {
         let in_article = grams.iter().filter(|g| self.article.contains(g)).count() as f64 / total;
         let mut counts: HashMap<K, usize> = HashMap::new();
         for g in &grams {
-            if let Some(list) = self.postings.get(g) {
-                if list.len() <= MAX_POSTINGS {
-                    for k in list {
-                        *counts.entry(*k).or_default() += 1;
-                    }
+            if let Some(list) = self.postings.get(g)
+                && list.len() <= MAX_POSTINGS
+            {
+                for k in list {
+                    *counts.entry(*k).or_default() += 1;
                 }
             }
         }
@@ -82,16 +79,11 @@ impl<K: Copy + Eq + std::hash::Hash + Ord> QuoteIndex<K> {
             .into_iter()
             .map(|(k, n)| (n as f64 / total, k))
             .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let article = (in_article >= MIN_COVERAGE).then_some(QuoteMatch {
-            origin: Origin::Article,
-            coverage: in_article,
-        });
+        let article =
+            (in_article >= MIN_COVERAGE).then_some(QuoteMatch { origin: Origin::Article, coverage: in_article });
         let piece = best_piece
             .filter(|(c, _)| *c >= MIN_COVERAGE)
-            .map(|(c, k)| QuoteMatch {
-                origin: Origin::Piece(k),
-                coverage: c,
-            });
+            .map(|(c, k)| QuoteMatch { origin: Origin::Piece(k), coverage: c });
         match (article, piece) {
             (Some(a), Some(p)) if p.coverage > a.coverage => Some(p),
             (Some(a), _) => Some(a),
@@ -109,32 +101,18 @@ mod tests {
         let mut idx: QuoteIndex<usize> = QuoteIndex::new(
             "De AP zegt echter dat de AVG wel degelijk van toepassing is, omdat Clearview data verwerkt.",
         );
-        idx.add(
-            1,
-            "Ze verwerken data van Nederlanders, en dus is de AVG wel degelijk van toepassing.",
-        );
-        let m = idx
-            .find("De AP zegt echter dat de AVG wel degelijk van toepassing is")
-            .unwrap();
+        idx.add(1, "Ze verwerken data van Nederlanders, en dus is de AVG wel degelijk van toepassing.");
+        let m = idx.find("De AP zegt echter dat de AVG wel degelijk van toepassing is").unwrap();
         assert_eq!(m.origin, Origin::Article);
-        let m = idx
-            .find("ze verwerken data van Nederlanders, en dus")
-            .unwrap();
+        let m = idx.find("ze verwerken data van Nederlanders, en dus").unwrap();
         assert_eq!(m.origin, Origin::Piece(1));
         assert!(idx.find("Klopt helemaal").is_none());
-        assert!(
-            idx.find("Iets heel anders dat nergens in voorkomt hier")
-                .is_none()
-        );
+        assert!(idx.find("Iets heel anders dat nergens in voorkomt hier").is_none());
     }
 
     #[test]
     fn typography_does_not_hide_a_quote() {
-        let idx: QuoteIndex<usize> =
-            QuoteIndex::new("‘Zo’n bedrijf mag niet straffeloos doorgaan met het schenden’");
-        assert!(
-            idx.find("'Zo'n bedrijf mag niet  straffeloos doorgaan met het schenden'")
-                .is_some()
-        );
+        let idx: QuoteIndex<usize> = QuoteIndex::new("‘Zo’n bedrijf mag niet straffeloos doorgaan met het schenden’");
+        assert!(idx.find("'Zo'n bedrijf mag niet  straffeloos doorgaan met het schenden'").is_some());
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Block, Comment, Evidence, QuoteSource, Thread};
-use crate::textnorm::content_words;
+use crate::textnorm::content_stems;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
 
@@ -35,9 +35,7 @@ pub type ReplyGraph = DiGraph<Node, ReplyEdge>;
 pub fn build_graph(thread: &Thread) -> ReplyGraph {
     let mut g = DiGraph::with_capacity(thread.comments.len() + 1, thread.comments.len());
     let article = g.add_node(Node::Article);
-    let nodes: Vec<NodeIndex> = (0..thread.comments.len())
-        .map(|i| g.add_node(Node::Comment(i)))
-        .collect();
+    let nodes: Vec<NodeIndex> = (0..thread.comments.len()).map(|i| g.add_node(Node::Comment(i))).collect();
     let pos = positions(thread);
     for (i, c) in thread.comments.iter().enumerate() {
         let target = match &c.parent {
@@ -47,22 +45,14 @@ pub fn build_graph(thread: &Thread) -> ReplyGraph {
         g.add_edge(
             nodes[i],
             target,
-            ReplyEdge {
-                confidence: c.parent_confidence,
-                evidence: c.parent_evidence.clone(),
-            },
+            ReplyEdge { confidence: c.parent_confidence, evidence: c.parent_evidence.clone() },
         );
     }
     g
 }
 
 fn positions(thread: &Thread) -> HashMap<&str, usize> {
-    thread
-        .comments
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect()
+    thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect()
 }
 
 /// Check a structure that the input states: unique ids, known parents, no cycles. Problems are
@@ -84,22 +74,14 @@ pub fn check_structure(thread: &Thread, file: &str) -> Result<()> {
             return Err(Error::new(
                 file,
                 place(i),
-                format!(
-                    "duplicate comment id '{}' (first used by comment {})",
-                    c.id,
-                    first + 1
-                ),
+                format!("duplicate comment id '{}' (first used by comment {})", c.id, first + 1),
             ));
         }
     }
     for (i, c) in thread.comments.iter().enumerate() {
         if let Some(p) = &c.parent {
             if p == &c.id {
-                return Err(Error::new(
-                    file,
-                    place(i),
-                    format!("comment '{}' is its own parent", c.id),
-                ));
+                return Err(Error::new(file, place(i), format!("comment '{}' is its own parent", c.id)));
             }
             if !seen.contains_key(p.as_str()) {
                 return Err(Error::new(
@@ -122,19 +104,12 @@ pub fn check_structure(thread: &Thread, file: &str) -> Result<()> {
             match state[i] {
                 2 => break,
                 1 => {
-                    let cycle: Vec<&str> = path
-                        .iter()
-                        .skip_while(|&&j| j != i)
-                        .map(|&j: &usize| thread.comments[j].id.as_str())
-                        .collect();
+                    let cycle: Vec<&str> =
+                        path.iter().skip_while(|&&j| j != i).map(|&j: &usize| thread.comments[j].id.as_str()).collect();
                     return Err(Error::new(
                         file,
                         Some(format!("comment '{}'", thread.comments[i].id)),
-                        format!(
-                            "reply cycle: {} -> {}",
-                            cycle.join(" -> "),
-                            thread.comments[i].id
-                        ),
+                        format!("reply cycle: {} -> {}", cycle.join(" -> "), thread.comments[i].id),
                     ));
                 }
                 _ => {}
@@ -154,11 +129,8 @@ pub fn check_structure(thread: &Thread, file: &str) -> Result<()> {
 /// comment is the article, the previous comment, or an ancestor of the previous comment.
 pub fn is_depth_first(thread: &Thread) -> bool {
     let pos = positions(thread);
-    let parent_pos: Vec<Option<usize>> = thread
-        .comments
-        .iter()
-        .map(|c| c.parent.as_ref().and_then(|p| pos.get(p.as_str()).copied()))
-        .collect();
+    let parent_pos: Vec<Option<usize>> =
+        thread.comments.iter().map(|c| c.parent.as_ref().and_then(|p| pos.get(p.as_str()).copied())).collect();
     for i in 1..thread.comments.len() {
         if let Some(p) = parent_pos[i] {
             let mut cur = Some(i - 1);
@@ -224,20 +196,8 @@ impl Default for ReplyWeights {
 const BEAM: usize = 12;
 const MAX_CHAIN: usize = 48;
 
-const DISAGREE_OPENERS: &[&str] = &[
-    "nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "niet",
-];
-const AGREE_OPENERS: &[&str] = &[
-    "klopt",
-    "precies",
-    "inderdaad",
-    "exact",
-    "ja",
-    "jazeker",
-    "zeker",
-    "eens",
-    "idd",
-];
+const DISAGREE_OPENERS: &[&str] = &["nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "niet"];
+const AGREE_OPENERS: &[&str] = &["klopt", "precies", "inderdaad", "exact", "ja", "jazeker", "zeker", "eens", "idd"];
 const ADDRESS_WORDS: &[&str] = &["je", "jij", "jouw", "jou", "u", "uw"];
 
 /// How a reply opens, if it opens like a reply.
@@ -246,19 +206,12 @@ fn reply_opening(text: &str) -> Option<String> {
     if t.starts_with('@') {
         return Some("opens with an @mention".into());
     }
-    let first: String = t
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
+    let first: String = t.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
     if DISAGREE_OPENERS.contains(&first.as_str()) || AGREE_OPENERS.contains(&first.as_str()) {
         return Some(format!("opens with '{first}'"));
     }
     let lower = t.to_lowercase();
-    if lower.starts_with("ik volg je")
-        || lower.starts_with("wat een rare")
-        || lower.starts_with("dat is niet")
-    {
+    if lower.starts_with("ik volg je") || lower.starts_with("wat een rare") || lower.starts_with("dat is niet") {
         return Some("opens by answering someone".into());
     }
     let words: Vec<String> = crate::textnorm::words(t).into_iter().take(25).collect();
@@ -293,36 +246,21 @@ struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
-    fn new(
-        w: &'a ReplyWeights,
-        comments: &'a [Comment],
-        reply_to: &'a [Option<String>],
-        article_text: &str,
-    ) -> Self {
+    fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [Option<String>], article_text: &str) -> Self {
         let n = comments.len() as f64;
-        let bags: Vec<HashSet<String>> = comments
-            .iter()
-            .map(|c| content_words(&c.text).into_iter().collect())
-            .collect();
+        let bags: Vec<HashSet<String>> =
+            comments.iter().map(|c| content_stems(&c.text).into_iter().collect()).collect();
         let mut df: HashMap<String, usize> = HashMap::new();
         for bag in &bags {
             for w in bag {
                 *df.entry(w.clone()).or_default() += 1;
             }
         }
-        let idf: HashMap<String, f64> = df
-            .into_iter()
-            .map(|(w, d)| (w, ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0)))
-            .collect();
+        let idf: HashMap<String, f64> =
+            df.into_iter().map(|(w, d)| (w, ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0))).collect();
         let weight = |w: &String| idf.get(w).copied().unwrap_or(0.0);
-        let article_words: HashSet<String> = content_words(article_text).into_iter().collect();
-        let article_norm = article_words
-            .iter()
-            .map(weight)
-            .map(|x| x * x)
-            .sum::<f64>()
-            .sqrt()
-            .max(1e-9);
+        let article_words: HashSet<String> = content_stems(article_text).into_iter().collect();
+        let article_norm = article_words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
         let cues = comments
             .iter()
             .zip(bags)
@@ -335,65 +273,26 @@ impl<'a> Scorer<'a> {
                     Some(Block::Quote { source, .. }) => Some(source.clone()),
                     _ => None,
                 };
-                let inner: Vec<QuoteSource> =
-                    quote_sources.skip(usize::from(opening.is_some())).collect();
-                let norm = words
-                    .iter()
-                    .map(weight)
-                    .map(|x| x * x)
-                    .sum::<f64>()
-                    .sqrt()
-                    .max(1e-9);
-                ReplyCues {
-                    opening,
-                    inner,
-                    opening_cue: reply_opening(&c.text),
-                    words,
-                    norm,
-                }
+                let inner: Vec<QuoteSource> = quote_sources.skip(usize::from(opening.is_some())).collect();
+                let norm = words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
+                ReplyCues { opening, inner, opening_cue: reply_opening(&c.text), words, norm }
             })
             .collect();
-        Scorer {
-            w,
-            comments,
-            reply_to,
-            cues,
-            idf,
-            article_words,
-            article_norm,
-        }
+        Scorer { w, comments, reply_to, cues, idf, article_words, article_norm }
     }
 
-    fn echo(
-        &self,
-        a: &HashSet<String>,
-        a_norm: f64,
-        b: &HashSet<String>,
-        b_norm: f64,
-    ) -> (f64, Vec<String>) {
+    fn echo(&self, a: &HashSet<String>, a_norm: f64, b: &HashSet<String>, b_norm: f64) -> (f64, Vec<String>) {
         let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        let mut shared: Vec<(&String, f64)> = small
-            .iter()
-            .filter(|w| large.contains(*w))
-            .map(|w| (w, self.idf.get(w).copied().unwrap_or(0.0)))
-            .collect();
+        let mut shared: Vec<(&String, f64)> =
+            small.iter().filter(|w| large.contains(*w)).map(|w| (w, self.idf.get(w).copied().unwrap_or(0.0))).collect();
         let dot: f64 = shared.iter().map(|(_, x)| x * x).sum();
         shared.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
-        (
-            dot / (a_norm * b_norm),
-            shared.into_iter().take(5).map(|(w, _)| w.clone()).collect(),
-        )
+        (dot / (a_norm * b_norm), shared.into_iter().take(5).map(|(w, _)| w.clone()).collect())
     }
 
     /// Score of `candidate` (a comment position, or `None` for the article) as the parent of `k`,
     /// `depth` steps up the display chain (0 = the comment just before).
-    fn score(
-        &self,
-        k: usize,
-        candidate: Option<usize>,
-        depth: usize,
-        explain: bool,
-    ) -> (f64, Vec<Evidence>) {
+    fn score(&self, k: usize, candidate: Option<usize>, depth: usize, explain: bool) -> (f64, Vec<Evidence>) {
         let me = &self.comments[k];
         let cues = &self.cues[k];
         let mut ev = Vec::new();
@@ -411,25 +310,12 @@ impl<'a> Scorer<'a> {
             }
             if let Some(c) = &cues.opening_cue {
                 s += self.w.reply_cue_against_article;
-                note(
-                    &mut ev,
-                    "reply_cue_against",
-                    format!("{c}, like a reply to a reaction"),
-                );
+                note(&mut ev, "reply_cue_against", format!("{c}, like a reply to a reaction"));
             }
-            let (sim, words) = self.echo(
-                &cues.words,
-                cues.norm,
-                &self.article_words,
-                self.article_norm,
-            );
+            let (sim, words) = self.echo(&cues.words, cues.norm, &self.article_words, self.article_norm);
             if sim > 0.05 {
                 s += self.w.article_echo * sim.min(1.0);
-                note(
-                    &mut ev,
-                    "echo",
-                    format!("echoes the article ({sim:.2}): {}", words.join(", ")),
-                );
+                note(&mut ev, "echo", format!("echoes the article ({sim:.2}): {}", words.join(", ")));
             }
             return (s, ev);
         };
@@ -445,49 +331,27 @@ impl<'a> Scorer<'a> {
             if depth == 0 {
                 format!("the reaction just before ({})", cand.id)
             } else {
-                format!(
-                    "an ancestor of the reaction before, {depth} level(s) up ({})",
-                    cand.id
-                )
+                format!("an ancestor of the reaction before, {depth} level(s) up ({})", cand.id)
             },
         );
         if matches!(&cues.opening, Some(QuoteSource::Comment { id }) if id == &cand.id) {
             s += self.w.opening_quote;
-            note(
-                &mut ev,
-                "quote",
-                format!("opens with a quote of {}", cand.id),
-            );
+            note(&mut ev, "quote", format!("opens with a quote of {}", cand.id));
         }
-        if cues
-            .inner
-            .iter()
-            .any(|q| matches!(q, QuoteSource::Comment { id } if id == &cand.id))
-        {
+        if cues.inner.iter().any(|q| matches!(q, QuoteSource::Comment { id } if id == &cand.id)) {
             s += self.w.inner_quote;
             note(&mut ev, "quote", format!("quotes {} further on", cand.id));
         }
         if let Some(author) = &cand.author {
-            if self.reply_to[k]
-                .as_deref()
-                .is_some_and(|r| r.eq_ignore_ascii_case(author))
-            {
+            if self.reply_to[k].as_deref().is_some_and(|r| r.eq_ignore_ascii_case(author)) {
                 s += self.w.reply_to;
                 note(&mut ev, "reply_to", format!("the header answers @{author}"));
             }
             if me.mentions.iter().any(|m| m.eq_ignore_ascii_case(author)) {
                 s += self.w.mention;
-                note(
-                    &mut ev,
-                    "mention",
-                    format!("mentions @{author}, the author of {}", cand.id),
-                );
+                note(&mut ev, "mention", format!("mentions @{author}, the author of {}", cand.id));
             }
-            if me
-                .author
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case(author))
-            {
+            if me.author.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(author)) {
                 s += self.w.same_author;
                 note(&mut ev, "same_author", format!("{author} wrote both"));
             }
@@ -496,23 +360,11 @@ impl<'a> Scorer<'a> {
         let (sim, words) = self.echo(&cues.words, cues.norm, &cc.words, cc.norm);
         if sim > 0.03 {
             s += self.w.echo * sim.min(1.0);
-            note(
-                &mut ev,
-                "echo",
-                format!(
-                    "echoes words of {} ({sim:.2}): {}",
-                    cand.id,
-                    words.join(", ")
-                ),
-            );
+            note(&mut ev, "echo", format!("echoes words of {} ({sim:.2}): {}", cand.id, words.join(", ")));
         }
         if depth == 0 && ends_with_question(&cand.text) {
             s += self.w.answers_question;
-            note(
-                &mut ev,
-                "question",
-                format!("{} ends with a question", cand.id),
-            );
+            note(&mut ev, "question", format!("{} ends with a question", cand.id));
         }
         if let Some(c) = &cues.opening_cue {
             note(&mut ev, "reply_cue", c.clone());
@@ -523,11 +375,8 @@ impl<'a> Scorer<'a> {
     /// Log-softmax scores of every candidate given the display chain of the previous comment
     /// (nearest first). Returns (candidate, log-probability) with the article last.
     fn candidates(&self, k: usize, chain: &[usize]) -> Vec<(Option<usize>, f64)> {
-        let mut raw: Vec<(Option<usize>, f64)> = chain
-            .iter()
-            .enumerate()
-            .map(|(d, &c)| (Some(c), self.score(k, Some(c), d, false).0))
-            .collect();
+        let mut raw: Vec<(Option<usize>, f64)> =
+            chain.iter().enumerate().map(|(d, &c)| (Some(c), self.score(k, Some(c), d, false).0)).collect();
         raw.push((None, self.score(k, None, 0, false).0));
         let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
         let log_z = max + raw.iter().map(|x| (x.1 - max).exp()).sum::<f64>().ln();
@@ -568,12 +417,7 @@ pub fn reconstruct_with(
     let parents = {
         let scorer = Scorer::new(weights, comments, reply_to, article_text);
         let mut steps: Vec<Vec<BeamState>> = Vec::with_capacity(n);
-        steps.push(vec![BeamState {
-            log_p: 0.0,
-            chain: vec![0],
-            back: 0,
-            parent: None,
-        }]);
+        steps.push(vec![BeamState { log_p: 0.0, chain: vec![0], back: 0, parent: None }]);
         for k in 1..n {
             let mut next: Vec<BeamState> = Vec::new();
             for (si, state) in steps[k - 1].iter().enumerate() {
@@ -581,19 +425,10 @@ pub fn reconstruct_with(
                     let mut chain = Vec::with_capacity(state.chain.len() + 1);
                     chain.push(k);
                     if let Some(c) = cand {
-                        let at = state
-                            .chain
-                            .iter()
-                            .position(|&x| x == c)
-                            .expect("candidate from chain");
+                        let at = state.chain.iter().position(|&x| x == c).expect("candidate from chain");
                         chain.extend(state.chain[at..].iter().take(MAX_CHAIN - 1));
                     }
-                    next.push(BeamState {
-                        log_p: state.log_p + lp,
-                        chain,
-                        back: si,
-                        parent: cand,
-                    });
+                    next.push(BeamState { log_p: state.log_p + lp, chain, back: si, parent: cand });
                 }
             }
             next.sort_by(|a, b| b.log_p.total_cmp(&a.log_p));
@@ -628,20 +463,12 @@ pub fn reconstruct_with(
                 explained.push((
                     None,
                     1.0,
-                    vec![Evidence::new(
-                        "display_order",
-                        "the first reaction answers the article",
-                    )],
+                    vec![Evidence::new("display_order", "the first reaction answers the article")],
                 ));
             } else {
                 let probs = scorer.candidates(k, &chain);
-                let p = probs
-                    .iter()
-                    .find(|(c, _)| *c == parents[k])
-                    .map_or(0.0, |x| x.1.exp());
-                let depth = parents[k]
-                    .and_then(|c| chain.iter().position(|&x| x == c))
-                    .unwrap_or(0);
+                let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp());
+                let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c)).unwrap_or(0);
                 let (_, evidence) = scorer.score(k, parents[k], depth, true);
                 explained.push((parents[k], p, evidence));
             }
@@ -656,12 +483,7 @@ pub fn reconstruct_with(
     };
     let ids: Vec<String> = comments.iter().map(|c| c.id.clone()).collect();
     for (k, (parent, p, evidence)) in parents.into_iter().enumerate() {
-        set_parent(
-            &mut comments[k],
-            parent.map(|c| ids[c].clone()),
-            p,
-            evidence,
-        );
+        set_parent(&mut comments[k], parent.map(|c| ids[c].clone()), p, evidence);
     }
 }
 
@@ -678,20 +500,14 @@ pub fn depths(thread: &Thread) -> Vec<usize> {
     let mut depth = vec![0usize; thread.comments.len()];
     for i in 0..thread.comments.len() {
         let mut d = 1;
-        let mut cur = thread.comments[i]
-            .parent
-            .as_ref()
-            .and_then(|p| pos.get(p.as_str()).copied());
+        let mut cur = thread.comments[i].parent.as_ref().and_then(|p| pos.get(p.as_str()).copied());
         while let Some(j) = cur {
             if depth[j] > 0 {
                 d += depth[j];
                 break;
             }
             d += 1;
-            cur = thread.comments[j]
-                .parent
-                .as_ref()
-                .and_then(|p| pos.get(p.as_str()).copied());
+            cur = thread.comments[j].parent.as_ref().and_then(|p| pos.get(p.as_str()).copied());
         }
         depth[i] = d;
     }
@@ -718,12 +534,6 @@ pub fn reorder_depth_first(thread: &mut Thread) {
         order.push(i);
         stack.extend(children[i].iter().rev());
     }
-    let mut old: Vec<Option<Comment>> = std::mem::take(&mut thread.comments)
-        .into_iter()
-        .map(Some)
-        .collect();
-    thread.comments = order
-        .into_iter()
-        .map(|i| old[i].take().expect("each comment once"))
-        .collect();
+    let mut old: Vec<Option<Comment>> = std::mem::take(&mut thread.comments).into_iter().map(Some).collect();
+    thread.comments = order.into_iter().map(|i| old[i].take().expect("each comment once")).collect();
 }

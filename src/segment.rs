@@ -76,22 +76,17 @@ impl Segment {
 }
 
 static EDIT_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\[Reactie gewijzigd door (.+?) op (\d{1,2} \p{L}+ \d{4} \d{1,2}:\d{2})\]$")
-        .unwrap()
+    Regex::new(r"^\[Reactie gewijzigd door (.+?) op (\d{1,2} \p{L}+ \d{4} \d{1,2}:\d{2})\]$").unwrap()
 });
 static HEADER_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^Auteur(.+?)(?: (Redacteur|Nieuwscoördinator|Nieuwsredacteur|Hoofdredacteur|Eindredacteur|Adjunct-hoofdredacteur|Redactielid|Reviewer|Reviewredacteur|Videoredacteur|Community Manager|Moderator|Admin|[\p{L}-]*redacteur|[\p{L}-]*coördinator))?(?: ?@(.+?))?(\d{1,2} (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4} \d{1,2}:\d{2})$").unwrap()
 });
-static LIST_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:[-*•–]\s|\d{1,2}[.)]\s)").unwrap());
+static LIST_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*•–]\s|\d{1,2}[.)]\s)").unwrap());
 
 /// Parse an edit line `[Reactie gewijzigd door NAME op 3 september 2024 12:52]`.
 pub fn parse_edit_line(text: &str) -> Option<EditLine> {
     let c = EDIT_RE.captures(text.trim())?;
-    Some(EditLine {
-        name: c[1].to_string(),
-        date: c[2].to_string(),
-    })
+    Some(EditLine { name: c[1].to_string(), date: c[2].to_string() })
 }
 
 /// Parse the glued header of a reaction by the article's author.
@@ -194,54 +189,36 @@ const CONTINUERS: &[&str] = &[
     "oftewel",
 ];
 /// Openings that lean slightly towards continuation.
-const CONJUNCTIONS: &[&str] = &[
-    "en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat",
-];
+const CONJUNCTIONS: &[&str] = &["en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat"];
 
 /// The log-odds of a new reaction where no cue speaks.
 const BIAS: f64 = 1.0;
 
 fn first_word(text: &str) -> String {
     text.trim_start()
-        .split(|c: char| {
-            c.is_whitespace() || c == ',' || c == '.' || c == '!' || c == '?' || c == ':'
-        })
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '!' || c == '?' || c == ':')
         .next()
         .unwrap_or("")
         .to_lowercase()
 }
 
 fn starts_lowercase(text: &str) -> bool {
-    text.trim_start()
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_lowercase())
+    text.trim_start().chars().next().is_some_and(|c| c.is_lowercase())
 }
 
 fn ends_sentence(text: &str) -> bool {
     let t = text.trim_end();
-    t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';'])
-        || t.ends_with(":)")
-        || t.ends_with(":P")
+    t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';']) || t.ends_with(":)") || t.ends_with(":P")
 }
 
 /// Score the place between non-blank line `prev` and non-blank line `next`, with `gap` blank lines
 /// between them. Returns the log-odds that `next` starts a new reaction, whether that is certain,
 /// and the cues that fired.
-pub fn boundary_score(
-    prev: &Line,
-    next: &Line,
-    gap: usize,
-    prev_opens_with_quote: bool,
-) -> (f64, bool, Vec<String>) {
+pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quote: bool) -> (f64, bool, Vec<String>) {
     let mut cues = Vec::new();
     // Certain cues first.
     if matches!(prev.kind, LineKind::Edit(_)) {
-        return (
-            10.0,
-            true,
-            vec!["previous line is an edit line (certain end)".into()],
-        );
+        return (10.0, true, vec!["previous line is an edit line (certain end)".into()]);
     }
     if matches!(next.kind, LineKind::Edit(_)) {
         return (-10.0, true, vec!["edit line ends the reaction".into()]);
@@ -292,10 +269,7 @@ pub fn boundary_score(
         cues.push("previous line ends without punctuation".into());
     }
     let lower = next_t.to_lowercase();
-    if CONTINUERS
-        .iter()
-        .any(|c| lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',', ':', ';']))
-    {
+    if CONTINUERS.iter().any(|c| lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',', ':', ';'])) {
         score -= 3.0;
         cues.push("continues an enumeration or afterthought".into());
     }
@@ -336,11 +310,7 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
     let mut prev: Option<&Line> = None;
     let mut gap = 0usize;
     let mut pending_blanks: Vec<Line> = Vec::new();
-    let mut start = (
-        Certainty::Certain,
-        1.0,
-        vec!["first line of the reactions".to_string()],
-    );
+    let mut start = (Certainty::Certain, 1.0, vec!["first line of the reactions".to_string()]);
     for line in lines {
         if matches!(line.kind, LineKind::Blank) {
             if prev.is_some() {
@@ -356,11 +326,7 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
                 .all(|l| matches!(l.kind, LineKind::Quote(_)));
             let (score, certain, cues) = boundary_score(p, line, gap, opens_with_quote);
             if score > 0.0 {
-                let end = if certain {
-                    Certainty::Certain
-                } else {
-                    Certainty::Inferred
-                };
+                let end = if certain { Certainty::Certain } else { Certainty::Inferred };
                 segments.push(Segment {
                     lines: std::mem::take(&mut current),
                     start: start.0,
@@ -368,11 +334,8 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
                     boundary_confidence: start.1,
                     start_cues: std::mem::take(&mut start.2),
                 });
-                start = if certain {
-                    (Certainty::Certain, 1.0, cues)
-                } else {
-                    (Certainty::Inferred, sigmoid(score), cues)
-                };
+                start =
+                    if certain { (Certainty::Certain, 1.0, cues) } else { (Certainty::Inferred, sigmoid(score), cues) };
                 pending_blanks.clear();
             } else {
                 current.append(&mut pending_blanks);
@@ -438,16 +401,12 @@ mod tests {
 
     #[test]
     fn edit_and_header_lines_parse() {
-        let e =
-            parse_edit_line("[Reactie gewijzigd door StrongArmLance op 3 september 2024 12:52]")
-                .unwrap();
+        let e = parse_edit_line("[Reactie gewijzigd door StrongArmLance op 3 september 2024 12:52]").unwrap();
         assert_eq!(e.name, "StrongArmLance");
         assert_eq!(e.date, "3 september 2024 12:52");
         let e = parse_edit_line("[Reactie gewijzigd door Hans C op 28 juli 2023 13:06]").unwrap();
         assert_eq!(e.name, "Hans C");
-        let h =
-            parse_author_header("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56")
-                .unwrap();
+        let h = parse_author_header("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56").unwrap();
         assert_eq!(h.name, "TijsZonderH");
         assert_eq!(h.function.as_deref(), Some("Nieuwscoördinator"));
         assert_eq!(h.reply_to.as_deref(), Some("SeenD"));
@@ -460,10 +419,7 @@ mod tests {
 
     fn seg(text: &str, article: &str) -> Vec<(usize, usize)> {
         let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-        segment(&classify(&lines, article))
-            .iter()
-            .map(|s| (s.first_line(), s.last_line()))
-            .collect()
+        segment(&classify(&lines, article)).iter().map(|s| (s.first_line(), s.last_line())).collect()
     }
 
     #[test]

@@ -85,15 +85,8 @@ impl LocalTime {
     /// ISO 8601 with the Europe/Amsterdam offset (CEST from the last Sunday of March to the last
     /// Sunday of October, CET otherwise; the switching hour itself is taken as after the switch).
     pub fn iso(&self) -> String {
-        let offset = if self.is_summer_time() {
-            "+02:00"
-        } else {
-            "+01:00"
-        };
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
+        let offset = if self.is_summer_time() { "+02:00" } else { "+01:00" };
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}", self.year, self.month, self.day, self.hour, self.minute)
     }
 
     fn is_summer_time(&self) -> bool {
@@ -154,16 +147,8 @@ pub fn parse_dutch_datetime(text: &str) -> Option<LocalTime> {
 
 /// Parse the article date `03-09-2024 • 10:38` (the bullet may be missing or another separator).
 pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
-    let cleaned: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_digit() || c == '-' || c == ':' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
+    let cleaned: String =
+        text.chars().map(|c| if c.is_ascii_digit() || c == '-' || c == ':' { c } else { ' ' }).collect();
     let parts: Vec<&str> = cleaned.split_whitespace().collect();
     let [date, time] = parts.as_slice() else {
         return None;
@@ -334,10 +319,16 @@ pub fn is_stopword(word: &str) -> bool {
 pub fn content_words(text: &str) -> Vec<String> {
     words(text)
         .into_iter()
-        .filter(|w| {
-            w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit())
-        })
+        .filter(|w| w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit()))
         .collect()
+}
+
+/// Dutch Snowball stems of the content words of a text, so that "betalen" and "betaalt" or
+/// "wetten" and "wet" count as the same word.
+pub fn content_stems(text: &str) -> Vec<String> {
+    static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
+        std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch));
+    content_words(text).iter().map(|w| STEMMER.stem(w).into_owned()).collect()
 }
 
 #[cfg(test)]
@@ -345,11 +336,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stems_join_word_forms() {
+        let a = content_stems("Ze willen de boete niet betalen");
+        let b = content_stems("Clearview gaat boeten nooit betalen");
+        assert!(a.contains(&"boet".to_string()) && b.contains(&"boet".to_string()), "{a:?} {b:?}");
+        assert!(a.contains(&"betal".to_string()) && b.contains(&"betal".to_string()), "{a:?} {b:?}");
+    }
+
+    #[test]
     fn fold_unifies_typography() {
-        assert_eq!(
-            fold("  ‘Zo’n  bedrijf’ — “mag”…"),
-            "'zo'n bedrijf' - \"mag\"..."
-        );
+        assert_eq!(fold("  ‘Zo’n  bedrijf’ — “mag”…"), "'zo'n bedrijf' - \"mag\"...");
     }
 
     #[test]
@@ -367,17 +363,8 @@ mod tests {
     #[test]
     fn summer_time_switches_on_last_sundays() {
         // 2024: summer time from 31 March to 27 October.
-        assert_eq!(
-            parse_dutch_datetime("30 maart 2024 12:00").unwrap().iso(),
-            "2024-03-30T12:00:00+01:00"
-        );
-        assert_eq!(
-            parse_dutch_datetime("31 maart 2024 12:00").unwrap().iso(),
-            "2024-03-31T12:00:00+02:00"
-        );
-        assert_eq!(
-            parse_dutch_datetime("27 oktober 2024 12:00").unwrap().iso(),
-            "2024-10-27T12:00:00+01:00"
-        );
+        assert_eq!(parse_dutch_datetime("30 maart 2024 12:00").unwrap().iso(), "2024-03-30T12:00:00+01:00");
+        assert_eq!(parse_dutch_datetime("31 maart 2024 12:00").unwrap().iso(), "2024-03-31T12:00:00+02:00");
+        assert_eq!(parse_dutch_datetime("27 oktober 2024 12:00").unwrap().iso(), "2024-10-27T12:00:00+01:00");
     }
 }

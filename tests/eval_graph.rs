@@ -2,70 +2,37 @@
 //! below the levels measured when this test was written (see the README for the current table).
 //! Raise the floors when the reconstruction improves.
 
-use draad::eval_graph::{
-    evaluate_annotated, evaluate_parents_given_boundaries, evaluate_rendered, read_annotation,
-};
+use draad::eval_graph::{evaluate_annotated, evaluate_parents_given_boundaries, evaluate_rendered, read_annotation};
 
 const DIR: &str = "threads/clearview-ap-2024";
 
 #[test]
 fn seed_thread_figures_hold() {
-    let s =
-        evaluate_annotated(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
+    let s = evaluate_annotated(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
     assert_eq!(s.reference_comments, 106);
     assert!(s.boundary_f1 >= 0.87, "boundary F1 {:.3}", s.boundary_f1);
-    assert!(
-        s.parent_accuracy >= 0.46,
-        "parent accuracy {:.3}",
-        s.parent_accuracy
-    );
-    let g = evaluate_parents_given_boundaries(
-        &format!("{DIR}/thread.txt"),
-        &format!("{DIR}/replies.tsv"),
-    )
-    .unwrap();
+    assert!(s.parent_accuracy >= 0.46, "parent accuracy {:.3}", s.parent_accuracy);
+    let g = evaluate_parents_given_boundaries(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
     assert_eq!(g.boundary_f1, 1.0);
-    assert!(
-        g.parent_accuracy >= 0.60,
-        "parent accuracy with reference boundaries {:.3}",
-        g.parent_accuracy
-    );
+    assert!(g.parent_accuracy >= 0.60, "parent accuracy with reference boundaries {:.3}", g.parent_accuracy);
 }
 
 #[test]
 fn heldout_figures_hold() {
-    for page in [
-        "threads/heldout/ov-chipkaart-2023.html",
-        "threads/heldout/thuisbatterij-2025.html",
-    ] {
+    for page in ["threads/heldout/ov-chipkaart-2023.html", "threads/heldout/thuisbatterij-2025.html"] {
         let s = evaluate_rendered(page).unwrap();
-        assert!(
-            s.boundary_f1 >= 0.84,
-            "{page}: boundary F1 {:.3}",
-            s.boundary_f1
-        );
-        assert!(
-            s.parent_accuracy >= 0.45,
-            "{page}: parent accuracy {:.3}",
-            s.parent_accuracy
-        );
+        assert!(s.boundary_f1 >= 0.84, "{page}: boundary F1 {:.3}", s.boundary_f1);
+        assert!(s.parent_accuracy >= 0.45, "{page}: parent accuracy {:.3}", s.parent_accuracy);
     }
 }
 
 #[test]
 fn annotation_obeys_the_depth_first_rule() {
     let gold = read_annotation(&format!("{DIR}/replies.tsv")).unwrap();
-    let pos: std::collections::HashMap<usize, usize> = gold
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.first_line, i))
-        .collect();
+    let pos: std::collections::HashMap<usize, usize> =
+        gold.iter().enumerate().map(|(i, g)| (g.first_line, i)).collect();
     for (k, g) in gold.iter().enumerate().skip(1) {
-        assert!(
-            g.first_line > gold[k - 1].last_line,
-            "spans in order at line {}",
-            g.first_line
-        );
+        assert!(g.first_line > gold[k - 1].last_line, "spans in order at line {}", g.first_line);
         if let Some(p) = g.parent_first_line {
             let target = pos[&p];
             let mut cur = Some(k - 1);
@@ -77,11 +44,7 @@ fn annotation_obeys_the_depth_first_rule() {
                 }
                 cur = gold[c].parent_first_line.map(|l| pos[&l]);
             }
-            assert!(
-                ok,
-                "parent of line {} is not on the display chain",
-                g.first_line
-            );
+            assert!(ok, "parent of line {} is not on the display chain", g.first_line);
         }
     }
 }

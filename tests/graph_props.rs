@@ -33,27 +33,15 @@ const WORDS: &[&str] = &[
 /// A random thread as (parent index or none, text) in posting order: any parent among earlier posts.
 fn thread_strategy() -> impl Strategy<Value = Vec<(Option<usize>, String)>> {
     prop::collection::vec(
-        (
-            any::<prop::sample::Index>(),
-            any::<bool>(),
-            prop::collection::vec(0..WORDS.len(), 3..18),
-        ),
+        (any::<prop::sample::Index>(), any::<bool>(), prop::collection::vec(0..WORDS.len(), 3..18)),
         1..60,
     )
     .prop_map(|rows| {
         rows.into_iter()
             .enumerate()
             .map(|(i, (pick, top, words))| {
-                let parent = if i == 0 || top {
-                    None
-                } else {
-                    Some(pick.index(i))
-                };
-                let mut text: String = words
-                    .iter()
-                    .map(|&w| WORDS[w])
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let parent = if i == 0 || top { None } else { Some(pick.index(i)) };
+                let mut text: String = words.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ");
                 text.push('.');
                 (parent, text)
             })
@@ -64,7 +52,10 @@ fn thread_strategy() -> impl Strategy<Value = Vec<(Option<usize>, String)>> {
 fn jsonl_of(rows: &[(Option<usize>, String)]) -> String {
     rows.iter()
         .enumerate()
-        .map(|(i, (p, text))| serde_json::json!({"id": format!("n{i}"), "parent": p.map(|p| format!("n{p}")), "text": text}).to_string() + "\n")
+        .map(|(i, (p, text))| {
+            serde_json::json!({"id": format!("n{i}"), "parent": p.map(|p| format!("n{p}")), "text": text}).to_string()
+                + "\n"
+        })
         .collect()
 }
 
@@ -139,14 +130,8 @@ proptest! {
 fn a_hundred_thousand_deep_chain_is_fine() {
     let mut s = String::new();
     for i in 0..100_000 {
-        let parent = if i == 0 {
-            serde_json::Value::Null
-        } else {
-            format!("n{}", i - 1).into()
-        };
-        s.push_str(
-            &serde_json::json!({"id": format!("n{i}"), "parent": parent, "text": "ja"}).to_string(),
-        );
+        let parent = if i == 0 { serde_json::Value::Null } else { format!("n{}", i - 1).into() };
+        s.push_str(&serde_json::json!({"id": format!("n{i}"), "parent": parent, "text": "ja"}).to_string());
         s.push('\n');
     }
     let t = read_bytes_as_thread(s.as_bytes(), "deep.jsonl", &ReadOptions::default()).unwrap();

@@ -8,87 +8,30 @@ use std::process::{Command, Stdio};
 const SEED: &str = "threads/clearview-ap-2024/thread.txt";
 
 fn opts(format: Option<Format>) -> ReadOptions {
-    ReadOptions {
-        format,
-        ..Default::default()
-    }
+    ReadOptions { format, ..Default::default() }
 }
 
 #[test]
 fn html_page_gives_every_reaction_author_time_score_and_parent() {
     let t = read_path("tests/fixtures/small.html", &opts(None)).unwrap();
     assert_eq!(t.source.format, Format::Html);
-    let got: Vec<(
-        &str,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Option<i32>,
-        bool,
-    )> = t
+    let got: Vec<(&str, Option<&str>, Option<&str>, Option<&str>, Option<i32>, bool)> = t
         .comments
         .iter()
-        .map(|c| {
-            (
-                c.id.as_str(),
-                c.parent.as_deref(),
-                c.author.as_deref(),
-                c.time.as_deref(),
-                c.score,
-                c.collapsed,
-            )
-        })
+        .map(|c| (c.id.as_str(), c.parent.as_deref(), c.author.as_deref(), c.time.as_deref(), c.score, c.collapsed))
         .collect();
     assert_eq!(
         got,
         vec![
-            (
-                "100",
-                None,
-                Some("Hans C"),
-                Some("28 juli 2023 11:38"),
-                Some(2),
-                false
-            ),
-            (
-                "105",
-                Some("100"),
-                Some("wells.p"),
-                Some("28 juli 2023 12:01"),
-                Some(1),
-                false
-            ),
-            (
-                "110",
-                Some("105"),
-                Some("Mit-46"),
-                Some("28 juli 2023 12:30"),
-                Some(-1),
-                true
-            ),
-            (
-                "111",
-                Some("110"),
-                Some("wells.p"),
-                Some("28 juli 2023 12:45"),
-                None,
-                false
-            ),
-            (
-                "102",
-                None,
-                Some("de_ridder"),
-                Some("28 juli 2023 11:50"),
-                Some(1),
-                false
-            ),
+            ("100", None, Some("Hans C"), Some("28 juli 2023 11:38"), Some(2), false),
+            ("105", Some("100"), Some("wells.p"), Some("28 juli 2023 12:01"), Some(1), false),
+            ("110", Some("105"), Some("Mit-46"), Some("28 juli 2023 12:30"), Some(-1), true),
+            ("111", Some("110"), Some("wells.p"), Some("28 juli 2023 12:45"), None, false),
+            ("102", None, Some("de_ridder"), Some("28 juli 2023 11:50"), Some(1), false),
         ]
     );
     let a = &t.article;
-    assert_eq!(
-        a.title.as_deref(),
-        Some("Gemeente stopt met parkeerautomaten")
-    );
+    assert_eq!(a.title.as_deref(), Some("Gemeente stopt met parkeerautomaten"));
     assert_eq!(a.author.as_deref(), Some("Jan Jansen"));
     assert_eq!(a.author_function.as_deref(), Some("Redacteur"));
     assert_eq!(a.declared_reactions, Some(5));
@@ -96,28 +39,16 @@ fn html_page_gives_every_reaction_author_time_score_and_parent() {
     assert_eq!(a.date_iso.as_deref(), Some("2023-07-28T11:18:00+02:00"));
     assert!(a.closed);
     let first = &t.comments[0];
-    assert!(matches!(
-        &first.blocks[0],
-        Block::Quote {
-            source: QuoteSource::Article,
-            ..
-        }
-    ));
+    assert!(matches!(&first.blocks[0], Block::Quote { source: QuoteSource::Article, .. }));
     assert_eq!(
         first.text,
         "En wie geen smartphone heeft?\nDie mag het zelf uitzoeken.\n\nZie https://www.nu.nl/tech/6...aantal.html :("
     );
     assert_eq!(first.edit.as_ref().unwrap().name, "Hans C");
     assert!(first.links[0].truncated);
-    assert_eq!(
-        first.links[0].url.as_deref(),
-        Some("https://www.nu.nl/tech/6123456/gemeente-parkeren-app-aantal.html")
-    );
+    assert_eq!(first.links[0].url.as_deref(), Some("https://www.nu.nl/tech/6123456/gemeente-parkeren-app-aantal.html"));
     assert_eq!(t.comments[1].mentions, vec!["Hans C"]);
-    assert_eq!(
-        t.comments[3].text,
-        "Doe eens normaal & blijf bij het onderwerp. <script>alert(1)</script>"
-    );
+    assert_eq!(t.comments[3].text, "Doe eens normaal & blijf bij het onderwerp. <script>alert(1)</script>");
     let list: Vec<&str> = t.comments[4]
         .blocks
         .iter()
@@ -127,11 +58,7 @@ fn html_page_gives_every_reaction_author_time_score_and_parent() {
         })
         .collect();
     assert_eq!(list, vec!["minder onderhoud", "minder storingen"]);
-    assert!(
-        t.warnings.iter().all(|w| w.kind != "reaction_count"),
-        "{:?}",
-        t.warnings
-    );
+    assert!(t.warnings.iter().all(|w| w.kind != "reaction_count"), "{:?}", t.warnings);
 }
 
 #[test]
@@ -152,32 +79,18 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
     // The first reaction starts right after "Wijzig sortering" with a quote of the article.
     let c1 = &t.comments[0];
     assert_eq!(c1.span.unwrap().first_line, 52);
-    assert!(matches!(
-        &c1.blocks[0],
-        Block::Quote {
-            source: QuoteSource::Article,
-            ..
-        }
-    ));
+    assert!(matches!(&c1.blocks[0], Block::Quote { source: QuoteSource::Article, .. }));
     assert_eq!(c1.parent, None);
     // Every edit line ends its reaction and names the author.
     let edited: Vec<(&str, usize)> = t
         .comments
         .iter()
-        .filter_map(|c| {
-            c.edit
-                .as_ref()
-                .map(|e| (e.name.as_str(), c.span.unwrap().last_line))
-        })
+        .filter_map(|c| c.edit.as_ref().map(|e| (e.name.as_str(), c.span.unwrap().last_line)))
         .collect();
     assert_eq!(edited.len(), 10);
     assert!(edited.contains(&("StrongArmLance", 78)) && edited.contains(&("Polderviking", 271)));
     // The article author's reaction keeps its header and answers SeenD.
-    let tijs = t
-        .comments
-        .iter()
-        .find(|c| c.author.as_deref() == Some("TijsZonderH"))
-        .unwrap();
+    let tijs = t.comments.iter().find(|c| c.author.as_deref() == Some("TijsZonderH")).unwrap();
     assert!(tijs.by_article_author);
     assert_eq!(tijs.span.unwrap().first_line, 212);
     assert_eq!(tijs.time_iso.as_deref(), Some("2024-09-03T10:56:00+02:00"));
@@ -188,11 +101,7 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
     let mut last = 51;
     for c in &t.comments {
         let s = c.span.unwrap();
-        assert!(
-            s.first_line > last && s.last_line >= s.first_line,
-            "{:?}",
-            c.span
-        );
+        assert!(s.first_line > last && s.last_line >= s.first_line, "{:?}", c.span);
         last = s.last_line;
         assert!((0.0..=1.0).contains(&c.parent_confidence));
         assert!(!c.parent_evidence.is_empty());
@@ -226,46 +135,28 @@ fn jsonl_and_csv_tables_with_mapped_columns() {
         time: "when".into(),
         text: "body".into(),
     };
-    let t = read_bytes_as_thread(
-        jsonl.as_bytes(),
-        "t.jsonl",
-        &ReadOptions {
-            columns: cols.clone(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let t =
+        read_bytes_as_thread(jsonl.as_bytes(), "t.jsonl", &ReadOptions { columns: cols.clone(), ..Default::default() })
+            .unwrap();
     assert_eq!(t.source.format, Format::Jsonl);
     // Put in depth-first order, with a warning.
     let ids: Vec<&str> = t.comments.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, vec!["a1", "a2", "a3"]);
     assert!(t.warnings.iter().any(|w| w.kind == "reordered"));
-    assert_eq!(
-        t.comments[0].time_iso.as_deref(),
-        Some("2024-09-03T10:00:00+02:00")
-    );
-    assert!(
-        matches!(&t.comments[1].blocks[0], Block::Quote { source: QuoteSource::Comment { id }, .. } if id == "a1")
-    );
+    assert_eq!(t.comments[0].time_iso.as_deref(), Some("2024-09-03T10:00:00+02:00"));
+    assert!(matches!(&t.comments[1].blocks[0], Block::Quote { source: QuoteSource::Comment { id }, .. } if id == "a1"));
     assert_eq!(t.comments[1].text, "Daar ben ik het mee eens.");
     assert_eq!(t.comments[2].span.unwrap().first_line, 2);
 
-    let csv = "cid,reply_to,user,when,body\nx,,anna,,\"Een reactie, met komma.\"\ny,x,bert,,\"Twee regels\nin een veld.\"\n";
-    let t = read_bytes_as_thread(
-        csv.as_bytes(),
-        "t.csv",
-        &ReadOptions {
-            columns: cols,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let csv =
+        "cid,reply_to,user,when,body\nx,,anna,,\"Een reactie, met komma.\"\ny,x,bert,,\"Twee regels\nin een veld.\"\n";
+    let t =
+        read_bytes_as_thread(csv.as_bytes(), "t.csv", &ReadOptions { columns: cols, ..Default::default() }).unwrap();
     assert_eq!(t.source.format, Format::Csv);
     assert_eq!(t.comments[1].parent.as_deref(), Some("x"));
     assert_eq!(t.comments[1].text, "Twee regels\nin een veld.");
     // A missing column is named.
-    let err =
-        read_bytes_as_thread(b"id,body\n1,hoi\n", "t.csv", &opts(Some(Format::Csv))).unwrap_err();
+    let err = read_bytes_as_thread(b"id,body\n1,hoi\n", "t.csv", &opts(Some(Format::Csv))).unwrap_err();
     assert!(err.to_string().contains("no 'text' column"), "{err}");
 }
 
@@ -286,22 +177,11 @@ fn standard_input_is_read_with_a_dash() {
     assert!(v["comments"].as_array().unwrap().len() > 100);
     // The output contract: required fields on every comment.
     for c in v["comments"].as_array().unwrap() {
-        for key in [
-            "id",
-            "index",
-            "parent",
-            "parent_confidence",
-            "parent_evidence",
-            "author",
-            "text",
-            "blocks",
-            "span",
-        ] {
+        for key in ["id", "index", "parent", "parent_confidence", "parent_evidence", "author", "text", "blocks", "span"]
+        {
             assert!(c.get(key).is_some(), "missing {key}");
         }
-        assert!(
-            c["span"]["first_line"].as_u64().unwrap() <= c["span"]["last_line"].as_u64().unwrap()
-        );
+        assert!(c["span"]["first_line"].as_u64().unwrap() <= c["span"]["last_line"].as_u64().unwrap());
     }
     for key in ["schema", "source", "article", "comments", "warnings"] {
         assert!(v.get(key).is_some(), "missing top-level {key}");
@@ -326,10 +206,7 @@ fn graph_exports_are_well_formed_and_escaped() {
 
 #[test]
 fn graph_command_writes_graphml() {
-    let out = Command::new(env!("CARGO_BIN_EXE_draad"))
-        .args(["graph", SEED, "--to", "graphml"])
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_draad")).args(["graph", SEED, "--to", "graphml"]).output().unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.starts_with("<?xml") && s.trim_end().ends_with("</graphml>"));
@@ -341,33 +218,13 @@ fn copied_text_render_of_a_page_reads_back() {
     let copy = draad::copy_text::render(&truth);
     // The collapsed reaction is absent, the edit line stands between blank lines.
     assert!(copy.spans[2].is_none());
-    assert!(
-        copy.text
-            .contains("\n\n[Reactie gewijzigd door Hans C op 28 juli 2023 13:06]\n\n")
-    );
+    assert!(copy.text.contains("\n\n[Reactie gewijzigd door Hans C op 28 juli 2023 13:06]\n\n"));
     let back = draad::ingest::copied_text::read(&copy.text, "copy.txt").unwrap();
     // The edit line is a certain end: the next reaction starts right after its blank line.
-    let after_edit = back
-        .comments
-        .iter()
-        .find(|c| c.text.starts_with("Nee, er blijft"))
-        .unwrap();
-    assert_eq!(
-        after_edit.provenance.start,
-        draad::model::Certainty::Certain
-    );
-    assert_eq!(
-        back.comments
-            .iter()
-            .filter(|c| c.text.contains("minder onderhoud"))
-            .count(),
-        1
-    );
-    assert!(
-        back.warnings
-            .iter()
-            .any(|w| w.kind == "reaction_count" && w.message.contains("declares 5"))
-    );
+    let after_edit = back.comments.iter().find(|c| c.text.starts_with("Nee, er blijft")).unwrap();
+    assert_eq!(after_edit.provenance.start, draad::model::Certainty::Certain);
+    assert_eq!(back.comments.iter().filter(|c| c.text.contains("minder onderhoud")).count(), 1);
+    assert!(back.warnings.iter().any(|w| w.kind == "reaction_count" && w.message.contains("declares 5")));
 }
 
 /// The held-out pages against their truth tables, which were read from the same HTML by an
@@ -377,23 +234,15 @@ fn heldout_pages_parse_exactly() {
     for name in ["ov-chipkaart-2023", "thuisbatterij-2025"] {
         let t = read_path(&format!("threads/heldout/{name}.html"), &opts(None)).unwrap();
         let truth = std::fs::read_to_string(format!("threads/heldout/{name}.truth.tsv")).unwrap();
-        let rows: Vec<Vec<&str>> = truth
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| l.split('\t').collect())
-            .collect();
+        let rows: Vec<Vec<&str>> =
+            truth.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect()).collect();
         assert_eq!(t.comments.len(), rows.len(), "{name}");
         for (c, r) in t.comments.iter().zip(&rows) {
             assert_eq!(c.id, r[0], "{name}");
             assert_eq!(c.parent.as_deref().unwrap_or("-"), r[1], "{name} {}", c.id);
             assert_eq!(c.author.as_deref(), Some(r[2]), "{name} {}", c.id);
             assert_eq!(c.time.as_deref(), Some(r[3]), "{name} {}", c.id);
-            assert_eq!(
-                c.score.map_or("-".to_string(), |s| s.to_string()),
-                r[4],
-                "{name} {}",
-                c.id
-            );
+            assert_eq!(c.score.map_or("-".to_string(), |s| s.to_string()), r[4], "{name} {}", c.id);
             assert_eq!(c.collapsed, r[5] == "1", "{name} {}", c.id);
             assert!(c.time_iso.is_some(), "{name} {}", c.id);
             if !c.collapsed {
@@ -401,22 +250,11 @@ fn heldout_pages_parse_exactly() {
             }
         }
         assert_eq!(t.article.declared_reactions, Some(rows.len() as u32));
-        let rated: usize = rows
-            .iter()
-            .filter(|r| r[4] != "-" && r[4].parse::<i32>().unwrap() >= 1)
-            .count();
-        assert_eq!(
-            t.article.filter_counts.unwrap().at_least_1 as usize,
-            rated,
-            "{name}"
-        );
+        let rated: usize = rows.iter().filter(|r| r[4] != "-" && r[4].parse::<i32>().unwrap() >= 1).count();
+        assert_eq!(t.article.filter_counts.unwrap().at_least_1 as usize, rated, "{name}");
     }
     let t = read_path("threads/heldout/thuisbatterij-2025.html", &opts(None)).unwrap();
-    let by_author: Vec<&str> = t
-        .comments
-        .iter()
-        .filter(|c| c.by_article_author)
-        .filter_map(|c| c.author.as_deref())
-        .collect();
+    let by_author: Vec<&str> =
+        t.comments.iter().filter(|c| c.by_article_author).filter_map(|c| c.author.as_deref()).collect();
     assert_eq!(by_author, vec!["SanneV"]);
 }

@@ -8,7 +8,10 @@ use std::sync::LazyLock;
 static MENTION_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\w@])@([\p{L}\p{N}_][\p{L}\p{N}_.\-]*)").unwrap());
 static URL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:https?://|www\.)[^\s<>"]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:ai|nl|com|net|org|eu|be|io)/[^\s<>"]*"#).unwrap()
+    Regex::new(
+        r#"(?:https?://|www\.)[^\s<>"]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:ai|nl|com|net|org|eu|be|io)/[^\s<>"]*"#,
+    )
+    .unwrap()
 });
 static TWEAKERS_LINK_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:nieuws|review|reviews|pricewatch|forum|video|podcast|plan|meuktracker|download|downloads|artikel|achtergrond): [^\n]*?(?:\.\.\.|…)").unwrap()
@@ -48,10 +51,7 @@ pub fn find_mentions(text: &str, known: &[String]) -> Vec<String> {
                 rest.len() >= k.len()
                     && rest.is_char_boundary(k.len())
                     && rest[..k.len()].eq_ignore_ascii_case(k)
-                    && !rest[k.len()..]
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    && !rest[k.len()..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_')
             })
             .max_by_key(|k| k.len());
         let name = match by_known {
@@ -70,29 +70,14 @@ pub fn find_mentions(text: &str, known: &[String]) -> Vec<String> {
 pub fn find_links(text: &str) -> Vec<Link> {
     let mut out = Vec::new();
     for m in URL_RE.find_iter(text) {
-        let t = m
-            .as_str()
-            .trim_end_matches(['.', ',', ')', ';', ':', '!', '?']);
+        let t = m.as_str().trim_end_matches(['.', ',', ')', ';', ':', '!', '?']);
         let truncated = t.contains("...") || t.contains('…');
-        let url = (!truncated).then(|| {
-            if t.starts_with("www.") || !t.contains("://") {
-                format!("https://{t}")
-            } else {
-                t.to_string()
-            }
-        });
-        out.push(Link {
-            text: t.to_string(),
-            url,
-            truncated,
-        });
+        let url = (!truncated)
+            .then(|| if t.starts_with("www.") || !t.contains("://") { format!("https://{t}") } else { t.to_string() });
+        out.push(Link { text: t.to_string(), url, truncated });
     }
     for m in TWEAKERS_LINK_RE.find_iter(text) {
-        out.push(Link {
-            text: m.as_str().to_string(),
-            url: None,
-            truncated: true,
-        });
+        out.push(Link { text: m.as_str().to_string(), url: None, truncated: true });
     }
     out
 }
@@ -105,33 +90,22 @@ mod tests {
     fn mentions_prefer_known_names() {
         let known = vec!["Hans C".to_string(), "GertMenkel".to_string()];
         assert_eq!(
-            find_mentions(
-                "Je kan het niet leuk vinden, maar @GertMenkel heeft wel gelijk.",
-                &known
-            ),
+            find_mentions("Je kan het niet leuk vinden, maar @GertMenkel heeft wel gelijk.", &known),
             vec!["GertMenkel"]
         );
-        assert_eq!(
-            find_mentions("@Hans C zei dat al. Zie ook @wells.p.", &known),
-            vec!["Hans C", "wells.p"]
-        );
+        assert_eq!(find_mentions("@Hans C zei dat al. Zie ook @wells.p.", &known), vec!["Hans C", "wells.p"]);
         assert!(find_mentions("mail me op naam@example.com", &known).is_empty());
     }
 
     #[test]
     fn links_flag_truncation() {
-        let l = find_links(
-            "Zie https://www.cnet.com/news...l-recognition-collection/ en https://privacy-web.nl/x.",
-        );
+        let l = find_links("Zie https://www.cnet.com/news...l-recognition-collection/ en https://privacy-web.nl/x.");
         assert_eq!(l.len(), 2);
         assert!(l[0].truncated && l[0].url.is_none());
         assert_eq!(l[1].url.as_deref(), Some("https://privacy-web.nl/x"));
-        let t = find_links(
-            "nieuws: AP kan AVG-boete van 525.000 euro niet innen vanwege onbekende bedrij...",
-        );
+        let t = find_links("nieuws: AP kan AVG-boete van 525.000 euro niet innen vanwege onbekende bedrij...");
         assert!(t[0].truncated);
-        let bare =
-            find_links("Op de website zie je wel een hoop mensen. clearview.ai/leadership Ik heb");
+        let bare = find_links("Op de website zie je wel een hoop mensen. clearview.ai/leadership Ik heb");
         assert_eq!(bare[0].text, "clearview.ai/leadership");
     }
 }

@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use crate::ingest::comment_parts::{find_links, find_mentions, own_text};
 use crate::model::{
-    Article, Block, Certainty, Comment, FilterCounts, Format, Provenance, QuoteSource, SCHEMA,
-    Source, Span, Thread, Warning,
+    Article, Block, Certainty, Comment, FilterCounts, Format, Provenance, QuoteSource, SCHEMA, Source, Span, Thread,
+    Warning,
 };
 use crate::quotes::Origin;
 use crate::segment::{LineKind, Segment, classify, segment, segment_at};
@@ -14,8 +14,7 @@ use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
 use regex::Regex;
 use std::sync::LazyLock;
 
-static REACTIONS_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^Reacties \((\d+)\)$").unwrap());
+static REACTIONS_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^Reacties \((\d+)\)$").unwrap());
 const CLOSED_LINE: &str = "Op dit item kan niet meer gereageerd worden.";
 
 /// Does this text look like a copied Tweakers page?
@@ -31,12 +30,7 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
 /// Read a copied thread with the reactions starting at the given lines (1-based) instead of where
 /// the segmenter puts them: to score the reply reconstruction apart from segmentation.
 pub fn read_with_starts(text: &str, file: &str, starts: Option<&[usize]>) -> Result<Thread> {
-    read_with(
-        text,
-        file,
-        starts,
-        &crate::reply_graph::ReplyWeights::default(),
-    )
+    read_with(text, file, starts, &crate::reply_graph::ReplyWeights::default())
 }
 
 /// [`read_with_starts`] with other weights for the reply reconstruction.
@@ -71,10 +65,7 @@ pub fn read_with(
             heading + 1,
             format!(
                 "the thread has no reactions after the 'Reacties' heading{}",
-                article
-                    .declared_reactions
-                    .map(|n| format!(" (the page declares {n})"))
-                    .unwrap_or_default()
+                article.declared_reactions.map(|n| format!(" (the page declares {n})")).unwrap_or_default()
             ),
         ));
     }
@@ -90,10 +81,7 @@ pub fn read_with(
     count_warning(&article, comments.len(), &mut warnings);
     Ok(Thread {
         schema: SCHEMA.into(),
-        source: Source {
-            path: file.into(),
-            format: Format::Text,
-        },
+        source: Source { path: file.into(), format: Format::Text },
         article,
         comments,
         warnings,
@@ -140,9 +128,7 @@ pub fn count_warning(article: &Article, found: usize, warnings: &mut Vec<Warning
 
 fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, usize)> {
     let mut article = Article::default();
-    let cap = REACTIONS_RE
-        .captures(lines[heading].trim())
-        .expect("heading matched");
+    let cap = REACTIONS_RE.captures(lines[heading].trim()).expect("heading matched");
     article.declared_reactions = cap[1].parse().ok();
     // Filter counts and "Wijzig sortering" after the heading.
     let mut i = heading + 1;
@@ -169,23 +155,14 @@ fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, 
         i += 1;
     }
     // Footer above the heading: "Door NAME", function, date, count, "Submitter: NAME".
-    let door = (0..heading)
-        .rev()
-        .find(|&j| lines[j].trim().starts_with("Door "));
+    let door = (0..heading).rev().find(|&j| lines[j].trim().starts_with("Door "));
     let body_end = door.unwrap_or(heading);
-    let mut paragraphs = lines[..body_end]
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty());
+    let mut paragraphs = lines[..body_end].iter().map(|l| l.trim()).filter(|l| !l.is_empty());
     article.title = paragraphs.next().map(str::to_string);
     article.body = paragraphs.map(str::to_string).collect();
     if let Some(d) = door {
         article.author = Some(lines[d].trim()["Door ".len()..].trim().to_string());
-        for l in lines[d + 1..heading]
-            .iter()
-            .map(|l| l.trim())
-            .filter(|l| !l.is_empty())
-        {
+        for l in lines[d + 1..heading].iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
             if let Some(s) = l.strip_prefix("Submitter:") {
                 article.submitter = Some(s.trim().to_string());
             } else if let Some(t) = parse_numeric_datetime(l).filter(|_| l.contains(':')) {
@@ -199,16 +176,9 @@ fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, 
         }
     }
     if article.title.is_none() {
-        return Err(Error::at_line(
-            file,
-            heading + 1,
-            "the 'Reacties' heading has no article above it",
-        ));
+        return Err(Error::at_line(file, heading + 1, "the 'Reacties' heading has no article above it"));
     }
-    article.span = Some(Span {
-        first_line: 1,
-        last_line: i,
-    });
+    article.span = Some(Span { first_line: 1, last_line: i });
     Ok((article, i))
 }
 
@@ -230,11 +200,7 @@ fn build_comments(
     // Names known in the thread: authors from edit lines and headers, and the article's author.
     let mut known: Vec<String> = segments
         .iter()
-        .filter_map(|s| {
-            s.header()
-                .map(|h| h.name.clone())
-                .or_else(|| s.edit().map(|e| e.name.clone()))
-        })
+        .filter_map(|s| s.header().map(|h| h.name.clone()).or_else(|| s.edit().map(|e| e.name.clone())))
         .collect();
     known.extend(article.submitter.clone());
     known.sort();
@@ -248,17 +214,13 @@ fn build_comments(
         let mut paragraph: Vec<&str> = Vec::new();
         let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
             if !paragraph.is_empty() {
-                blocks.push(Block::Paragraph {
-                    text: paragraph.join("\n"),
-                });
+                blocks.push(Block::Paragraph { text: paragraph.join("\n") });
                 paragraph.clear();
             }
         };
         for line in &seg.lines {
             match &line.kind {
-                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => {
-                    flush(&mut paragraph, &mut blocks)
-                }
+                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => flush(&mut paragraph, &mut blocks),
                 LineKind::Quote(m) => {
                     let source = match m.origin {
                         Origin::Article => Some(QuoteSource::Article),
@@ -271,16 +233,11 @@ fn build_comments(
                         Some(source) => {
                             flush(&mut paragraph, &mut blocks);
                             match blocks.last_mut() {
-                                Some(Block::Quote { text, source: s })
-                                    if *s == source && paragraph.is_empty() =>
-                                {
+                                Some(Block::Quote { text, source: s }) if *s == source && paragraph.is_empty() => {
                                     text.push('\n');
                                     text.push_str(line.text.trim());
                                 }
-                                _ => blocks.push(Block::Quote {
-                                    text: line.text.trim().to_string(),
-                                    source,
-                                }),
+                                _ => blocks.push(Block::Quote { text: line.text.trim().to_string(), source }),
                             }
                         }
                         // A line repeating text of its own reaction is just text.
@@ -289,26 +246,22 @@ fn build_comments(
                 }
                 LineKind::ListItem => {
                     flush(&mut paragraph, &mut blocks);
-                    blocks.push(Block::ListItem {
-                        text: line.text.trim().to_string(),
-                    });
+                    blocks.push(Block::ListItem { text: line.text.trim().to_string() });
                 }
                 LineKind::Text => paragraph.push(line.text.trim()),
             }
         }
         flush(&mut paragraph, &mut blocks);
         let text = own_text(&blocks);
-        let author = header
-            .map(|h| h.name.clone())
-            .or_else(|| edit.as_ref().map(|e| e.name.clone()));
-        if let (Some(h), Some(e)) = (header, &edit) {
-            if h.name != e.name {
-                warnings.push(Warning::new(
-                    "edit_name",
-                    format!("the header names {} but the edit line {}", h.name, e.name),
-                    Some(format!("line {}", seg.last_line())),
-                ));
-            }
+        let author = header.map(|h| h.name.clone()).or_else(|| edit.as_ref().map(|e| e.name.clone()));
+        if let (Some(h), Some(e)) = (header, &edit)
+            && h.name != e.name
+        {
+            warnings.push(Warning::new(
+                "edit_name",
+                format!("the header names {} but the edit line {}", h.name, e.name),
+                Some(format!("line {}", seg.last_line())),
+            ));
         }
         let time = header.map(|h| h.time.clone());
         comments.push(Comment {
@@ -319,10 +272,7 @@ fn build_comments(
             parent_evidence: Vec::new(),
             author,
             author_id: None,
-            time_iso: time
-                .as_deref()
-                .and_then(parse_dutch_datetime)
-                .map(|t| t.iso()),
+            time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
             time,
             score: None,
             collapsed: false,
@@ -332,10 +282,7 @@ fn build_comments(
             text,
             blocks,
             edit,
-            span: Some(Span {
-                first_line: seg.first_line(),
-                last_line: seg.last_line(),
-            }),
+            span: Some(Span { first_line: seg.first_line(), last_line: seg.last_line() }),
             provenance: Provenance {
                 start: seg.start,
                 end: seg.end,
@@ -346,11 +293,7 @@ fn build_comments(
         if seg.start == Certainty::Inferred && seg.boundary_confidence < 0.6 {
             warnings.push(Warning::new(
                 "uncertain_boundary",
-                format!(
-                    "reaction c{} may continue the one before it ({})",
-                    i + 1,
-                    seg.start_cues.join("; ")
-                ),
+                format!("reaction c{} may continue the one before it ({})", i + 1, seg.start_cues.join("; ")),
                 Some(format!("line {}", seg.first_line())),
             ));
         }

@@ -6,8 +6,8 @@
 use crate::error::{Error, Result};
 use crate::ingest::comment_parts::{find_mentions, own_text};
 use crate::model::{
-    Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance,
-    QuoteSource, SCHEMA, Source, Thread, Warning,
+    Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance, QuoteSource, SCHEMA, Source,
+    Thread, Warning,
 };
 use crate::segment::parse_edit_line;
 use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
@@ -47,31 +47,24 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
     let found = comments.len();
     let mut thread = Thread {
         schema: SCHEMA.into(),
-        source: Source {
-            path: file.into(),
-            format: Format::Html,
-        },
+        source: Source { path: file.into(), format: Format::Html },
         article,
         comments,
         warnings,
     };
     super::finish_structured(&mut thread, file)?;
-    if let Some(declared) = thread.article.declared_reactions {
-        if declared as usize != found {
-            let paged = doc.select(&sel(".pagination-section")).next().is_some();
-            thread.warnings.push(Warning::new(
-                "reaction_count",
-                format!(
-                    "the page declares {declared} reactions but holds {found}{}",
-                    if paged {
-                        " (the thread is split over pages: .pagination-section)"
-                    } else {
-                        ""
-                    }
-                ),
-                None,
-            ));
-        }
+    if let Some(declared) = thread.article.declared_reactions
+        && declared as usize != found
+    {
+        let paged = doc.select(&sel(".pagination-section")).next().is_some();
+        thread.warnings.push(Warning::new(
+            "reaction_count",
+            format!(
+                "the page declares {declared} reactions but holds {found}{}",
+                if paged { " (the thread is split over pages: .pagination-section)" } else { "" }
+            ),
+            None,
+        ));
     }
     Ok(thread)
 }
@@ -79,10 +72,7 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
 /// A saved page cut off in the middle: `<html>` without `</html>`, or reactions left open.
 fn check_complete(text: &str, file: &str) -> Result<()> {
     let lower = text.to_ascii_lowercase();
-    let opened: Vec<usize> = lower
-        .match_indices("<twk-reaction")
-        .map(|(i, _)| i)
-        .collect();
+    let opened: Vec<usize> = lower.match_indices("<twk-reaction").map(|(i, _)| i).collect();
     let closed = lower.matches("</twk-reaction").count();
     if opened.len() > closed {
         // The first reaction still open at the end is the one `closed` closings cannot account for,
@@ -115,11 +105,7 @@ fn clean(text: &str) -> String {
 }
 
 fn first_text(scope: ElementRef, selector: &str) -> Option<String> {
-    scope
-        .select(&sel(selector))
-        .next()
-        .map(|e| clean(&e.text().collect::<String>()))
-        .filter(|t| !t.is_empty())
+    scope.select(&sel(selector)).next().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty())
 }
 
 fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
@@ -129,11 +115,7 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
         ..Article::default()
     };
     if a.title.is_none() {
-        warnings.push(Warning::new(
-            "article",
-            "no article title (h1 span[data-cy=articleTitle]) found",
-            None,
-        ));
+        warnings.push(Warning::new("article", "no article title (h1 span[data-cy=articleTitle]) found", None));
     }
     if let Some(content) = root.select(&sel("div.articleContent")).next() {
         for el in content.select(&sel("p, h2, h3, h4, li")) {
@@ -143,14 +125,9 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
             }
         }
     } else {
-        warnings.push(Warning::new(
-            "article",
-            "no article body (div.articleContent) found",
-            None,
-        ));
+        warnings.push(Warning::new("article", "no article body (div.articleContent) found", None));
     }
-    a.author = first_text(root, "div.authorBlock .info p.name a")
-        .or_else(|| first_text(root, "div.authorBlock .name"));
+    a.author = first_text(root, "div.authorBlock .info p.name a").or_else(|| first_text(root, "div.authorBlock .name"));
     a.author_function = first_text(root, "div.authorBlock .info p.function");
     if let Some(meta) = first_text(root, "span.articleMeta") {
         let date = meta.trim_start_matches(['•', ' ']).trim().to_string();
@@ -159,32 +136,20 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
     }
     for script in root.select(&sel(r#"script[type="application/ld+json"]"#)) {
         let json = script.text().collect::<String>();
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&json) {
-            if let Some(d) = find_key(&v, "datePublished").and_then(|d| d.as_str()) {
-                a.date_iso = Some(d.to_string());
-                break;
-            }
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&json)
+            && let Some(d) = find_key(&v, "datePublished").and_then(|d| d.as_str())
+        {
+            a.date_iso = Some(d.to_string());
+            break;
         }
     }
     if let Some(h) = root.select(&sel("h2.reactionCount")).next() {
-        let digits: String = h
-            .text()
-            .collect::<String>()
-            .chars()
-            .filter(|c| c.is_ascii_digit())
-            .collect();
+        let digits: String = h.text().collect::<String>().chars().filter(|c| c.is_ascii_digit()).collect();
         a.declared_reactions = digits.parse().ok();
     }
     let counts: Vec<u32> = root
         .select(&sel("div.modFilter span.reactionCount"))
-        .filter_map(|e| {
-            e.text()
-                .collect::<String>()
-                .trim()
-                .trim_matches(['(', ')'])
-                .parse()
-                .ok()
-        })
+        .filter_map(|e| e.text().collect::<String>().trim().trim_matches(['(', ')']).parse().ok())
         .collect();
     a.filter_counts = FilterCounts::from_slice(&counts);
     if let Some(s) = first_text(root, ".submitter, .submitterName") {
@@ -196,9 +161,7 @@ fn read_article(doc: &Html, raw: &str, warnings: &mut Vec<Warning>) -> Article {
 
 fn find_key<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
     match v {
-        serde_json::Value::Object(m) => m
-            .get(key)
-            .or_else(|| m.values().find_map(|x| find_key(x, key))),
+        serde_json::Value::Object(m) => m.get(key).or_else(|| m.values().find_map(|x| find_key(x, key))),
         serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
         _ => None,
     }
@@ -206,18 +169,13 @@ fn find_key<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::V
 
 /// The nearest enclosing `<twk-reaction>` of a node, if any.
 fn enclosing_reaction(el: ElementRef) -> Option<ElementRef> {
-    el.ancestors()
-        .filter_map(ElementRef::wrap)
-        .find(|a| a.value().name() == "twk-reaction")
+    el.ancestors().filter_map(ElementRef::wrap).find(|a| a.value().name() == "twk-reaction")
 }
 
 /// Elements matching `selector` inside reaction `r` but not inside one of its replies.
 fn own_select<'a>(r: ElementRef<'a>, selector: &str) -> Vec<ElementRef<'a>> {
     r.select(&sel(selector))
-        .filter(|e| {
-            e.value().name() != "twk-reaction"
-                && enclosing_reaction(*e).is_some_and(|x| x.id() == r.id())
-        })
+        .filter(|e| e.value().name() != "twk-reaction" && enclosing_reaction(*e).is_some_and(|x| x.id() == r.id()))
         .collect()
 }
 
@@ -228,42 +186,24 @@ fn reaction_id(r: ElementRef) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn read_reaction(
-    r: ElementRef,
-    i: usize,
-    file: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<Comment> {
+fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning>) -> Result<Comment> {
     let id = reaction_id(r).ok_or_else(|| {
-        Error::new(
-            file,
-            Some(format!("reaction number {}", i + 1)),
-            "a <twk-reaction> has no data-reaction-id or id",
-        )
+        Error::new(file, Some(format!("reaction number {}", i + 1)), "a <twk-reaction> has no data-reaction-id or id")
     })?;
     let place = Some(format!("reaction r_{id}"));
     let parent = enclosing_reaction(r).map(|p| reaction_id(p).unwrap_or_default());
     let body = own_select(r, ".reactieBody").into_iter().next();
-    let collapsed = body.is_some_and(|b| {
-        b.value()
-            .has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive)
-    });
-    let text_of = |els: Vec<ElementRef>| {
-        els.first()
-            .map(|e| clean(&e.text().collect::<String>()))
-            .filter(|t| !t.is_empty())
-    };
-    let author =
-        text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
+    let collapsed = body.is_some_and(|b| b.value().has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive));
+    let text_of =
+        |els: Vec<ElementRef>| els.first().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty());
+    let author = text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
     let time = text_of(own_select(r, "a.date")).or_else(|| text_of(own_select(r, ".date")));
     let score = own_select(r, "[score]")
         .first()
         .and_then(|b| b.attr("score"))
         .and_then(|s| s.trim().trim_start_matches('+').parse::<i32>().ok());
-    let by_author = r.value().has_class(
-        "authorReaction",
-        scraper::CaseSensitivity::AsciiCaseInsensitive,
-    ) || !own_select(r, ".authorReaction").is_empty();
+    let by_author = r.value().has_class("authorReaction", scraper::CaseSensitivity::AsciiCaseInsensitive)
+        || !own_select(r, ".authorReaction").is_empty();
     let mut evidence = vec![Evidence::new(
         "markup",
         match &parent {
@@ -275,11 +215,7 @@ fn read_reaction(
         let target = reply_to
             .attr("href")
             .and_then(|h| h.split("showReaction=").nth(1))
-            .map(|s| {
-                s.chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect::<String>()
-            });
+            .map(|s| s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>());
         match (&target, &parent) {
             (Some(t), Some(p)) if t == p => {
                 evidence.push(Evidence::new(
@@ -294,9 +230,7 @@ fn read_reaction(
                 "reply_to_mismatch",
                 format!(
                     "the reply-to link points to r_{t} but the reaction is nested under {}",
-                    parent
-                        .as_deref()
-                        .map_or("the article".to_string(), |p| format!("r_{p}"))
+                    parent.as_deref().map_or("the article".to_string(), |p| format!("r_{p}"))
                 ),
                 place.clone(),
             )),
@@ -304,18 +238,10 @@ fn read_reaction(
         }
     }
     if !collapsed && author.is_none() {
-        warnings.push(Warning::new(
-            "missing_field",
-            "no author (.userLink or .userName) found",
-            place.clone(),
-        ));
+        warnings.push(Warning::new("missing_field", "no author (.userLink or .userName) found", place.clone()));
     }
     if time.is_none() {
-        warnings.push(Warning::new(
-            "missing_field",
-            "no time (a.date) found",
-            place.clone(),
-        ));
+        warnings.push(Warning::new("missing_field", "no time (a.date) found", place.clone()));
     }
     let content = own_select(r, ".reactieContent").into_iter().next();
     let mut parts = BodyParts::default();
@@ -323,11 +249,7 @@ fn read_reaction(
         parts.walk(c);
         parts.flush();
     } else if !collapsed {
-        warnings.push(Warning::new(
-            "missing_field",
-            "no body (.reactieContent) found",
-            place.clone(),
-        ));
+        warnings.push(Warning::new("missing_field", "no body (.reactieContent) found", place.clone()));
     }
     let text = own_text(&parts.blocks);
     let mut mentions = parts.mentions;
@@ -344,10 +266,7 @@ fn read_reaction(
         parent_evidence: evidence,
         author,
         author_id: r.attr("data-owner-id").map(str::to_string),
-        time_iso: time
-            .as_deref()
-            .and_then(parse_dutch_datetime)
-            .map(|t| t.iso()),
+        time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
         time,
         score,
         collapsed,
@@ -428,17 +347,13 @@ impl BodyParts {
                             let mut inner = BodyParts::default();
                             inner.walk(c);
                             let text = split_paragraphs(&inner.buffer).join("\n");
-                            let mut all: Vec<String> =
-                                inner.blocks.iter().map(|b| b.text().to_string()).collect();
+                            let mut all: Vec<String> = inner.blocks.iter().map(|b| b.text().to_string()).collect();
                             if !text.is_empty() {
                                 all.push(text);
                             }
                             let text = all.join("\n");
                             if !text.is_empty() {
-                                self.blocks.push(Block::Quote {
-                                    text,
-                                    source: QuoteSource::Outside,
-                                });
+                                self.blocks.push(Block::Quote { text, source: QuoteSource::Outside });
                             }
                         }
                         "li" => {
@@ -452,14 +367,11 @@ impl BodyParts {
                             self.mentions.extend(inner.mentions);
                             self.links.extend(inner.links);
                         }
-                        "p" if e
-                            .has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) =>
-                        {
+                        "p" if e.has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) => {
                             let t = clean(&c.text().collect::<String>());
                             self.edit = parse_edit_line(&t);
                         }
-                        "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "pre" | "table"
-                        | "tr" => {
+                        "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "pre" | "table" | "tr" => {
                             self.flush();
                             self.walk(c);
                             self.flush();

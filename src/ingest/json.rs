@@ -11,11 +11,7 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
             serde_json::error::Category::Syntax => "invalid JSON",
             _ => "not a draad thread (JSON with the wrong fields)",
         };
-        Error::new(
-            file,
-            Some(format!("line {}, column {}", e.line(), e.column())),
-            format!("{what}: {e}"),
-        )
+        Error::new(file, Some(format!("line {}, column {}", e.line(), e.column())), format!("{what}: {e}"))
     })?;
     thread.source.path = file.to_string();
     if thread.source.format != Format::Json {

@@ -45,11 +45,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            format: None,
-            columns: ColumnMap::default(),
-            max_bytes: 256 * 1024 * 1024,
-        }
+        ReadOptions { format: None, columns: ColumnMap::default(), max_bytes: 256 * 1024 * 1024 }
     }
 }
 
@@ -66,9 +62,7 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
         Error::new(
             path,
             None,
-            format!(
-                "input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)"
-            ),
+            format!("input is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)"),
         )
     };
     if path == "-" {
@@ -78,8 +72,7 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
             .read_to_end(&mut bytes)
             .map_err(|e| Error::new(path, None, format!("cannot read standard input: {e}")))?;
     } else {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::new(path, None, format!("cannot open: {e}")))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::new(path, None, format!("cannot open: {e}")))?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(Error::new(path, None, "is a directory, not a thread file"));
         }
@@ -99,11 +92,7 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
         return Err(Error::new(
             file,
             None,
-            if bytes.is_empty() {
-                "the file is empty"
-            } else {
-                "the file holds only white space"
-            },
+            if bytes.is_empty() { "the file is empty" } else { "the file holds only white space" },
         ));
     }
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
@@ -130,10 +119,7 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
 pub fn line_col(bytes: &[u8], pos: usize) -> (usize, usize) {
     let before = &bytes[..pos.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     (line, col)
 }
@@ -223,15 +209,14 @@ fn resolve_quote_sources(thread: &mut Thread) {
     let ids: Vec<String> = thread.comments.iter().map(|c| c.id.clone()).collect();
     for (i, c) in thread.comments.iter_mut().enumerate() {
         for b in c.blocks.iter_mut() {
-            if let Block::Quote { text, source } = b {
-                if *source == QuoteSource::Outside {
-                    if let Some(m) = index.find(text) {
-                        *source = match m.origin {
-                            Origin::Article => QuoteSource::Article,
-                            Origin::Piece(j) => QuoteSource::Comment { id: ids[j].clone() },
-                        };
-                    }
-                }
+            if let Block::Quote { text, source } = b
+                && *source == QuoteSource::Outside
+                && let Some(m) = index.find(text)
+            {
+                *source = match m.origin {
+                    Origin::Article => QuoteSource::Article,
+                    Origin::Piece(j) => QuoteSource::Comment { id: ids[j].clone() },
+                };
             }
         }
         index.add(i, &c.text);

@@ -6,10 +6,7 @@
 use super::ColumnMap;
 use crate::error::{Error, Result};
 use crate::ingest::comment_parts::{find_links, find_mentions, own_text};
-use crate::model::{
-    Article, Block, Comment, Evidence, Format, Provenance, QuoteSource, SCHEMA, Source, Span,
-    Thread,
-};
+use crate::model::{Article, Block, Comment, Evidence, Format, Provenance, QuoteSource, SCHEMA, Source, Span, Thread};
 
 /// One record of a table, before it becomes a comment.
 struct Record {
@@ -29,15 +26,10 @@ pub fn read_jsonl(text: &str, file: &str, cols: &ColumnMap) -> Result<Thread> {
             continue;
         }
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            Error::new(
-                file,
-                Some(format!("line {n}, column {}", e.column())),
-                format!("not a JSON object: {e}"),
-            )
+            Error::new(file, Some(format!("line {n}, column {}", e.column())), format!("not a JSON object: {e}"))
         })?;
-        let obj = v.as_object().ok_or_else(|| {
-            Error::at_line(file, n, "expected a JSON object (one comment per line)")
-        })?;
+        let obj =
+            v.as_object().ok_or_else(|| Error::at_line(file, n, "expected a JSON object (one comment per line)"))?;
         let field = |name: &str| -> Option<String> {
             match obj.get(name) {
                 None | Some(serde_json::Value::Null) => None,
@@ -48,27 +40,13 @@ pub fn read_jsonl(text: &str, file: &str, cols: &ColumnMap) -> Result<Thread> {
         records.push(Record {
             line: n,
             id: field(&cols.id).ok_or_else(|| {
-                Error::at_line(
-                    file,
-                    n,
-                    format!(
-                        "no '{}' field (the comment id; map it with --id-col)",
-                        cols.id
-                    ),
-                )
+                Error::at_line(file, n, format!("no '{}' field (the comment id; map it with --id-col)", cols.id))
             })?,
             parent: field(&cols.parent).filter(|p| !p.trim().is_empty()),
             author: field(&cols.author),
             time: field(&cols.time),
             text: field(&cols.text).ok_or_else(|| {
-                Error::at_line(
-                    file,
-                    n,
-                    format!(
-                        "no '{}' field (the comment text; map it with --text-col)",
-                        cols.text
-                    ),
-                )
+                Error::at_line(file, n, format!("no '{}' field (the comment text; map it with --text-col)", cols.text))
             })?,
         });
     }
@@ -76,13 +54,9 @@ pub fn read_jsonl(text: &str, file: &str, cols: &ColumnMap) -> Result<Thread> {
 }
 
 pub fn read_csv(text: &str, file: &str, cols: &ColumnMap) -> Result<Thread> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::at_line(file, 1, format!("cannot read the CSV header: {e}")))?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let headers =
+        reader.headers().map_err(|e| Error::at_line(file, 1, format!("cannot read the CSV header: {e}")))?.clone();
     let col = |name: &str, required: bool| -> Result<Option<usize>> {
         let found = headers.iter().position(|h| h.trim() == name);
         if required && found.is_none() {
@@ -108,10 +82,7 @@ pub fn read_csv(text: &str, file: &str, cols: &ColumnMap) -> Result<Thread> {
     let mut records = Vec::new();
     for result in reader.records() {
         let rec = result.map_err(|e| {
-            let place = e
-                .position()
-                .map(|p| format!("line {}", p.line()))
-                .unwrap_or_else(|| "unknown line".into());
+            let place = e.position().map(|p| format!("line {}", p.line())).unwrap_or_else(|| "unknown line".into());
             Error::new(file, Some(place), format!("bad CSV record: {e}"))
         })?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
@@ -136,18 +107,13 @@ fn blocks_of(text: &str) -> Vec<Block> {
     let mut quote: Vec<&str> = Vec::new();
     let flush_para = |para: &mut Vec<&str>, blocks: &mut Vec<Block>| {
         if !para.is_empty() {
-            blocks.push(Block::Paragraph {
-                text: para.join("\n"),
-            });
+            blocks.push(Block::Paragraph { text: para.join("\n") });
             para.clear();
         }
     };
     let flush_quote = |quote: &mut Vec<&str>, blocks: &mut Vec<Block>| {
         if !quote.is_empty() {
-            blocks.push(Block::Quote {
-                text: quote.join("\n"),
-                source: QuoteSource::Outside,
-            });
+            blocks.push(Block::Quote { text: quote.join("\n"), source: QuoteSource::Outside });
             quote.clear();
         }
     };
@@ -161,9 +127,7 @@ fn blocks_of(text: &str) -> Vec<Block> {
         } else if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
             flush_para(&mut para, &mut blocks);
             flush_quote(&mut quote, &mut blocks);
-            blocks.push(Block::ListItem {
-                text: item.to_string(),
-            });
+            blocks.push(Block::ListItem { text: item.to_string() });
         } else {
             flush_quote(&mut quote, &mut blocks);
             para.push(line);
@@ -199,11 +163,7 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
                 parent_confidence: 1.0,
                 author: r.author,
                 author_id: None,
-                time_iso: r
-                    .time
-                    .as_deref()
-                    .and_then(crate::textnorm::parse_dutch_datetime)
-                    .map(|t| t.iso()),
+                time_iso: r.time.as_deref().and_then(crate::textnorm::parse_dutch_datetime).map(|t| t.iso()),
                 time: r.time,
                 score: None,
                 collapsed: false,
@@ -213,20 +173,14 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
                 text,
                 blocks,
                 edit: None,
-                span: Some(Span {
-                    first_line: r.line,
-                    last_line: r.line,
-                }),
+                span: Some(Span { first_line: r.line, last_line: r.line }),
                 provenance: Provenance::default(),
             }
         })
         .collect();
     let mut thread = Thread {
         schema: SCHEMA.into(),
-        source: Source {
-            path: file.into(),
-            format,
-        },
+        source: Source { path: file.into(), format },
         article: Article::default(),
         comments,
         warnings: Vec::new(),
