@@ -281,8 +281,10 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
         score += 0.8;
         cues.push(format!("opens like a reply ('{w}')"));
     } else if CONJUNCTIONS.contains(&w.as_str()) {
-        score -= 0.7;
-        cues.push(format!("opens with a conjunction ('{w}')"));
+        // A short line that opens with a conjunction adds to the thought before it.
+        let short = next_t.chars().count() < 60;
+        score -= if short { 1.7 } else { 0.7 };
+        cues.push(format!("opens with a conjunction ('{w}'){}", if short { " in a short line" } else { "" }));
     }
     if ATTRIBUTIONS.contains(&w.as_str()) {
         score -= 3.0;
