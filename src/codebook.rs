@@ -1,0 +1,280 @@
+//! The codebook as data: the dimensions of a debate with their labels and Dutch cue phrases, and its
+//! argument clusters. Loaded from a TOML file under `models/codebooks/`; another debate is another
+//! file, not new code. Also finds cue phrases in a text, with their character offsets and whether a
+//! negation ("niet", "geen", "nooit", ...) governs them.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The codebook shipped as the default topic.
+pub const DEFAULT_PATH: &str = "models/codebooks/clearview.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Codebook {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    pub dimensions: Vec<Dimension>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Dimension {
+    pub id: String,
+    pub question: String,
+    /// The label meaning "no position".
+    pub neutral: String,
+    pub labels: Vec<LabelDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabelDef {
+    pub id: String,
+    pub description: String,
+    /// The label a negated cue of this label counts for.
+    #[serde(default)]
+    pub negated_label: Option<String>,
+    #[serde(default)]
+    pub cues: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClusterDef {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub cues: Vec<String>,
+}
+
+impl Dimension {
+    /// All label ids: the neutral one first, then the others in file order.
+    pub fn label_ids(&self) -> Vec<String> {
+        let mut out = vec![self.neutral.clone()];
+        out.extend(self.labels.iter().map(|l| l.id.clone()).filter(|l| *l != self.neutral));
+        out
+    }
+}
+
+impl Codebook {
+    /// Read and check a codebook file.
+    pub fn load(path: &str) -> Result<Codebook> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read codebook: {e}")))?;
+        Codebook::parse(&text, path)
+    }
+
+    /// Parse and check codebook TOML; `path` names it in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Codebook> {
+        let cb: Codebook = toml::from_str(text).map_err(|e| {
+            let place = e.span().map(|s| {
+                let (line, col) = crate::ingest::line_col(text.as_bytes(), s.start);
+                format!("line {line}, column {col}")
+            });
+            Error::new(path, place, format!("not a valid codebook: {}", e.message()))
+        })?;
+        cb.check(path)?;
+        Ok(cb)
+    }
+
+    fn check(&self, path: &str) -> Result<()> {
+        let err = |m: String| Err(Error::new(path, None, m));
+        if self.dimensions.is_empty() {
+            return err("the codebook defines no dimensions".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for d in &self.dimensions {
+            if !seen.insert(d.id.clone()) {
+                return err(format!("dimension '{}' is defined twice", d.id));
+            }
+            let ids: Vec<&str> = d.labels.iter().map(|l| l.id.as_str()).collect();
+            if d.labels.iter().filter(|l| l.id != d.neutral).count() < 1 {
+                return err(format!("dimension '{}' needs at least one label besides '{}'", d.id, d.neutral));
+            }
+            for l in &d.labels {
+                if let Some(n) = &l.negated_label {
+                    if !ids.contains(&n.as_str()) && n != &d.neutral {
+                        return err(format!("label '{}' of '{}' names an unknown negated_label '{n}'", l.id, d.id));
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.clusters {
+            if !seen.insert(c.id.clone()) {
+                return err(format!("cluster '{}' is defined twice", c.id));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn dimension(&self, id: &str) -> Option<&Dimension> {
+        self.dimensions.iter().find(|d| d.id == id)
+    }
+}
+
+/// Words that negate what follows them within a few words.
+pub const NEGATIONS: &[&str] = &["niet", "geen", "nooit", "niks", "niets", "nergens", "geenszins"];
+/// How many words before a cue a negation reaches.
+const NEGATION_REACH: usize = 3;
+
+/// A word of a text with its character offsets (start inclusive, end exclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    /// Index of the sentence the word is in.
+    pub sentence: usize,
+}
+
+/// Words of a text, folded to lower case, with character offsets and sentence numbers.
+pub fn words_with_offsets(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    // Character offset of each byte offset, computed once.
+    let mut char_at = vec![0usize; text.len() + 1];
+    let mut c = 0;
+    for (b, ch) in text.char_indices() {
+        char_at[b] = c;
+        c += 1;
+        for k in 1..ch.len_utf8() {
+            char_at[b + k] = c;
+        }
+    }
+    char_at[text.len()] = c;
+    for (s, (sent_start, sentence)) in text.split_sentence_bound_indices().enumerate() {
+        for (b, w) in sentence.unicode_word_indices() {
+            let start = sent_start + b;
+            out.push(Word {
+                text: crate::textnorm::fold(w),
+                start: char_at[start],
+                end: char_at[start + w.len()],
+                sentence: s,
+            });
+        }
+    }
+    out
+}
+
+/// A compiled cue phrase: a sequence of words, each matched exactly or as a prefix (`*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cue {
+    pub phrase: String,
+    parts: Vec<(String, bool)>,
+    has_negation: bool,
+}
+
+impl Cue {
+    pub fn new(phrase: &str) -> Option<Cue> {
+        let parts: Vec<(String, bool)> = phrase
+            .split_whitespace()
+            .flat_map(|token| {
+                let prefix = token.ends_with('*');
+                let words: Vec<String> = crate::textnorm::words(token.trim_end_matches('*'));
+                let n = words.len();
+                words.into_iter().enumerate().map(move |(i, w)| (w, prefix && i + 1 == n))
+            })
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let has_negation = parts.iter().any(|(w, _)| NEGATIONS.contains(&w.as_str()));
+        Some(Cue { phrase: phrase.to_string(), parts, has_negation })
+    }
+
+    fn matches_at(&self, words: &[Word], i: usize) -> bool {
+        if i + self.parts.len() > words.len() {
+            return false;
+        }
+        self.parts.iter().enumerate().all(|(k, (p, prefix))| {
+            let w = &words[i + k].text;
+            if *prefix { w.starts_with(p.as_str()) } else { w == p }
+        })
+    }
+}
+
+/// One place where a cue phrase occurs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CueHit {
+    pub phrase: String,
+    /// Character offsets in the text searched (start inclusive, end exclusive).
+    pub start: usize,
+    pub end: usize,
+    /// True when a negation a few words before governs the cue (and the cue holds none itself).
+    pub negated: bool,
+}
+
+/// Find every occurrence of the cues in `words` (from [`words_with_offsets`]).
+pub fn find_cues(cues: &[Cue], words: &[Word]) -> Vec<CueHit> {
+    let mut hits = Vec::new();
+    for i in 0..words.len() {
+        for cue in cues {
+            if cue.matches_at(words, i) {
+                let last = &words[i + cue.parts.len() - 1];
+                let negated = !cue.has_negation
+                    && (i.saturating_sub(NEGATION_REACH)..i)
+                        .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_str()));
+                hits.push(CueHit { phrase: cue.phrase.clone(), start: words[i].start, end: last.end, negated });
+            }
+        }
+    }
+    hits
+}
+
+/// Compile a list of phrases.
+pub fn compile(phrases: &[String]) -> Vec<Cue> {
+    phrases.iter().filter_map(|p| Cue::new(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_codebook_loads() {
+        let cb = Codebook::load(DEFAULT_PATH).unwrap();
+        assert_eq!(cb.dimensions.len(), 2);
+        assert_eq!(cb.dimension("jurisdiction").unwrap().label_ids(), vec!["none", "applies", "rejects"]);
+        assert_eq!(cb.clusters.len(), 10);
+    }
+
+    #[test]
+    fn bad_codebooks_are_named_errors() {
+        let e = Codebook::parse("id = 1", "x.toml").unwrap_err();
+        assert!(e.to_string().starts_with("x.toml: line 1"), "{e}");
+        let e = Codebook::parse("id='a'\ntitle='t'\ndimensions=[]", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("no dimensions"), "{e}");
+    }
+
+    #[test]
+    fn cues_match_with_offsets_prefixes_and_negation() {
+        let cues = compile(&["deurwaarder".into(), "betaal*".into(), "van toepassing".into(), "niet betalen".into()]);
+        let text = "Een deurwaarder? Die boete betaalt Clearview nooit. Dat is niet van toepassing.";
+        let hits = find_cues(&cues, &words_with_offsets(text));
+        let got: Vec<(&str, &str, bool)> = hits
+            .iter()
+            .map(|h| (h.phrase.as_str(), &text[char_to_byte(text, h.start)..char_to_byte(text, h.end)], h.negated))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("deurwaarder", "deurwaarder", false),
+                ("betaal*", "betaalt", false),
+                ("van toepassing", "van toepassing", true)
+            ]
+        );
+        // A cue that holds its own negation is not negated again.
+        let hits = find_cues(&cues, &words_with_offsets("Ze gaan echt niet betalen."));
+        assert!(hits.iter().any(|h| h.phrase == "niet betalen" && !h.negated));
+        // Negation does not reach into the next sentence.
+        let hits = find_cues(&cues, &words_with_offsets("Niet. Een deurwaarder helpt."));
+        assert!(!hits[0].negated);
+    }
+
+    fn char_to_byte(text: &str, c: usize) -> usize {
+        text.char_indices().nth(c).map_or(text.len(), |(b, _)| b)
+    }
+}
