@@ -7,6 +7,7 @@
 pub mod codebook;
 pub mod copy_text;
 pub mod error;
+pub mod features;
 pub mod eval_graph;
 pub mod graph_export;
 pub mod ingest;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod quotes;
 pub mod reply_graph;
 pub mod segment;
+pub mod subwords;
 pub mod textnorm;
 
 pub use error::{Error, Result};

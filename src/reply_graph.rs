@@ -196,29 +196,15 @@ impl Default for ReplyWeights {
 const BEAM: usize = 12;
 const MAX_CHAIN: usize = 48;
 
-const DISAGREE_OPENERS: &[&str] = &["nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "niet"];
-const AGREE_OPENERS: &[&str] = &["klopt", "precies", "inderdaad", "exact", "ja", "jazeker", "zeker", "eens", "idd"];
-const ADDRESS_WORDS: &[&str] = &["je", "jij", "jouw", "jou", "u", "uw"];
-
-/// How a reply opens, if it opens like a reply.
+/// How a reply opens, if it opens like a reply ("Nee,", "Klopt", addressing "je", an @mention).
 fn reply_opening(text: &str) -> Option<String> {
-    let t = text.trim_start();
-    if t.starts_with('@') {
-        return Some("opens with an @mention".into());
+    use crate::features::Opening;
+    match crate::features::reply_opening(text) {
+        (Opening::None, _) => None,
+        (Opening::Agree, w) => Some(format!("opens agreeing ('{}')", w.unwrap_or_default())),
+        (Opening::Disagree, w) => Some(format!("opens disagreeing ('{}')", w.unwrap_or_default())),
+        (Opening::Address, w) => Some(format!("addresses someone ('{}')", w.unwrap_or_default())),
     }
-    let first: String = t.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
-    if DISAGREE_OPENERS.contains(&first.as_str()) || AGREE_OPENERS.contains(&first.as_str()) {
-        return Some(format!("opens with '{first}'"));
-    }
-    let lower = t.to_lowercase();
-    if lower.starts_with("ik volg je") || lower.starts_with("wat een rare") || lower.starts_with("dat is niet") {
-        return Some("opens by answering someone".into());
-    }
-    let words: Vec<String> = crate::textnorm::words(t).into_iter().take(25).collect();
-    if let Some(w) = words.iter().find(|w| ADDRESS_WORDS.contains(&w.as_str())) {
-        return Some(format!("addresses someone ('{w}')"));
-    }
-    None
 }
 
 fn ends_with_question(text: &str) -> bool {

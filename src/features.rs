@@ -1,0 +1,220 @@
+//! Text features of a comment for the stance and cluster models: the commenter's own words (quotes
+//! removed but kept as context), sentences and words with offsets, Dutch Snowball stems, subword
+//! tokens, codebook cue hits with negation scope, questions, and how a reply opens.
+
+use crate::codebook::{compile, find_cues, words_with_offsets, Codebook, Cue, CueHit};
+use crate::model::{Block, Comment};
+use crate::subwords::Subwords;
+
+/// Words that open agreement with the comment answered.
+pub const AGREE_OPENERS: &[&str] =
+    &["klopt", "precies", "inderdaad", "exact", "exactly", "jazeker", "idd", "mee eens", "eens", "helemaal mee eens", "terecht", "correct", "zeker"];
+/// Words that open disagreement.
+pub const DISAGREE_OPENERS: &[&str] = &[
+    "nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "ik volg je niet", "ik volg je logica", "niet mee eens",
+    "dat klopt niet", "klopt niet", "wat een rare", "kromme vergelijking", "beetje kromme", "dat is niet",
+];
+/// Second-person words: a comment that uses them early addresses someone.
+const ADDRESS_WORDS: &[&str] = &["je", "jij", "jouw", "jou", "u", "uw"];
+
+/// How a reply opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Opening {
+    Agree,
+    Disagree,
+    /// Addresses someone ("je", "@name") without agreeing or disagreeing outright.
+    Address,
+    None,
+}
+
+/// The opening of a comment's own text, and the words that show it.
+pub fn reply_opening(text: &str) -> (Opening, Option<String>) {
+    let t = text.trim_start();
+    if t.starts_with('@') {
+        return (Opening::Address, Some("@mention".into()));
+    }
+    let lower = crate::textnorm::fold(t);
+    let head: String = lower.chars().take(40).collect();
+    let starts = |cue: &str| head.starts_with(cue) && !head[cue.len()..].starts_with(|c: char| c.is_alphanumeric());
+    if let Some(c) = DISAGREE_OPENERS.iter().find(|c| starts(c)) {
+        return (Opening::Disagree, Some((*c).to_string()));
+    }
+    if let Some(c) = AGREE_OPENERS.iter().find(|c| starts(c)) {
+        return (Opening::Agree, Some((*c).to_string()));
+    }
+    if starts("ja") {
+        return (Opening::Agree, Some("ja".into()));
+    }
+    let words: Vec<String> = crate::textnorm::words(t).into_iter().take(25).collect();
+    if let Some(w) = words.iter().find(|w| ADDRESS_WORDS.contains(&w.as_str())) {
+        return (Opening::Address, Some(w.clone()));
+    }
+    (Opening::None, None)
+}
+
+/// A cue hit, with what it is evidence for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LabelledHit {
+    /// Dimension id, or `cluster` for a cluster cue.
+    pub dimension: String,
+    /// The label (or cluster id) the cue belongs to.
+    pub label: String,
+    /// The label it counts for: `label`, or its `negated_label` when negated.
+    pub counts_for: Option<String>,
+    pub hit: CueHit,
+}
+
+/// The features of one comment.
+#[derive(Debug, Clone)]
+pub struct CommentFeatures {
+    /// The commenter's own words.
+    pub text: String,
+    /// The text it quotes (context only).
+    pub quoted: String,
+    pub words: Vec<String>,
+    pub stems: Vec<String>,
+    pub subwords: Vec<String>,
+    pub sentences: usize,
+    pub hits: Vec<LabelledHit>,
+    pub questions: usize,
+    /// The comment ends with a question and states nothing else: a plain question.
+    pub only_question: bool,
+    /// A question that carries a claim ("Hoezo kan Europa niets doen?", "En dan?").
+    pub rhetorical_question: bool,
+    pub opening: Opening,
+    pub opening_words: Option<String>,
+}
+
+/// Compiled cue lists of a codebook.
+pub struct CueSets {
+    /// (dimension, label, negated_label, cues)
+    labels: Vec<(String, String, Option<String>, Vec<Cue>)>,
+    clusters: Vec<(String, Vec<Cue>)>,
+}
+
+impl CueSets {
+    pub fn new(codebook: &Codebook) -> CueSets {
+        let labels = codebook
+            .dimensions
+            .iter()
+            .flat_map(|d| {
+                d.labels.iter().map(move |l| (d.id.clone(), l.id.clone(), l.negated_label.clone(), compile(&l.cues)))
+            })
+            .collect();
+        let clusters = codebook.clusters.iter().map(|c| (c.id.clone(), compile(&c.cues))).collect();
+        CueSets { labels, clusters }
+    }
+}
+
+const RHETORICAL_OPENERS: &[&str] = &["hoezo", "waarom zou", "en dan", "wat denk je", "sinds wanneer", "wie denkt", "denk je nu echt"];
+
+/// Compute the features of a comment.
+pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Subwords>) -> CommentFeatures {
+    let text = comment.text.clone();
+    let quoted: Vec<&str> = comment
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Quote { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let words_off = words_with_offsets(&text);
+    let mut hits = Vec::new();
+    for (dim, label, negated_label, list) in &cues.labels {
+        for hit in find_cues(list, &words_off) {
+            let counts_for = if hit.negated { negated_label.clone() } else { Some(label.clone()) };
+            hits.push(LabelledHit { dimension: dim.clone(), label: label.clone(), counts_for, hit });
+        }
+    }
+    for (cluster, list) in &cues.clusters {
+        for hit in find_cues(list, &words_off) {
+            hits.push(LabelledHit { dimension: "cluster".into(), label: cluster.clone(), counts_for: Some(cluster.clone()), hit });
+        }
+    }
+    let sentences: Vec<&str> = unicode_segmentation::UnicodeSegmentation::unicode_sentences(text.as_str()).collect();
+    let questions = sentences.iter().filter(|s| s.trim_end().ends_with('?')).count();
+    let (opening, opening_words) = reply_opening(&text);
+    let folded = crate::textnorm::fold(&text);
+    let rhetorical_question =
+        questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || folded.contains(&format!(". {r}")));
+    let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
+    CommentFeatures {
+        words: words_off.iter().map(|w| w.text.clone()).collect(),
+        stems: crate::textnorm::content_stems(&text),
+        subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),
+        sentences: sentences.len(),
+        hits,
+        questions,
+        only_question,
+        rhetorical_question,
+        opening,
+        opening_words,
+        quoted: quoted.join("\n"),
+        text,
+    }
+}
+
+/// Sparse features for the models: name and value. Words and stems are binary; cue hits count per
+/// label (negated cues count for the negated label and are also marked as such).
+pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in &f.stems {
+        if seen.insert(format!("s:{s}")) {
+            out.push((format!("s:{s}"), 1.0));
+        }
+    }
+    for s in &f.subwords {
+        if s.chars().count() >= 3 && seen.insert(format!("w:{s}")) {
+            out.push((format!("w:{s}"), 1.0));
+        }
+    }
+    for h in &f.hits {
+        if dimension.is_some_and(|d| d != h.dimension) {
+            continue;
+        }
+        if let Some(c) = &h.counts_for {
+            out.push((format!("cue:{}:{c}", h.dimension), 1.0));
+        }
+        if h.hit.negated {
+            out.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
+        }
+    }
+    out.push((format!("open:{:?}", f.opening).to_lowercase(), 1.0));
+    if f.only_question {
+        out.push(("only_question".into(), 1.0));
+    }
+    if f.rhetorical_question {
+        out.push(("rhetorical_question".into(), 1.0));
+    }
+    out.push(("len".into(), (f.words.len() as f64 + 1.0).ln() / 5.0));
+    out.push(("bias".into(), 1.0));
+    // Merge duplicate names by summing.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|b, a| {
+        if a.0 == b.0 {
+            a.1 += b.1;
+            true
+        } else {
+            false
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openings() {
+        assert_eq!(reply_opening("Nee, dat heeft hij niet.").0, Opening::Disagree);
+        assert_eq!(reply_opening("Klopt, maar dan zijn de alternatieven:").0, Opening::Agree);
+        assert_eq!(reply_opening("Ik volg je logica niet.").0, Opening::Disagree);
+        assert_eq!(reply_opening("Je moet niet vergeten dat").0, Opening::Address);
+        assert_eq!(reply_opening("Een hele goede zaak.").0, Opening::None);
+        assert_eq!(reply_opening("Januari is koud.").0, Opening::None);
+    }
+}

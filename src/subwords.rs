@@ -1,0 +1,75 @@
+//! Subword tokens: a BPE tokenizer trained with the `tokenizers` crate on the project's own Dutch
+//! text (the threads and news reports under `threads/`), saved as `models/tokenizer.json`.
+//! Training is deterministic: the same text gives the same file.
+
+use crate::error::{Error, Result};
+use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
+use tokenizers::normalizers::{unicode::NFC, utils::Lowercase, utils::Sequence};
+use tokenizers::pre_tokenizers::whitespace::Whitespace;
+use tokenizers::{Tokenizer, TokenizerBuilder};
+
+/// Where `draad train` keeps the tokenizer.
+pub const DEFAULT_PATH: &str = "models/tokenizer.json";
+/// Prefix of a subword that continues a word.
+const CONTINUING: &str = "##";
+
+/// Every `.txt` file under `dir`, sorted, so training sees the same text in the same order.
+pub fn training_files(dir: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::new(&d.to_string_lossy(), None, format!("cannot list: {e}")))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "txt") {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Train a BPE tokenizer on the files and write it to `out` (JSON).
+pub fn train(files: &[String], vocab_size: usize, out: &str) -> Result<()> {
+    let fail = |e: tokenizers::Error| Error::new(out, None, format!("tokenizer training failed: {e}"));
+    let mut trainer = BpeTrainerBuilder::new()
+        .show_progress(false)
+        .vocab_size(vocab_size)
+        .min_frequency(2)
+        .continuing_subword_prefix(CONTINUING.into())
+        .build();
+    let mut tokenizer = TokenizerBuilder::new()
+        .with_model(BPE::builder().continuing_subword_prefix(CONTINUING.into()).build().map_err(fail)?)
+        .with_normalizer(Some(Sequence::new(vec![NFC.into(), Lowercase.into()])))
+        .with_pre_tokenizer(Some(Whitespace {}))
+        .with_post_processor(None::<tokenizers::processors::PostProcessorWrapper>)
+        .with_decoder(None::<tokenizers::decoders::DecoderWrapper>)
+        .build()
+        .map_err(fail)?;
+    tokenizer.train_from_files(&mut trainer, files.to_vec()).map_err(fail)?;
+    if let Some(dir) = std::path::Path::new(out).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(out, None, format!("cannot create folder: {e}")))?;
+    }
+    tokenizer.save(out, true).map_err(fail)
+}
+
+/// A trained tokenizer, if the file is there.
+pub struct Subwords {
+    tokenizer: Tokenizer,
+}
+
+impl Subwords {
+    pub fn load(path: &str) -> Result<Subwords> {
+        Tokenizer::from_file(path)
+            .map(|tokenizer| Subwords { tokenizer })
+            .map_err(|e| Error::new(path, None, format!("cannot load tokenizer: {e}")))
+    }
+
+    /// The subword tokens of a text.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        self.tokenizer.encode(text, false).map(|e| e.get_tokens().to_vec()).unwrap_or_default()
+    }
+}
