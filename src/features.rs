@@ -2,17 +2,44 @@
 //! removed but kept as context), sentences and words with offsets, Dutch Snowball stems, subword
 //! tokens, codebook cue hits with negation scope, questions, and how a reply opens.
 
-use crate::codebook::{compile, find_cues, words_with_offsets, Codebook, Cue, CueHit};
+use crate::codebook::{Codebook, Cue, CueHit, compile, find_cues, words_with_offsets};
 use crate::model::{Block, Comment};
 use crate::subwords::Subwords;
 
 /// Words that open agreement with the comment answered.
-pub const AGREE_OPENERS: &[&str] =
-    &["klopt", "precies", "inderdaad", "exact", "exactly", "jazeker", "idd", "mee eens", "eens", "helemaal mee eens", "terecht", "correct", "zeker"];
+pub const AGREE_OPENERS: &[&str] = &[
+    "klopt",
+    "precies",
+    "inderdaad",
+    "exact",
+    "exactly",
+    "jazeker",
+    "idd",
+    "mee eens",
+    "eens",
+    "helemaal mee eens",
+    "terecht",
+    "correct",
+    "zeker",
+];
 /// Words that open disagreement.
 pub const DISAGREE_OPENERS: &[&str] = &[
-    "nee", "onzin", "hoezo", "uh", "uhm", "welnee", "nope", "ik volg je niet", "ik volg je logica", "niet mee eens",
-    "dat klopt niet", "klopt niet", "wat een rare", "kromme vergelijking", "beetje kromme", "dat is niet",
+    "nee",
+    "onzin",
+    "hoezo",
+    "uh",
+    "uhm",
+    "welnee",
+    "nope",
+    "ik volg je niet",
+    "ik volg je logica",
+    "niet mee eens",
+    "dat klopt niet",
+    "klopt niet",
+    "wat een rare",
+    "kromme vergelijking",
+    "beetje kromme",
+    "dat is niet",
 ];
 /// Second-person words: a comment that uses them early addresses someone.
 const ADDRESS_WORDS: &[&str] = &["je", "jij", "jouw", "jou", "u", "uw"];
@@ -107,7 +134,8 @@ impl CueSets {
     }
 }
 
-const RHETORICAL_OPENERS: &[&str] = &["hoezo", "waarom zou", "en dan", "wat denk je", "sinds wanneer", "wie denkt", "denk je nu echt"];
+const RHETORICAL_OPENERS: &[&str] =
+    &["hoezo", "waarom zou", "en dan", "wat denk je", "sinds wanneer", "wie denkt", "denk je nu echt"];
 
 /// Compute the features of a comment.
 pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Subwords>) -> CommentFeatures {
@@ -130,7 +158,12 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     }
     for (cluster, list) in &cues.clusters {
         for hit in find_cues(list, &words_off) {
-            hits.push(LabelledHit { dimension: "cluster".into(), label: cluster.clone(), counts_for: Some(cluster.clone()), hit });
+            hits.push(LabelledHit {
+                dimension: "cluster".into(),
+                label: cluster.clone(),
+                counts_for: Some(cluster.clone()),
+                hit,
+            });
         }
     }
     let sentences: Vec<&str> = unicode_segmentation::UnicodeSegmentation::unicode_sentences(text.as_str()).collect();

@@ -4,17 +4,21 @@
 //! boundaries in copied text) → [`reply_graph`] (who answers whom, with evidence) → exports
 //! ([`graph_export`]) and evaluation ([`eval_graph`]). [`model`] holds the data every stage shares.
 
+pub mod annotated;
 pub mod codebook;
 pub mod copy_text;
 pub mod error;
-pub mod features;
 pub mod eval_graph;
+pub mod eval_stance;
+pub mod features;
 pub mod graph_export;
 pub mod ingest;
+pub mod logreg;
 pub mod model;
 pub mod quotes;
 pub mod reply_graph;
 pub mod segment;
+pub mod stance;
 pub mod subwords;
 pub mod textnorm;
 

@@ -55,6 +55,11 @@ impl InputArgs {
     }
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Read a thread and write it as draad JSON: comments, parents with evidence, warnings.
@@ -75,6 +80,51 @@ enum Command {
         /// Output format of the graph.
         #[arg(long, value_enum, default_value = "dot")]
         to: GraphFormat,
+        #[arg(short, long)]
+        output: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Train the subword tokenizer (on the text under threads/) and the stance models (on an
+    /// annotated thread), and store them under models/.
+    Train {
+        /// Annotated thread folder (thread.txt, replies.tsv, labels.tsv).
+        #[arg(long, default_value = "threads/clearview-ap-2024")]
+        annotated: String,
+        /// Folder whose .txt files train the tokenizer.
+        #[arg(long, default_value = "threads")]
+        text: String,
+        #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
+        codebook: String,
+    },
+    /// Cross-validate the stance models on an annotated thread: per-class precision, recall, F1,
+    /// macro-F1, confusion matrix and the majority baseline for each dimension.
+    Eval {
+        #[arg(long, default_value = "threads/clearview-ap-2024")]
+        annotated: String,
+        #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
+        codebook: String,
+        /// Number of folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Write the out-of-fold predictions here, in the shape of `draad analyze --format json`.
+        #[arg(long)]
+        predictions: Option<String>,
+        #[arg(long)]
+        force: bool,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Analyse a thread: reply graph and the stance of every comment on the codebook's questions.
+    Analyze {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format (the report formats come with the cluster stage).
+        #[arg(long = "to", value_enum, default_value = "json")]
+        to: ReportFormat,
+        #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
+        codebook: String,
         #[arg(short, long)]
         output: Option<String>,
         #[arg(long)]
@@ -120,6 +170,66 @@ fn run(cli: Cli) -> draad::Result<()> {
         Command::Graph { input, to, output, force } => {
             let thread = draad::ingest::read_path(&input.file, &input.options())?;
             write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
+        }
+        Command::Train { annotated, text, codebook } => {
+            let codebook = draad::codebook::Codebook::load(&codebook)?;
+            let files = draad::subwords::training_files(&text)?;
+            draad::subwords::train(&files, draad::eval_stance::VOCAB, draad::subwords::DEFAULT_PATH)?;
+            eprintln!("tokenizer: {} ({} files of text)", draad::subwords::DEFAULT_PATH, files.len());
+            let subwords = draad::subwords::Subwords::load(draad::subwords::DEFAULT_PATH)?;
+            let a = draad::annotated::load(&annotated, &codebook)?;
+            let cues = draad::features::CueSets::new(&codebook);
+            let features: Vec<_> = a
+                .thread
+                .comments
+                .iter()
+                .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
+                .collect();
+            let model = draad::stance::train(&codebook, &features, &a.gold);
+            let path = draad::stance::StanceModel::path_for(&codebook);
+            model.save(&path)?;
+            eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());
+            Ok(())
+        }
+        Command::Eval { annotated, codebook, folds, predictions, force, json } => {
+            let codebook = draad::codebook::Codebook::load(&codebook)?;
+            let a = draad::annotated::load(&annotated, &codebook)?;
+            let e = draad::eval_stance::cross_validate(&a.thread, &a.gold, &codebook, &a.context, folds.max(2))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e.dimensions).expect("scores serialise"));
+            } else {
+                print!("{}", draad::eval_stance::format_scores(&e));
+            }
+            if let Some(p) = predictions {
+                write_output(
+                    Some(&p),
+                    &serde_json::to_string_pretty(&e.predictions).expect("thread serialises"),
+                    force,
+                )?;
+            }
+            Ok(())
+        }
+        Command::Analyze { input, to: ReportFormat::Json, codebook, output, force } => {
+            let mut thread = draad::ingest::read_path(&input.file, &input.options())?;
+            let codebook = draad::codebook::Codebook::load(&codebook)?;
+            let model_path = draad::stance::StanceModel::path_for(&codebook);
+            let model = std::path::Path::new(&model_path)
+                .exists()
+                .then(|| draad::stance::StanceModel::load(&model_path))
+                .transpose()?;
+            let subwords = std::path::Path::new(draad::subwords::DEFAULT_PATH)
+                .exists()
+                .then(|| draad::subwords::Subwords::load(draad::subwords::DEFAULT_PATH))
+                .transpose()?;
+            if model.is_none() {
+                thread.warnings.push(draad::model::Warning::new(
+                    "no_model",
+                    format!("no trained stance model at {model_path}: stances come from the codebook's cue phrases alone (run `draad train`)"),
+                    None,
+                ));
+            }
+            draad::stance::label_thread(&mut thread, &codebook, model.as_ref(), subwords.as_ref());
+            write_output(output.as_deref(), &serde_json::to_string_pretty(&thread).expect("thread serialises"), force)
         }
         Command::EvalGraph { annotated, heldout, verbose, json } => {
             let mut scores = Vec::new();

@@ -172,6 +172,33 @@ pub struct Comment {
     /// How the start and end of the comment were found (text input; `certain` otherwise).
     #[serde(default)]
     pub provenance: Provenance,
+    /// Stance per dimension of the codebook (added by `draad analyze`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stance: Option<std::collections::BTreeMap<String, Label>>,
+    /// Whether the comment agrees or disagrees with its parent (added by `draad analyze`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_to_parent: Option<Label>,
+}
+
+/// A label with its confidence and the evidence behind it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Label {
+    pub label: String,
+    pub confidence: f64,
+    #[serde(default)]
+    pub evidence: Vec<LabelEvidence>,
+}
+
+/// Evidence for a label. `start`/`end` are character offsets into the comment's `text` when the
+/// evidence is a phrase of it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabelEvidence {
+    pub kind: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
 }
 
 /// One block of a comment body.

@@ -3,7 +3,7 @@
 //! Training is deterministic: the same text gives the same file.
 
 use crate::error::{Error, Result};
-use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
+use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
 use tokenizers::normalizers::{unicode::NFC, utils::Lowercase, utils::Sequence};
 use tokenizers::pre_tokenizers::whitespace::Whitespace;
 use tokenizers::{Tokenizer, TokenizerBuilder};
@@ -18,7 +18,8 @@ pub fn training_files(dir: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![std::path::PathBuf::from(dir)];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| Error::new(&d.to_string_lossy(), None, format!("cannot list: {e}")))?;
+        let entries =
+            std::fs::read_dir(&d).map_err(|e| Error::new(&d.to_string_lossy(), None, format!("cannot list: {e}")))?;
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -34,7 +35,21 @@ pub fn training_files(dir: &str) -> Result<Vec<String>> {
 
 /// Train a BPE tokenizer on the files and write it to `out` (JSON).
 pub fn train(files: &[String], vocab_size: usize, out: &str) -> Result<()> {
-    let fail = |e: tokenizers::Error| Error::new(out, None, format!("tokenizer training failed: {e}"));
+    let mut texts = Vec::new();
+    for f in files {
+        texts.push(std::fs::read_to_string(f).map_err(|e| Error::new(f, None, format!("cannot read: {e}")))?);
+    }
+    let tokenizer = train_on_texts(&texts, vocab_size).map_err(|e| Error::new(out, None, e))?;
+    if let Some(dir) = std::path::Path::new(out).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(out, None, format!("cannot create folder: {e}")))?;
+    }
+    tokenizer.tokenizer.save(out, true).map_err(|e| Error::new(out, None, format!("cannot write tokenizer: {e}")))
+}
+
+/// Train a BPE tokenizer on texts in memory (used for each fold of cross-validation, so that the
+/// held-out comments are not in the tokenizer's training text).
+pub fn train_on_texts(texts: &[String], vocab_size: usize) -> std::result::Result<Subwords, String> {
+    let fail = |e: tokenizers::Error| format!("tokenizer training failed: {e}");
     let mut trainer = BpeTrainerBuilder::new()
         .show_progress(false)
         .vocab_size(vocab_size)
@@ -49,11 +64,8 @@ pub fn train(files: &[String], vocab_size: usize, out: &str) -> Result<()> {
         .with_decoder(None::<tokenizers::decoders::DecoderWrapper>)
         .build()
         .map_err(fail)?;
-    tokenizer.train_from_files(&mut trainer, files.to_vec()).map_err(fail)?;
-    if let Some(dir) = std::path::Path::new(out).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::new(out, None, format!("cannot create folder: {e}")))?;
-    }
-    tokenizer.save(out, true).map_err(fail)
+    tokenizer.train(&mut trainer, texts.iter()).map_err(fail)?;
+    Ok(Subwords { tokenizer: tokenizer.into() })
 }
 
 /// A trained tokenizer, if the file is there.

@@ -288,6 +288,8 @@ fn build_comments(
                 end: seg.end,
                 boundary_confidence: (seg.boundary_confidence * 1000.0).round() / 1000.0,
             },
+            stance: None,
+            relation_to_parent: None,
         });
         reply_to.push(header.and_then(|h| h.reply_to.clone()));
         if seg.start == Certainty::Inferred && seg.boundary_confidence < 0.6 {

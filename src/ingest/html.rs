@@ -278,6 +278,8 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         edit: parts.edit,
         span: None,
         provenance: Provenance::default(),
+        stance: None,
+        relation_to_parent: None,
     })
 }
 

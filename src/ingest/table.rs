@@ -175,6 +175,8 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
                 edit: None,
                 span: Some(Span { first_line: r.line, last_line: r.line }),
                 provenance: Provenance::default(),
+                stance: None,
+                relation_to_parent: None,
             }
         })
         .collect();

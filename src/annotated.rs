@@ -1,0 +1,58 @@
+//! An annotated thread folder: `thread.txt` (copied text), `replies.tsv` (reactions and parents),
+//! `labels.tsv` (stance and clusters by the codebook), and `context/*.txt` (news reports).
+
+use crate::codebook::Codebook;
+use crate::error::{Error, Result};
+use crate::model::Thread;
+use crate::stance::{GoldLabels, read_labels};
+
+pub struct AnnotatedThread {
+    /// The thread, cut and linked as the annotation says.
+    pub thread: Thread,
+    pub gold: Vec<GoldLabels>,
+    pub primary_cluster: Vec<String>,
+    pub secondary_clusters: Vec<Vec<String>>,
+    /// Other Dutch text of the folder (news reports), for the tokenizer.
+    pub context: Vec<String>,
+}
+
+/// Load a folder. The reactions start and hang where `replies.tsv` says, so that labels and
+/// structure are the annotator's own.
+pub fn load(dir: &str, codebook: &Codebook) -> Result<AnnotatedThread> {
+    let dir = dir.trim_end_matches('/');
+    let thread_path = format!("{dir}/thread.txt");
+    let replies = crate::eval_graph::read_annotation(&format!("{dir}/replies.tsv"))?;
+    let bytes = crate::ingest::read_bytes(&thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, &thread_path)?;
+    let starts: Vec<usize> = replies.iter().map(|g| g.first_line).collect();
+    let mut thread = crate::ingest::copied_text::read_with_starts(text, &thread_path, Some(&starts))?;
+    let id_of_line: std::collections::HashMap<usize, String> =
+        thread.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c.id.clone()))).collect();
+    for (c, g) in thread.comments.iter_mut().zip(&replies) {
+        c.parent = g.parent_first_line.and_then(|l| id_of_line.get(&l).cloned());
+        c.parent_confidence = 1.0;
+        c.parent_evidence = vec![crate::model::Evidence::new("annotation", "parent from replies.tsv")];
+    }
+    let labels_path = format!("{dir}/labels.tsv");
+    let labels = read_labels(&labels_path, codebook)?;
+    let by_line: std::collections::HashMap<usize, usize> = labels.iter().enumerate().map(|(i, l)| (l.0, i)).collect();
+    let mut gold = Vec::new();
+    let mut primary_cluster = Vec::new();
+    let mut secondary_clusters = Vec::new();
+    for c in &thread.comments {
+        let first = c.span.map_or(0, |s| s.first_line);
+        let i = *by_line.get(&first).ok_or_else(|| {
+            Error::new(&labels_path, None, format!("no labels for the reaction starting at line {first} of thread.txt"))
+        })?;
+        gold.push(labels[i].1.clone());
+        primary_cluster.push(labels[i].2.clone());
+        secondary_clusters.push(labels[i].3.clone());
+    }
+    let mut context = Vec::new();
+    if let Ok(files) = crate::subwords::training_files(&format!("{dir}/context")) {
+        for f in files {
+            context.push(std::fs::read_to_string(&f).map_err(|e| Error::new(&f, None, format!("cannot read: {e}")))?);
+        }
+    }
+    Ok(AnnotatedThread { thread, gold, primary_cluster, secondary_clusters, context })
+}

@@ -1,0 +1,255 @@
+//! Cross-validated evaluation of the stance models on an annotated thread.
+//!
+//! Folds are made of branches: a reply to a top-level comment with everything below it; a
+//! top-level comment is a unit of its own. Units joined by a quote (a comment quoting another) are
+//! kept together, so no comment is predicted by a model that saw it or the text it quotes. Each fold
+//! also trains its own subword tokenizer, on the article, the news reports and the training
+//! comments only. Everything is deterministic.
+
+use crate::codebook::Codebook;
+use crate::error::Result;
+use crate::features::{CommentFeatures, CueSets, comment_features};
+use crate::model::{Block, QuoteSource, Thread};
+use crate::stance::{GoldLabels, predict, train};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Vocabulary size of the subword tokenizer.
+pub const VOCAB: usize = 2000;
+
+/// Scores of one dimension.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionScores {
+    pub dimension: String,
+    pub labels: Vec<String>,
+    /// confusion[gold][predicted]
+    pub confusion: Vec<Vec<usize>>,
+    pub precision: Vec<f64>,
+    pub recall: Vec<f64>,
+    pub f1: Vec<f64>,
+    pub macro_f1: f64,
+    pub accuracy: f64,
+    /// Macro-F1 and accuracy of always predicting the most frequent label.
+    pub majority_label: String,
+    pub majority_macro_f1: f64,
+    pub majority_accuracy: f64,
+}
+
+/// Score predictions against gold labels.
+pub fn score(dimension: &str, labels: &[String], gold: &[String], predicted: &[String]) -> DimensionScores {
+    let k = labels.len();
+    let idx = |l: &String| labels.iter().position(|x| x == l).unwrap_or(0);
+    let confusion_of = |pred: &dyn Fn(usize) -> usize| {
+        let mut m = vec![vec![0usize; k]; k];
+        for (i, g) in gold.iter().enumerate() {
+            m[idx(g)][pred(i)] += 1;
+        }
+        m
+    };
+    let prf = |m: &Vec<Vec<usize>>| {
+        let mut p = vec![0.0; k];
+        let mut r = vec![0.0; k];
+        let mut f = vec![0.0; k];
+        for c in 0..k {
+            let tp = m[c][c] as f64;
+            let col: usize = (0..k).map(|g| m[g][c]).sum();
+            let row: usize = m[c].iter().sum();
+            p[c] = if col > 0 { tp / col as f64 } else { 0.0 };
+            r[c] = if row > 0 { tp / row as f64 } else { 0.0 };
+            f[c] = if p[c] + r[c] > 0.0 { 2.0 * p[c] * r[c] / (p[c] + r[c]) } else { 0.0 };
+        }
+        let present: Vec<usize> =
+            (0..k).filter(|&c| m[c].iter().sum::<usize>() > 0 || (0..k).any(|g| m[g][c] > 0)).collect();
+        let macro_f1 = present.iter().map(|&c| f[c]).sum::<f64>() / present.len().max(1) as f64;
+        let acc = (0..k).map(|c| m[c][c]).sum::<usize>() as f64 / gold.len().max(1) as f64;
+        (p, r, f, macro_f1, acc)
+    };
+    let confusion = confusion_of(&|i| idx(&predicted[i]));
+    let (precision, recall, f1, macro_f1, accuracy) = prf(&confusion);
+    let mut counts = vec![0usize; k];
+    for g in gold {
+        counts[idx(g)] += 1;
+    }
+    let majority = (0..k).max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a))).unwrap_or(0);
+    let (_, _, _, majority_macro_f1, majority_accuracy) = prf(&confusion_of(&|_| majority));
+    DimensionScores {
+        dimension: dimension.to_string(),
+        labels: labels.to_vec(),
+        confusion,
+        precision,
+        recall,
+        f1,
+        macro_f1,
+        accuracy,
+        majority_label: labels[majority].clone(),
+        majority_macro_f1,
+        majority_accuracy,
+    }
+}
+
+/// Fold of every comment: branches joined by quotes, assigned to `k` folds, largest first, each to
+/// the fold with the fewest comments so far (ties to the lowest fold number).
+pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
+    let n = thread.comments.len();
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    // Unit of each comment: the top-level comment itself, or the reply to it that heads its branch.
+    let mut unit = vec![0usize; n];
+    for i in 0..n {
+        let mut cur = i;
+        loop {
+            match thread.comments[cur].parent.as_deref().and_then(|p| pos.get(p)) {
+                None => break,
+                Some(&p) if thread.comments[p].parent.is_none() => break,
+                Some(&p) => cur = p,
+            }
+        }
+        unit[i] = cur;
+    }
+    // Union units joined by quotes.
+    let mut root: Vec<usize> = (0..n).collect();
+    fn find(root: &mut [usize], x: usize) -> usize {
+        let mut r = x;
+        while root[r] != r {
+            r = root[r];
+        }
+        let mut y = x;
+        while root[y] != r {
+            let next = root[y];
+            root[y] = r;
+            y = next;
+        }
+        r
+    }
+    for (i, c) in thread.comments.iter().enumerate() {
+        for b in &c.blocks {
+            if let Block::Quote { source: QuoteSource::Comment { id }, .. } = b {
+                if let Some(&j) = pos.get(id.as_str()) {
+                    let (a, b) = (find(&mut root, unit[i]), find(&mut root, unit[j]));
+                    if a != b {
+                        root[a.max(b)] = a.min(b);
+                    }
+                }
+            }
+        }
+    }
+    let group: Vec<usize> = (0..n).map(|i| find(&mut root, unit[i])).collect();
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for &g in &group {
+        *sizes.entry(g).or_default() += 1;
+    }
+    let mut groups: Vec<(usize, usize)> = sizes.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut load = vec![0usize; k];
+    let mut fold_of_group = HashMap::new();
+    for (g, size) in groups {
+        let f = (0..k).min_by_key(|&f| (load[f], f)).unwrap_or(0);
+        load[f] += size;
+        fold_of_group.insert(g, f);
+    }
+    group.iter().map(|g| fold_of_group[g]).collect()
+}
+
+/// The result of cross-validation: scores per dimension and the out-of-fold thread.
+pub struct StanceEvaluation {
+    pub folds: usize,
+    pub dimensions: Vec<DimensionScores>,
+    pub predictions: Thread,
+}
+
+/// Cross-validate on a thread whose comments carry gold labels (`gold[i]` for comment `i`).
+/// `context` is extra text for the tokenizer (news reports).
+pub fn cross_validate(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+) -> Result<StanceEvaluation> {
+    let fold = branch_folds(thread, k);
+    let cues = CueSets::new(codebook);
+    let mut predictions = thread.clone();
+    let article = crate::ingest::copied_text::article_text(&thread.article);
+    for f in 0..k {
+        let train_idx: Vec<usize> = (0..thread.comments.len()).filter(|&i| fold[i] != f).collect();
+        if train_idx.len() == thread.comments.len() {
+            continue;
+        }
+        let mut texts: Vec<String> = context.to_vec();
+        texts.push(article.clone());
+        texts.extend(train_idx.iter().map(|&i| thread.comments[i].text.clone()));
+        let subwords = crate::subwords::train_on_texts(&texts, VOCAB).map_err(|e| crate::Error::new("", None, e))?;
+        let features: Vec<CommentFeatures> =
+            thread.comments.iter().map(|c| comment_features(c, &cues, Some(&subwords))).collect();
+        let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
+        let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
+        let model = train(codebook, &train_features, &train_gold);
+        let predicted = predict(thread, codebook, Some(&model), &features);
+        for (i, (stance, relation)) in predicted.into_iter().enumerate() {
+            if fold[i] == f {
+                predictions.comments[i].stance = Some(stance);
+                predictions.comments[i].relation_to_parent = relation;
+            }
+        }
+    }
+    let mut dimensions = Vec::new();
+    for d in &codebook.dimensions {
+        let g: Vec<String> = gold.iter().map(|x| x.get(&d.id).cloned().unwrap_or_else(|| d.neutral.clone())).collect();
+        let p: Vec<String> = predictions
+            .comments
+            .iter()
+            .map(|c| c.stance.as_ref().and_then(|s| s.get(&d.id)).map_or(d.neutral.clone(), |l| l.label.clone()))
+            .collect();
+        dimensions.push(score(&d.id, &d.label_ids(), &g, &p));
+    }
+    Ok(StanceEvaluation { folds: k, dimensions, predictions })
+}
+
+/// A plain-text report of the scores.
+pub fn format_scores(e: &StanceEvaluation) -> String {
+    let mut out = format!(
+        "{}-fold cross-validation by branch (no comment is predicted by a model that saw it or what it quotes)\n",
+        e.folds
+    );
+    for d in &e.dimensions {
+        out.push_str(&format!("\n{}\n", d.dimension));
+        out.push_str(&format!("  {:<16} {:>9} {:>7} {:>6} {:>8}\n", "label", "precision", "recall", "F1", "support"));
+        for (i, l) in d.labels.iter().enumerate() {
+            let support: usize = d.confusion[i].iter().sum();
+            out.push_str(&format!(
+                "  {:<16} {:>9.3} {:>7.3} {:>6.3} {:>8}\n",
+                l, d.precision[i], d.recall[i], d.f1[i], support
+            ));
+        }
+        out.push_str(&format!(
+            "  macro-F1 {:.3}  accuracy {:.3}   majority baseline ('{}'): macro-F1 {:.3}  accuracy {:.3}\n",
+            d.macro_f1, d.accuracy, d.majority_label, d.majority_macro_f1, d.majority_accuracy
+        ));
+        out.push_str("  confusion (rows gold, columns predicted):\n");
+        out.push_str(&format!("  {:<16} {}\n", "", d.labels.iter().map(|l| format!("{l:>14}")).collect::<String>()));
+        for (i, l) in d.labels.iter().enumerate() {
+            out.push_str(&format!(
+                "  {:<16} {}\n",
+                l,
+                d.confusion[i].iter().map(|v| format!("{v:>14}")).collect::<String>()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_match_hand_computation() {
+        let labels: Vec<String> = ["none", "a", "b"].iter().map(|s| s.to_string()).collect();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let d = score("x", &labels, &s(&["none", "a", "a", "b"]), &s(&["none", "a", "b", "b"]));
+        assert_eq!(d.confusion, vec![vec![1, 0, 0], vec![0, 1, 1], vec![0, 0, 1]]);
+        assert!((d.f1[1] - 2.0 / 3.0).abs() < 1e-9);
+        assert!((d.macro_f1 - (1.0 + 2.0 / 3.0 + 2.0 / 3.0) / 3.0).abs() < 1e-9);
+        assert_eq!(d.majority_label, "a");
+        assert!((d.majority_accuracy - 0.5).abs() < 1e-9);
+    }
+}

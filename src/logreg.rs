@@ -1,0 +1,147 @@
+//! Multinomial logistic regression with L2 regularisation and class-balanced loss, trained by
+//! full-batch gradient descent from zero weights: no randomness, so the same data give the same
+//! model.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A sparse example: (feature index, value) pairs.
+pub type Sparse = Vec<(usize, f64)>;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogReg {
+    pub labels: Vec<String>,
+    pub features: Vec<String>,
+    /// weights[label][feature]
+    pub weights: Vec<Vec<f64>>,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    pub l2: f64,
+    pub iterations: usize,
+    pub learning_rate: f64,
+    /// Weigh each class by the inverse of its frequency, so rare labels count.
+    pub balanced: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { l2: 0.02, iterations: 400, learning_rate: 0.5, balanced: true }
+    }
+}
+
+impl LogReg {
+    /// Train on named features. `examples` are (features by name, label index into `labels`).
+    /// Features seen in fewer than `min_count` examples are dropped.
+    pub fn train(
+        labels: &[String],
+        examples: &[(Vec<(String, f64)>, usize)],
+        min_count: usize,
+        opt: TrainOptions,
+    ) -> LogReg {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for (f, _) in examples {
+            for (name, _) in f {
+                *counts.entry(name.as_str()).or_default() += 1;
+            }
+        }
+        let mut features: Vec<String> = counts
+            .into_iter()
+            .filter(|(n, c)| *c >= min_count || n.starts_with("cue:") || *n == "bias")
+            .map(|(n, _)| n.to_string())
+            .collect();
+        features.sort();
+        let index: HashMap<&str, usize> = features.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect();
+        let data: Vec<(Sparse, usize)> = examples
+            .iter()
+            .map(|(f, y)| (f.iter().filter_map(|(n, v)| index.get(n.as_str()).map(|&i| (i, *v))).collect(), *y))
+            .collect();
+        let k = labels.len();
+        let mut class_count = vec![0usize; k];
+        for (_, y) in &data {
+            class_count[*y] += 1;
+        }
+        let n = data.len().max(1) as f64;
+        let class_weight: Vec<f64> = class_count
+            .iter()
+            .map(|&c| if !opt.balanced || c == 0 { 1.0 } else { n / (k as f64 * c as f64) })
+            .collect();
+        let total_weight: f64 = data.iter().map(|(_, y)| class_weight[*y]).sum::<f64>().max(1e-9);
+        let mut w = vec![vec![0.0; features.len()]; k];
+        for _ in 0..opt.iterations {
+            let mut grad = vec![vec![0.0; features.len()]; k];
+            for (x, y) in &data {
+                let p = softmax(&logits(&w, x));
+                let cw = class_weight[*y] / total_weight;
+                for (c, pc) in p.iter().enumerate() {
+                    let g = (pc - if c == *y { 1.0 } else { 0.0 }) * cw;
+                    for &(i, v) in x {
+                        grad[c][i] += g * v;
+                    }
+                }
+            }
+            for c in 0..k {
+                for i in 0..features.len() {
+                    w[c][i] -= opt.learning_rate * (grad[c][i] + opt.l2 * w[c][i]);
+                }
+            }
+        }
+        LogReg { labels: labels.to_vec(), features, weights: w }
+    }
+
+    /// Index of features by name.
+    pub fn index(&self) -> HashMap<&str, usize> {
+        self.features.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect()
+    }
+
+    /// Raw scores per label for named features, and each feature's contribution to each label.
+    pub fn scores(&self, x: &[(String, f64)], index: &HashMap<&str, usize>) -> (Vec<f64>, Vec<Vec<(String, f64)>>) {
+        let sparse: Vec<(usize, f64, &str)> =
+            x.iter().filter_map(|(n, v)| index.get(n.as_str()).map(|&i| (i, *v, n.as_str()))).collect();
+        let mut out = vec![0.0; self.labels.len()];
+        let mut contrib = vec![Vec::new(); self.labels.len()];
+        for (c, wc) in self.weights.iter().enumerate() {
+            for &(i, v, name) in &sparse {
+                out[c] += wc[i] * v;
+                if name != "bias" {
+                    contrib[c].push((name.to_string(), wc[i] * v));
+                }
+            }
+        }
+        (out, contrib)
+    }
+}
+
+fn logits(w: &[Vec<f64>], x: &Sparse) -> Vec<f64> {
+    w.iter().map(|wc| x.iter().map(|&(i, v)| wc[i] * v).sum()).collect()
+}
+
+/// Softmax of scores.
+pub fn softmax(z: &[f64]) -> Vec<f64> {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_a_separable_problem_deterministically() {
+        let labels: Vec<String> = vec!["a".into(), "b".into()];
+        let ex = |f: &str, y: usize| (vec![(f.to_string(), 1.0), ("bias".to_string(), 1.0)], y);
+        let data = vec![ex("x", 0), ex("x", 0), ex("y", 1), ex("y", 1), ex("y", 1)];
+        let m1 = LogReg::train(&labels, &data, 1, TrainOptions::default());
+        let m2 = LogReg::train(&labels, &data, 1, TrainOptions::default());
+        assert_eq!(m1, m2);
+        let idx = m1.index();
+        let p = softmax(&m1.scores(&[("x".into(), 1.0), ("bias".into(), 1.0)], &idx).0);
+        assert!(p[0] > 0.8, "{p:?}");
+        let p = softmax(&m1.scores(&[("y".into(), 1.0), ("bias".into(), 1.0)], &idx).0);
+        assert!(p[1] > 0.8, "{p:?}");
+    }
+}

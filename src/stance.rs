@@ -1,0 +1,297 @@
+//! Stance: for every comment and every dimension of the codebook, a label with a confidence and the
+//! evidence behind it. A logistic regression per dimension (trained by `draad train` from an
+//! annotated thread) is combined with the codebook's cue phrases, so that it still says something
+//! where training data is thin; then the labels of a thread are inferred jointly with the reply
+//! graph: a reply that disagrees with its parent leans to the opposite side, one that agrees to the
+//! same side.
+
+use crate::codebook::Codebook;
+use crate::error::{Error, Result};
+use crate::features::{CommentFeatures, CueSets, Opening, comment_features, sparse};
+use crate::logreg::{LogReg, TrainOptions, softmax};
+use crate::model::{Label, LabelEvidence, Thread};
+use crate::subwords::Subwords;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Weight of one cue phrase for its label, added to the model's score.
+const CUE_WEIGHT: f64 = 0.5;
+/// How strongly agreement or disagreement with the parent moves the label, times the parent's
+/// confidence.
+const GRAPH_WEIGHT: f64 = 1.5;
+/// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
+const OPENING_CONFIDENCE: f64 = 0.8;
+
+/// Trained models of one codebook.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StanceModel {
+    pub codebook: String,
+    pub dimensions: BTreeMap<String, LogReg>,
+}
+
+impl StanceModel {
+    pub fn path_for(codebook: &Codebook) -> String {
+        format!("models/stance-{}.json", codebook.id)
+    }
+    pub fn load(path: &str) -> Result<StanceModel> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read model: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::new(path, Some(format!("line {}", e.line())), format!("not a stance model: {e}")))
+    }
+    pub fn save(&self, path: &str) -> Result<()> {
+        let json = serde_json::to_string(self).expect("model serialises");
+        std::fs::write(path, json).map_err(|e| Error::new(path, None, format!("cannot write: {e}")))
+    }
+}
+
+/// Gold labels of one comment: dimension -> label.
+pub type GoldLabels = BTreeMap<String, String>;
+
+/// Train one model per dimension from comments' features and gold labels.
+pub fn train(codebook: &Codebook, features: &[CommentFeatures], gold: &[GoldLabels]) -> StanceModel {
+    let mut dimensions = BTreeMap::new();
+    for d in &codebook.dimensions {
+        let labels = d.label_ids();
+        let examples: Vec<(Vec<(String, f64)>, usize)> = features
+            .iter()
+            .zip(gold)
+            .filter_map(|(f, g)| {
+                let y = labels.iter().position(|l| Some(l) == g.get(&d.id))?;
+                Some((sparse(f, Some(&d.id)), y))
+            })
+            .collect();
+        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, 2, TrainOptions::default()));
+    }
+    StanceModel { codebook: codebook.id.clone(), dimensions }
+}
+
+/// Where a phrase (a stem or a subword) first occurs in the text, as character offsets.
+fn locate(text: &str, feature: &str) -> Option<(usize, usize)> {
+    let (kind, value) = feature.split_once(':')?;
+    match kind {
+        "s" => crate::codebook::words_with_offsets(text)
+            .into_iter()
+            .find(|w| crate::textnorm::content_stems(&w.text).first().is_some_and(|s| s == value))
+            .map(|w| (w.start, w.end)),
+        "w" => {
+            let needle = value.trim_start_matches("##");
+            let lower = text.to_lowercase();
+            let b = lower.find(needle)?;
+            let start = lower[..b].chars().count();
+            Some((start, start + needle.chars().count()))
+        }
+        _ => None,
+    }
+}
+
+fn describe(feature: &str) -> String {
+    match feature.split_once(':') {
+        Some(("s", v)) => format!("word stem '{v}'"),
+        Some(("w", v)) => format!("subword '{v}'"),
+        Some(("cue", v)) => format!("cue phrases for {v}"),
+        Some(("negcue", v)) => format!("negated cue phrases of {v}"),
+        Some(("open", v)) => format!("the reply opens: {v}"),
+        _ => feature.replace('_', " "),
+    }
+}
+
+/// The opposite of a label: the other non-neutral label of a dimension with exactly two.
+fn opposite(labels: &[String], neutral: &str, label: &str) -> Option<String> {
+    let polar: Vec<&String> = labels.iter().filter(|l| *l != neutral).collect();
+    match polar.as_slice() {
+        [a, b] if *a == label => Some((*b).clone()),
+        [a, b] if *b == label => Some((*a).clone()),
+        _ => None,
+    }
+}
+
+/// Label every comment of a thread. `model` may be `None` (no trained model): the cues alone decide.
+pub fn label_thread(
+    thread: &mut Thread,
+    codebook: &Codebook,
+    model: Option<&StanceModel>,
+    subwords: Option<&Subwords>,
+) {
+    let cues = CueSets::new(codebook);
+    let features: Vec<CommentFeatures> = thread.comments.iter().map(|c| comment_features(c, &cues, subwords)).collect();
+    let labels = predict(thread, codebook, model, &features);
+    for (c, (stance, relation)) in thread.comments.iter_mut().zip(labels) {
+        c.stance = Some(stance);
+        c.relation_to_parent = relation;
+    }
+}
+
+/// Predict stances and relations for the comments of a thread (in display order), given features.
+pub fn predict(
+    thread: &Thread,
+    codebook: &Codebook,
+    model: Option<&StanceModel>,
+    features: &[CommentFeatures],
+) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let relations: Vec<Option<Label>> = thread
+        .comments
+        .iter()
+        .zip(features)
+        .map(|(c, f)| {
+            c.parent.as_ref()?;
+            let (label, confidence) = match f.opening {
+                Opening::Agree => ("agree", OPENING_CONFIDENCE),
+                Opening::Disagree => ("disagree", OPENING_CONFIDENCE),
+                _ => ("neutral", 0.6),
+            };
+            let evidence = match &f.opening_words {
+                Some(w) if matches!(f.opening, Opening::Agree | Opening::Disagree) => vec![LabelEvidence {
+                    kind: "opening".into(),
+                    detail: format!("opens with '{w}'"),
+                    start: Some(0),
+                    end: Some(w.chars().count().min(c.text.chars().count())),
+                }],
+                _ => vec![LabelEvidence {
+                    kind: "opening".into(),
+                    detail: "no agreeing or disagreeing opening".into(),
+                    start: None,
+                    end: None,
+                }],
+            };
+            Some(Label { label: label.into(), confidence, evidence })
+        })
+        .collect();
+    let mut out: Vec<BTreeMap<String, Label>> = vec![BTreeMap::new(); thread.comments.len()];
+    for d in &codebook.dimensions {
+        let labels = d.label_ids();
+        let lr = model.and_then(|m| m.dimensions.get(&d.id));
+        let index = lr.map(|m| m.index());
+        for (i, f) in features.iter().enumerate() {
+            let mut scores = vec![0.0; labels.len()];
+            let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
+            if let (Some(lr), Some(index)) = (lr, &index) {
+                let (s, contrib) = lr.scores(&sparse(f, Some(&d.id)), index);
+                for (k, l) in labels.iter().enumerate() {
+                    let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
+                    scores[k] += s[m];
+                    let mut top = contrib[m].clone();
+                    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    for (name, v) in top.into_iter().filter(|(_, v)| *v > 0.05).take(4) {
+                        let at = locate(&f.text, &name);
+                        evidence[k].push(LabelEvidence {
+                            kind: "feature".into(),
+                            detail: format!("{} (+{v:.2})", describe(&name)),
+                            start: at.map(|a| a.0),
+                            end: at.map(|a| a.1),
+                        });
+                    }
+                }
+            } else {
+                // No model: a small preference for "no position" unless cues speak.
+                scores[0] += CUE_WEIGHT;
+            }
+            for h in f.hits.iter().filter(|h| h.dimension == d.id) {
+                let Some(target) = &h.counts_for else { continue };
+                let Some(k) = labels.iter().position(|l| l == target) else { continue };
+                scores[k] += CUE_WEIGHT;
+                evidence[k].push(LabelEvidence {
+                    kind: "cue".into(),
+                    detail: if h.hit.negated {
+                        format!("negated cue '{}' of {}", h.hit.phrase, h.label)
+                    } else {
+                        format!("cue '{}'", h.hit.phrase)
+                    },
+                    start: Some(h.hit.start),
+                    end: Some(h.hit.end),
+                });
+            }
+            // The reply graph: parents come before children, so the parent's label is final.
+            if let (Some(rel), Some(p)) = (&relations[i], thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)))
+            {
+                if let Some(pl) = out[*p].get(&d.id) {
+                    if pl.label != d.neutral && rel.label != "neutral" {
+                        let push = GRAPH_WEIGHT * pl.confidence * rel.confidence;
+                        let target = if rel.label == "agree" {
+                            Some(pl.label.clone())
+                        } else {
+                            opposite(&labels, &d.neutral, &pl.label)
+                        };
+                        if let Some(k) = target.and_then(|t| labels.iter().position(|l| *l == t)) {
+                            scores[k] += push;
+                            evidence[k].push(LabelEvidence {
+                                kind: "graph".into(),
+                                detail: format!(
+                                    "{}s with its parent {}, which holds {} ({:.2})",
+                                    rel.label, thread.comments[*p].id, pl.label, pl.confidence
+                                ),
+                                start: rel.evidence.first().and_then(|e| e.start),
+                                end: rel.evidence.first().and_then(|e| e.end),
+                            });
+                        }
+                    }
+                }
+            }
+            let p = softmax(&scores);
+            let best = (0..labels.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+            let mut ev = std::mem::take(&mut evidence[best]);
+            if ev.is_empty() {
+                ev.push(LabelEvidence {
+                    kind: "absence".into(),
+                    detail: if best == 0 {
+                        "no cue or feature speaks for a position on this question".into()
+                    } else {
+                        "chosen by the model's bias, with no supporting phrase".into()
+                    },
+                    start: None,
+                    end: None,
+                });
+            }
+            out[i].insert(
+                d.id.clone(),
+                Label { label: labels[best].clone(), confidence: (p[best] * 1000.0).round() / 1000.0, evidence: ev },
+            );
+        }
+    }
+    out.into_iter().zip(relations).collect()
+}
+
+/// Read `labels.tsv`: `comment first_line jurisdiction enforceability primary_cluster
+/// secondary_clusters confidence note`. Returns first line -> (dimension -> label) and the clusters.
+pub fn read_labels(path: &str, codebook: &Codebook) -> Result<Vec<(usize, GoldLabels, String, Vec<String>)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
+    let mut out = Vec::new();
+    let dims: Vec<&crate::codebook::Dimension> = codebook.dimensions.iter().collect();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("comment\t") {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 2 + dims.len() + 2 {
+            return Err(Error::at_line(path, n, format!("expected at least {} tab-separated columns", 4 + dims.len())));
+        }
+        let first: usize = f[1]
+            .trim()
+            .parse()
+            .map_err(|_| Error::at_line(path, n, format!("first_line is not a number: '{}'", f[1])))?;
+        let mut g = GoldLabels::new();
+        for (k, d) in dims.iter().enumerate() {
+            let l = f[2 + k].trim();
+            if !d.label_ids().iter().any(|x| x == l) {
+                return Err(Error::at_line(
+                    path,
+                    n,
+                    format!("'{l}' is not a label of {} ({})", d.id, d.label_ids().join(", ")),
+                ));
+            }
+            g.insert(d.id.clone(), l.to_string());
+        }
+        let primary = f[2 + dims.len()].trim().to_string();
+        let secondary: Vec<String> =
+            f[3 + dims.len()].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "-").collect();
+        for c in std::iter::once(&primary).chain(&secondary) {
+            if !codebook.clusters.iter().any(|x| &x.id == c) {
+                return Err(Error::at_line(path, n, format!("'{c}' is not a cluster of the codebook")));
+            }
+        }
+        out.push((first, g, primary, secondary));
+    }
+    Ok(out)
+}
