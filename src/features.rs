@@ -200,7 +200,8 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
         }
     }
     for s in &f.subwords {
-        if s.chars().count() >= 3 && seen.insert(format!("w:{s}")) {
+        let bare = s.trim_start_matches("##");
+        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) && seen.insert(format!("w:{s}")) {
             out.push((format!("w:{s}"), 1.0));
         }
     }

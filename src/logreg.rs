@@ -28,7 +28,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { l2: 0.02, iterations: 400, learning_rate: 0.5, balanced: true }
+        TrainOptions { l2: 0.1, iterations: 400, learning_rate: 0.5, balanced: true }
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Weight of one cue phrase for its label, added to the model's score.
-const CUE_WEIGHT: f64 = 0.5;
+const CUE_WEIGHT: f64 = 2.0;
 /// How strongly agreement or disagreement with the parent moves the label, times the parent's
 /// confidence.
 const GRAPH_WEIGHT: f64 = 1.5;
@@ -173,7 +173,7 @@ pub fn predict(
                     scores[k] += s[m];
                     let mut top = contrib[m].clone();
                     top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                    for (name, v) in top.into_iter().filter(|(_, v)| *v > 0.05).take(4) {
+                    for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).take(4) {
                         let at = locate(&f.text, &name);
                         evidence[k].push(LabelEvidence {
                             kind: "feature".into(),
