@@ -1,6 +1,7 @@
 //! Subword tokens: a BPE tokenizer trained with the `tokenizers` crate on the project's own Dutch
 //! text (the threads and news reports under `threads/`), saved as `models/tokenizer.json`.
-//! Training is deterministic: the same text gives the same file.
+//! Training is deterministic: the same text gives the same file (no continuing-subword prefix, whose
+//! alphabet the trainer numbers in hash order).
 
 use crate::error::{Error, Result};
 use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
@@ -10,8 +11,6 @@ use tokenizers::{Tokenizer, TokenizerBuilder};
 
 /// Where `draad train` keeps the tokenizer.
 pub const DEFAULT_PATH: &str = "models/tokenizer.json";
-/// Prefix of a subword that continues a word.
-const CONTINUING: &str = "##";
 
 /// Every `.txt` file under `dir`, sorted, so training sees the same text in the same order.
 pub fn training_files(dir: &str) -> Result<Vec<String>> {
@@ -54,10 +53,9 @@ pub fn train_on_texts(texts: &[String], vocab_size: usize) -> std::result::Resul
         .show_progress(false)
         .vocab_size(vocab_size)
         .min_frequency(2)
-        .continuing_subword_prefix(CONTINUING.into())
         .build();
     let mut tokenizer = TokenizerBuilder::new()
-        .with_model(BPE::builder().continuing_subword_prefix(CONTINUING.into()).build().map_err(fail)?)
+        .with_model(BPE::default())
         .with_normalizer(Some(Sequence::new(vec![NFC.into(), Lowercase.into()])))
         .with_pre_tokenizer(Some(Whitespace {}))
         .with_post_processor(None::<tokenizers::processors::PostProcessorWrapper>)
