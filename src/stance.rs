@@ -231,16 +231,17 @@ pub fn predict(
             let p = softmax(&scores);
             let best = (0..labels.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
             let mut ev = std::mem::take(&mut evidence[best]);
-            if ev.is_empty() {
+            if !ev.iter().any(|e| e.start.is_some()) {
+                // No phrase decided it: point at the whole text that was read.
                 ev.push(LabelEvidence {
-                    kind: "absence".into(),
+                    kind: "text".into(),
                     detail: if best == 0 {
-                        "no cue or feature speaks for a position on this question".into()
+                        "no cue phrase in the text speaks for a position on this question".into()
                     } else {
-                        "chosen by the model's bias, with no supporting phrase".into()
+                        "the text as a whole, without a single deciding phrase".into()
                     },
-                    start: None,
-                    end: None,
+                    start: Some(0),
+                    end: Some(f.text.chars().count()),
                 });
             }
             out[i].insert(

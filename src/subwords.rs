@@ -49,11 +49,7 @@ pub fn train(files: &[String], vocab_size: usize, out: &str) -> Result<()> {
 /// held-out comments are not in the tokenizer's training text).
 pub fn train_on_texts(texts: &[String], vocab_size: usize) -> std::result::Result<Subwords, String> {
     let fail = |e: tokenizers::Error| format!("tokenizer training failed: {e}");
-    let mut trainer = BpeTrainerBuilder::new()
-        .show_progress(false)
-        .vocab_size(vocab_size)
-        .min_frequency(2)
-        .build();
+    let mut trainer = BpeTrainerBuilder::new().show_progress(false).vocab_size(vocab_size).min_frequency(2).build();
     let mut tokenizer = TokenizerBuilder::new()
         .with_model(BPE::default())
         .with_normalizer(Some(Sequence::new(vec![NFC.into(), Lowercase.into()])))
