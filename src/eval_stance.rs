@@ -1,4 +1,4 @@
-//! Cross-validated evaluation of the stance models on an annotated thread.
+//! Cross-validated evaluation of the stance and cluster models on an annotated thread.
 //!
 //! Folds are made of branches: a reply to a top-level comment with everything below it; a
 //! top-level comment is a unit of its own. Units joined by a quote (a comment quoting another) are
@@ -153,6 +153,8 @@ pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
 pub struct StanceEvaluation {
     pub folds: usize,
     pub dimensions: Vec<DimensionScores>,
+    /// Primary-cluster scores (accuracy, and precision/recall/F1 per cluster).
+    pub clusters: Option<DimensionScores>,
     pub predictions: Thread,
 }
 
@@ -161,6 +163,7 @@ pub struct StanceEvaluation {
 pub fn cross_validate(
     thread: &Thread,
     gold: &[GoldLabels],
+    primary: Option<&[String]>,
     codebook: &Codebook,
     context: &[String],
     k: usize,
@@ -190,6 +193,16 @@ pub fn cross_validate(
                 predictions.comments[i].relation_to_parent = relation;
             }
         }
+        if let Some(primary) = primary {
+            let train_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
+            let cmodel = crate::clusters::train(codebook, &train_features, &train_primary);
+            let assigned = crate::clusters::assign(thread, codebook, Some(&cmodel), &features);
+            for (i, a) in assigned.into_iter().enumerate() {
+                if fold[i] == f {
+                    predictions.comments[i].clusters = Some(a);
+                }
+            }
+        }
     }
     let mut dimensions = Vec::new();
     for d in &codebook.dimensions {
@@ -201,7 +214,16 @@ pub fn cross_validate(
             .collect();
         dimensions.push(score(&d.id, &d.label_ids(), &g, &p));
     }
-    Ok(StanceEvaluation { folds: k, dimensions, predictions })
+    let clusters = primary.map(|gold_primary| {
+        let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+        let p: Vec<String> = predictions
+            .comments
+            .iter()
+            .map(|c| c.clusters.as_ref().map_or_else(|| labels[0].clone(), |a| a.primary.clone()))
+            .collect();
+        score("primary_cluster", &labels, gold_primary, &p)
+    });
+    Ok(StanceEvaluation { folds: k, dimensions, clusters, predictions })
 }
 
 /// A plain-text report of the scores.
@@ -210,28 +232,32 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
         "{}-fold cross-validation by branch (no comment is predicted by a model that saw it or what it quotes)\n",
         e.folds
     );
-    for d in &e.dimensions {
+    for d in e.dimensions.iter().chain(&e.clusters) {
         out.push_str(&format!("\n{}\n", d.dimension));
-        out.push_str(&format!("  {:<16} {:>9} {:>7} {:>6} {:>8}\n", "label", "precision", "recall", "F1", "support"));
+        let w = d.labels.iter().map(|l| l.len() + 3).max().unwrap_or(8).max(8);
+        out.push_str(&format!("  {:<w$} {:>9} {:>7} {:>6} {:>8}\n", "label", "precision", "recall", "F1", "support"));
         for (i, l) in d.labels.iter().enumerate() {
             let support: usize = d.confusion[i].iter().sum();
+            let name = format!("{} {l}", i + 1);
             out.push_str(&format!(
-                "  {:<16} {:>9.3} {:>7.3} {:>6.3} {:>8}\n",
-                l, d.precision[i], d.recall[i], d.f1[i], support
+                "  {name:<w$} {:>9.3} {:>7.3} {:>6.3} {:>8}\n",
+                d.precision[i], d.recall[i], d.f1[i], support
             ));
         }
         out.push_str(&format!(
             "  macro-F1 {:.3}  accuracy {:.3}   majority baseline ('{}'): macro-F1 {:.3}  accuracy {:.3}\n",
             d.macro_f1, d.accuracy, d.majority_label, d.majority_macro_f1, d.majority_accuracy
         ));
+        // Columns are numbered like the rows, so that long label names stay readable.
         out.push_str("  confusion (rows gold, columns predicted):\n");
-        out.push_str(&format!("  {:<16} {}\n", "", d.labels.iter().map(|l| format!("{l:>14}")).collect::<String>()));
+        out.push_str(&format!(
+            "  {:<w$} {}\n",
+            "",
+            (1..=d.labels.len()).map(|c| format!("{c:>5}")).collect::<String>()
+        ));
         for (i, l) in d.labels.iter().enumerate() {
-            out.push_str(&format!(
-                "  {:<16} {}\n",
-                l,
-                d.confusion[i].iter().map(|v| format!("{v:>14}")).collect::<String>()
-            ));
+            let row: String = d.confusion[i].iter().map(|v| format!("{v:>5}")).collect();
+            out.push_str(&format!("  {:<w$} {row}\n", format!("{} {l}", i + 1)));
         }
     }
     out

@@ -5,6 +5,7 @@
 //! ([`graph_export`]) and evaluation ([`eval_graph`]). [`model`] holds the data every stage shares.
 
 pub mod annotated;
+pub mod clusters;
 pub mod codebook;
 pub mod copy_text;
 pub mod error;

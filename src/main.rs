@@ -194,9 +194,17 @@ fn run(cli: Cli) -> draad::Result<()> {
         Command::Eval { annotated, codebook, folds, predictions, force, json } => {
             let codebook = draad::codebook::Codebook::load(&codebook)?;
             let a = draad::annotated::load(&annotated, &codebook)?;
-            let e = draad::eval_stance::cross_validate(&a.thread, &a.gold, &codebook, &a.context, folds.max(2))?;
+            let e = draad::eval_stance::cross_validate(
+                &a.thread,
+                &a.gold,
+                Some(&a.primary_cluster),
+                &codebook,
+                &a.context,
+                folds.max(2),
+            )?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&e.dimensions).expect("scores serialise"));
+                let all: Vec<_> = e.dimensions.iter().chain(&e.clusters).collect();
+                println!("{}", serde_json::to_string_pretty(&all).expect("scores serialise"));
             } else {
                 print!("{}", draad::eval_stance::format_scores(&e));
             }

@@ -178,6 +178,24 @@ pub struct Comment {
     /// Whether the comment agrees or disagrees with its parent (added by `draad analyze`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relation_to_parent: Option<Label>,
+    /// Argument clusters (added by `draad analyze`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<ClusterAssignment>,
+}
+
+/// The argument clusters of a comment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClusterAssignment {
+    pub primary: String,
+    #[serde(default)]
+    pub secondary: Vec<String>,
+    /// Probability of the primary cluster.
+    pub confidence: f64,
+    #[serde(default)]
+    pub evidence: Vec<LabelEvidence>,
+    /// The group found by discovery, for a comment that fits no codebook cluster well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<String>,
 }
 
 /// A label with its confidence and the evidence behind it.

@@ -67,7 +67,7 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], gold: &[GoldLabe
 }
 
 /// Where a phrase (a stem or a subword) first occurs in the text, as character offsets.
-fn locate(text: &str, feature: &str) -> Option<(usize, usize)> {
+pub fn locate(text: &str, feature: &str) -> Option<(usize, usize)> {
     let (kind, value) = feature.split_once(':')?;
     match kind {
         "s" => crate::codebook::words_with_offsets(text)

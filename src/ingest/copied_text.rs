@@ -290,6 +290,7 @@ fn build_comments(
             },
             stance: None,
             relation_to_parent: None,
+            clusters: None,
         });
         reply_to.push(header.and_then(|h| h.reply_to.clone()));
         if seg.start == Certainty::Inferred && seg.boundary_confidence < 0.6 {

@@ -280,6 +280,7 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         provenance: Provenance::default(),
         stance: None,
         relation_to_parent: None,
+        clusters: None,
     })
 }
 

@@ -177,6 +177,7 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
                 provenance: Provenance::default(),
                 stance: None,
                 relation_to_parent: None,
+                clusters: None,
             }
         })
         .collect();

@@ -1,0 +1,337 @@
+//! Argument clusters: every comment gets a primary cluster of the codebook and any secondary ones,
+//! from a model trained on the annotated thread, the codebook's cue phrases, TF-IDF similarity to each
+//! cluster's description, and the reply graph (a short reply such as "Klopt" inherits its parent's
+//! topic). Comments that fit no cluster well are grouped by themselves (hierarchical clustering on
+//! their TF-IDF vectors) and the new groups are named by their most distinctive terms.
+
+use crate::codebook::Codebook;
+use crate::error::{Error, Result};
+use crate::features::{CommentFeatures, Opening, sparse};
+use crate::logreg::{LogReg, TrainOptions, softmax};
+use crate::model::{ClusterAssignment, LabelEvidence, Thread};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Weight of one cluster cue phrase.
+const CUE_WEIGHT: f64 = 1.0;
+/// Weight of the cosine similarity to a cluster's description.
+const DESCRIPTION_WEIGHT: f64 = 2.0;
+/// How much a short reply leans on its parent's clusters (times the parent's probabilities).
+const INHERIT_WEIGHT: f64 = 3.0;
+/// A reply shorter than this (in characters) without cues of its own is a short reply.
+const SHORT_REPLY: usize = 90;
+/// A secondary cluster needs at least this probability.
+const SECONDARY_MIN: f64 = 0.2;
+/// Below this confidence (or in the catch-all cluster) a comment is a candidate for discovery.
+const DISCOVERY_BELOW: f64 = 0.35;
+/// Hierarchical clustering cut: cosine distance at which groups stop merging.
+const DISCOVERY_CUT: f64 = 0.85;
+
+/// The trained cluster model of one codebook.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClusterModel {
+    pub codebook: String,
+    pub primary: LogReg,
+}
+
+impl ClusterModel {
+    pub fn path_for(codebook: &Codebook) -> String {
+        format!("models/clusters-{}.json", codebook.id)
+    }
+    pub fn load(path: &str) -> Result<ClusterModel> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read model: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::new(path, Some(format!("line {}", e.line())), format!("not a cluster model: {e}")))
+    }
+    pub fn save(&self, path: &str) -> Result<()> {
+        std::fs::write(path, serde_json::to_string(self).expect("model serialises"))
+            .map_err(|e| Error::new(path, None, format!("cannot write: {e}")))
+    }
+}
+
+/// The catch-all cluster: the last cluster of the codebook without cues (or none).
+pub fn catch_all(codebook: &Codebook) -> Option<&str> {
+    codebook.clusters.iter().rev().find(|c| c.cues.is_empty()).map(|c| c.id.as_str())
+}
+
+/// Features for the cluster model: words, subwords, cluster cues (not the stance cues).
+fn cluster_features(f: &CommentFeatures) -> Vec<(String, f64)> {
+    sparse(f, Some("cluster"))
+}
+
+pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[String]) -> ClusterModel {
+    let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+    let examples: Vec<(Vec<(String, f64)>, usize)> = features
+        .iter()
+        .zip(primary)
+        .filter_map(|(f, p)| labels.iter().position(|l| l == p).map(|y| (cluster_features(f), y)))
+        .collect();
+    let opts = TrainOptions { l2: 0.1, ..TrainOptions::default() };
+    ClusterModel { codebook: codebook.id.clone(), primary: LogReg::train(&labels, &examples, 2, opts) }
+}
+
+/// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
+pub fn tfidf(docs: &[Vec<String>]) -> Vec<HashMap<String, f64>> {
+    let n = docs.len() as f64;
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for d in docs {
+        let uniq: HashSet<&str> = d.iter().map(String::as_str).collect();
+        for t in uniq {
+            *df.entry(t).or_default() += 1;
+        }
+    }
+    docs.iter()
+        .map(|d| {
+            let mut v: HashMap<String, f64> = HashMap::new();
+            for t in d {
+                *v.entry(t.clone()).or_default() += 1.0;
+            }
+            for (t, x) in v.iter_mut() {
+                *x = (1.0 + x.ln()) * ((1.0 + n) / (1.0 + df[t.as_str()] as f64)).ln();
+            }
+            let norm = v.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            v.values_mut().for_each(|x| *x /= norm);
+            v
+        })
+        .collect()
+}
+
+pub fn cosine(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small.iter().map(|(k, x)| x * large.get(k).copied().unwrap_or(0.0)).sum()
+}
+
+fn terms(f: &CommentFeatures) -> Vec<String> {
+    f.stems.clone()
+}
+
+/// Assign clusters to every comment (display order, so parents come first).
+pub fn assign(
+    thread: &Thread,
+    codebook: &Codebook,
+    model: Option<&ClusterModel>,
+    features: &[CommentFeatures],
+) -> Vec<ClusterAssignment> {
+    let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+    let k = labels.len();
+    if k == 0 {
+        return Vec::new();
+    }
+    // Similarity to the cluster descriptions: TF-IDF over comments and descriptions together.
+    let mut docs: Vec<Vec<String>> = features.iter().map(terms).collect();
+    docs.extend(
+        codebook
+            .clusters
+            .iter()
+            .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" ")))),
+    );
+    let vectors = tfidf(&docs);
+    let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
+    let index = model.map(|m| m.primary.index());
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
+    let mut out = Vec::with_capacity(features.len());
+    for (i, f) in features.iter().enumerate() {
+        let mut scores = vec![0.0; k];
+        let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
+        if let (Some(m), Some(index)) = (model, &index) {
+            let (s, contrib) = m.primary.scores(&cluster_features(f), index);
+            for (c, l) in labels.iter().enumerate() {
+                let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
+                scores[c] += s[j];
+                let mut top = contrib[j].clone();
+                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).take(3) {
+                    let at = crate::stance::locate(&f.text, &name);
+                    evidence[c].push(LabelEvidence {
+                        kind: "feature".into(),
+                        detail: format!("word stem '{}' (+{v:.2})", &name[2..]),
+                        start: at.map(|a| a.0),
+                        end: at.map(|a| a.1),
+                    });
+                }
+            }
+        }
+        let mut own_cues = 0;
+        for h in f.hits.iter().filter(|h| h.dimension == "cluster") {
+            if let Some(c) = labels.iter().position(|l| *l == h.label) {
+                scores[c] += CUE_WEIGHT;
+                own_cues += 1;
+                evidence[c].push(LabelEvidence {
+                    kind: "cue".into(),
+                    detail: format!("cue '{}'", h.hit.phrase),
+                    start: Some(h.hit.start),
+                    end: Some(h.hit.end),
+                });
+            }
+        }
+        for c in 0..k {
+            let sim = cosine(&comment_vecs[i], &desc_vecs[c]);
+            if sim > 0.0 {
+                scores[c] += DESCRIPTION_WEIGHT * sim;
+                if sim > 0.08 {
+                    evidence[c].push(LabelEvidence {
+                        kind: "description".into(),
+                        detail: format!("similar to the description of {} ({sim:.2})", labels[c]),
+                        start: None,
+                        end: None,
+                    });
+                }
+            }
+        }
+        // A short reply without cues of its own takes its parent's topic.
+        let short = f.text.chars().count() < SHORT_REPLY || matches!(f.opening, Opening::Agree | Opening::Disagree);
+        if let Some(&p) = thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)) {
+            if short && own_cues == 0 {
+                let parent = &thread.comments[p];
+                for c in 0..k {
+                    scores[c] += INHERIT_WEIGHT * probs[p][c];
+                }
+                let top = (0..k).max_by(|&a, &b| probs[p][a].total_cmp(&probs[p][b])).unwrap_or(0);
+                evidence[top].push(LabelEvidence {
+                    kind: "graph".into(),
+                    detail: format!("a short reply: takes the topic of its parent {} ({})", parent.id, labels[top]),
+                    start: Some(0),
+                    end: Some(f.text.chars().count()),
+                });
+            }
+        }
+        let p = softmax(&scores);
+        let best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+        let mut secondary: Vec<(usize, f64)> =
+            (0..k).filter(|&c| c != best && p[c] >= SECONDARY_MIN).map(|c| (c, p[c])).collect();
+        secondary.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let mut ev = std::mem::take(&mut evidence[best]);
+        if !ev.iter().any(|e| e.start.is_some()) {
+            ev.push(LabelEvidence {
+                kind: "text".into(),
+                detail: "no single phrase decided the cluster; the text as a whole".into(),
+                start: Some(0),
+                end: Some(f.text.chars().count()),
+            });
+        }
+        out.push(ClusterAssignment {
+            primary: labels[best].clone(),
+            secondary: secondary.into_iter().take(3).map(|(c, _)| labels[c].clone()).collect(),
+            confidence: (p[best] * 1000.0).round() / 1000.0,
+            evidence: ev,
+            discovered: None,
+        });
+        probs.push(p);
+    }
+    out
+}
+
+/// A group of comments found by discovery.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DiscoveredGroup {
+    pub id: String,
+    /// The most distinctive terms (class-based TF-IDF), as they appear in the comments.
+    pub terms: Vec<String>,
+    pub members: Vec<String>,
+}
+
+/// Group the comments that fit no codebook cluster well, and name the groups.
+pub fn discover(
+    thread: &Thread,
+    codebook: &Codebook,
+    features: &[CommentFeatures],
+    assigned: &mut [ClusterAssignment],
+) -> Vec<DiscoveredGroup> {
+    let fallback = catch_all(codebook);
+    let candidates: Vec<usize> = (0..assigned.len())
+        .filter(|&i| Some(assigned[i].primary.as_str()) == fallback || assigned[i].confidence < DISCOVERY_BELOW)
+        .filter(|&i| features[i].stems.len() >= 3)
+        .collect();
+    if candidates.len() < 2 {
+        return Vec::new();
+    }
+    let all_docs: Vec<Vec<String>> = features.iter().map(terms).collect();
+    let vectors = tfidf(&all_docs);
+    let n = candidates.len();
+    let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
+    for a in 0..n {
+        for b in a + 1..n {
+            condensed.push(1.0 - cosine(&vectors[candidates[a]], &vectors[candidates[b]]).clamp(0.0, 1.0));
+        }
+    }
+    let dendrogram = kodama::linkage(&mut condensed, n, kodama::Method::Average);
+    // Cut: merge steps below the threshold (cluster labels: observations, then one per step).
+    let mut group: Vec<usize> = (0..n).collect();
+    let mut members: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    for step in dendrogram.steps() {
+        let merged = [members[step.cluster1].clone(), members[step.cluster2].clone()].concat();
+        if step.dissimilarity <= DISCOVERY_CUT {
+            for &m in &merged {
+                group[m] = members.len();
+            }
+        }
+        members.push(merged);
+    }
+    let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (m, g) in group.iter().enumerate() {
+        by_group.entry(*g).or_default().push(candidates[m]);
+    }
+    let mut groups: Vec<Vec<usize>> = by_group.into_values().filter(|g| g.len() >= 2).collect();
+    groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
+    let mut out = Vec::new();
+    let rest: HashSet<usize> = (0..features.len()).collect();
+    for (gi, g) in groups.iter().enumerate() {
+        let mut tf: HashMap<&str, f64> = HashMap::new();
+        for &i in g {
+            for t in &all_docs[i] {
+                *tf.entry(t.as_str()).or_default() += 1.0;
+            }
+        }
+        let outside: HashMap<&str, f64> = rest
+            .iter()
+            .filter(|i| !g.contains(i))
+            .flat_map(|&i| all_docs[i].iter())
+            .fold(HashMap::new(), |mut m, t| {
+                *m.entry(t.as_str()).or_default() += 1.0;
+                m
+            });
+        let total: f64 = tf.values().sum();
+        let mut scored: Vec<(&str, f64)> = tf
+            .iter()
+            .filter(|(_, c)| **c >= 2.0)
+            .map(|(t, c)| {
+                (
+                    *t,
+                    (c / total)
+                        * (1.0 + features.len() as f64 / (1.0 + outside.get(t).copied().unwrap_or(0.0) + c)).ln(),
+                )
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        if scored.is_empty() {
+            continue;
+        }
+        let id = format!("discovered-{}", gi + 1);
+        let names: Vec<String> = scored.iter().take(3).map(|(t, _)| surface_form(t, g, thread)).collect();
+        for &i in g {
+            assigned[i].discovered = Some(id.clone());
+        }
+        out.push(DiscoveredGroup {
+            id,
+            terms: names,
+            members: g.iter().map(|&i| thread.comments[i].id.clone()).collect(),
+        });
+    }
+    out
+}
+
+/// The most frequent word in the group's comments whose stem is `stem`.
+fn surface_form(stem: &str, group: &[usize], thread: &Thread) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for &i in group {
+        for w in crate::textnorm::content_words(&thread.comments[i].text) {
+            if crate::textnorm::content_stems(&w).first().is_some_and(|s| s == stem) {
+                *counts.entry(w).or_default() += 1;
+            }
+        }
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map_or(stem.to_string(), |(w, _)| w)
+}
