@@ -34,6 +34,7 @@ fn main() {
         ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
         ("answers_question", |w| &mut w.answers_question),
         ("article_echo", |w| &mut w.article_echo),
+        ("deep_reply", |w| &mut w.deep_reply),
     ];
     for round in 0..3 {
         for (name, get) in &fields {

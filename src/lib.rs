@@ -4,6 +4,7 @@
 //! boundaries in copied text) → [`reply_graph`] (who answers whom, with evidence) → exports
 //! ([`graph_export`]) and evaluation ([`eval_graph`]). [`model`] holds the data every stage shares.
 
+pub mod analyze;
 pub mod annotated;
 pub mod clusters;
 pub mod codebook;
@@ -17,10 +18,12 @@ pub mod ingest;
 pub mod logreg;
 pub mod model;
 pub mod quotes;
+pub mod render;
 pub mod reply_graph;
 pub mod segment;
 pub mod stance;
 pub mod subwords;
+pub mod summary;
 pub mod textnorm;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@ use clap::{Parser, Subcommand};
 use draad::graph_export::GraphFormat;
 use draad::ingest::{ColumnMap, ReadOptions};
 use draad::model::Format;
+use draad::render::ReportFormat;
 use std::process::ExitCode;
 
 /// draad: analyse a comment thread (Tweakers copied text or HTML, JSON, JSONL, CSV).
@@ -16,9 +17,6 @@ struct Cli {
 struct InputArgs {
     /// The thread file; `-` reads standard input.
     file: String,
-    /// Input format; detected from the content when left out.
-    #[arg(long, value_enum)]
-    format: Option<Format>,
     /// JSONL/CSV: the column holding the comment id.
     #[arg(long, default_value = "id")]
     id_col: String,
@@ -40,9 +38,9 @@ struct InputArgs {
 }
 
 impl InputArgs {
-    fn options(&self) -> ReadOptions {
+    fn options(&self, format: Option<Format>) -> ReadOptions {
         ReadOptions {
-            format: self.format,
+            format,
             columns: ColumnMap {
                 id: self.id_col.clone(),
                 parent: self.parent_col.clone(),
@@ -55,17 +53,15 @@ impl InputArgs {
     }
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum ReportFormat {
-    Json,
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Read a thread and write it as draad JSON: comments, parents with evidence, warnings.
     Parse {
         #[command(flatten)]
         input: InputArgs,
+        /// Input format; detected from the content when left out.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Write here instead of standard output (an existing file is not overwritten without --force).
         #[arg(short, long)]
         output: Option<String>,
@@ -77,6 +73,9 @@ enum Command {
     Graph {
         #[command(flatten)]
         input: InputArgs,
+        /// Input format; detected from the content when left out.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Output format of the graph.
         #[arg(long, value_enum, default_value = "dot")]
         to: GraphFormat,
@@ -116,13 +115,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Analyse a thread: reply graph and the stance of every comment on the codebook's questions.
+    /// Analyse a thread: reply graph, the stance of every comment on the codebook's questions, the
+    /// argument clusters, and a summary of who stands where and where people clash.
     Analyze {
         #[command(flatten)]
         input: InputArgs,
-        /// Output format (the report formats come with the cluster stage).
-        #[arg(long = "to", value_enum, default_value = "json")]
-        to: ReportFormat,
+        /// Input format; detected from the content when left out.
+        #[arg(long, value_enum)]
+        input_format: Option<Format>,
+        /// Report format: a terminal report, Markdown, JSON (the thread contract plus clusters and
+        /// summary), or one self-contained HTML page.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Report width in columns (text); the terminal's width by default.
+        #[arg(long)]
+        width: Option<usize>,
         #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
         codebook: String,
         #[arg(short, long)]
@@ -162,13 +169,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> draad::Result<()> {
     match cli.command {
-        Command::Parse { input, output, force } => {
-            let thread = draad::ingest::read_path(&input.file, &input.options())?;
+        Command::Parse { input, format, output, force } => {
+            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
             let json = serde_json::to_string_pretty(&thread).expect("thread serialises");
             write_output(output.as_deref(), &json, force)
         }
-        Command::Graph { input, to, output, force } => {
-            let thread = draad::ingest::read_path(&input.file, &input.options())?;
+        Command::Graph { input, format, to, output, force } => {
+            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
             write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
         }
         Command::Train { annotated, text, codebook } => {
@@ -189,6 +196,10 @@ fn run(cli: Cli) -> draad::Result<()> {
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
             eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());
+            let clusters = draad::clusters::train(&codebook, &features, &a.primary_cluster);
+            let path = draad::clusters::ClusterModel::path_for(&codebook);
+            clusters.save(&path)?;
+            eprintln!("cluster model: {path}");
             Ok(())
         }
         Command::Eval { annotated, codebook, folds, predictions, force, json } => {
@@ -217,27 +228,18 @@ fn run(cli: Cli) -> draad::Result<()> {
             }
             Ok(())
         }
-        Command::Analyze { input, to: ReportFormat::Json, codebook, output, force } => {
-            let mut thread = draad::ingest::read_path(&input.file, &input.options())?;
-            let codebook = draad::codebook::Codebook::load(&codebook)?;
-            let model_path = draad::stance::StanceModel::path_for(&codebook);
-            let model = std::path::Path::new(&model_path)
-                .exists()
-                .then(|| draad::stance::StanceModel::load(&model_path))
-                .transpose()?;
-            let subwords = std::path::Path::new(draad::subwords::DEFAULT_PATH)
-                .exists()
-                .then(|| draad::subwords::Subwords::load(draad::subwords::DEFAULT_PATH))
-                .transpose()?;
-            if model.is_none() {
-                thread.warnings.push(draad::model::Warning::new(
-                    "no_model",
-                    format!("no trained stance model at {model_path}: stances come from the codebook's cue phrases alone (run `draad train`)"),
-                    None,
-                ));
-            }
-            draad::stance::label_thread(&mut thread, &codebook, model.as_ref(), subwords.as_ref());
-            write_output(output.as_deref(), &serde_json::to_string_pretty(&thread).expect("thread serialises"), force)
+        Command::Analyze { input, input_format, format, width, codebook, output, force } => {
+            let thread = draad::ingest::read_path(&input.file, &input.options(input_format))?;
+            let models = draad::analyze::Models::load(&codebook)?;
+            let analysis = draad::analyze::analyze(thread, &models);
+            use std::io::IsTerminal;
+            let to_terminal = output.as_deref().is_none_or(|o| o == "-") && std::io::stdout().is_terminal();
+            let style = draad::render::TextStyle {
+                width: width.or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())).unwrap_or(100),
+                colour: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let report = draad::render::render(&analysis, format, style);
+            write_output(output.as_deref(), report.trim_end(), force)
         }
         Command::EvalGraph { annotated, heldout, verbose, json } => {
             let mut scores = Vec::new();

@@ -168,6 +168,8 @@ pub struct ReplyWeights {
     pub answers_question: f64,
     pub same_author: f64,
     pub article_echo: f64,
+    /// Per level a reply would sit deeper than `DEEP_FROM`.
+    pub deep_reply: f64,
 }
 
 impl Default for ReplyWeights {
@@ -187,6 +189,7 @@ impl Default for ReplyWeights {
             answers_question: 0.7,
             same_author: -2.0,
             article_echo: 2.0,
+            deep_reply: -0.2,
         }
     }
 }
@@ -195,6 +198,9 @@ impl Default for ReplyWeights {
 /// chain a reply may go.
 const BEAM: usize = 12;
 const MAX_CHAIN: usize = 48;
+/// From this depth on, replying deeper costs `deep_reply` per level (Tweakers threads seldom go
+/// beyond seven levels).
+const DEEP_FROM: usize = 6;
 
 /// How a reply opens, if it opens like a reply ("Nee,", "Klopt", addressing "je", an @mention).
 fn reply_opening(text: &str) -> Option<String> {
@@ -278,7 +284,15 @@ impl<'a> Scorer<'a> {
 
     /// Score of `candidate` (a comment position, or `None` for the article) as the parent of `k`,
     /// `depth` steps up the display chain (0 = the comment just before).
-    fn score(&self, k: usize, candidate: Option<usize>, depth: usize, explain: bool) -> (f64, Vec<Evidence>) {
+    /// `level` is the candidate's own depth in the thread (1 for a top-level comment).
+    fn score(
+        &self,
+        k: usize,
+        candidate: Option<usize>,
+        depth: usize,
+        level: usize,
+        explain: bool,
+    ) -> (f64, Vec<Evidence>) {
         let me = &self.comments[k];
         let cues = &self.cues[k];
         let mut ev = Vec::new();
@@ -320,6 +334,14 @@ impl<'a> Scorer<'a> {
                 format!("an ancestor of the reaction before, {depth} level(s) up ({})", cand.id)
             },
         );
+        if level >= DEEP_FROM {
+            s += self.w.deep_reply * (level + 1 - DEEP_FROM) as f64;
+            note(
+                &mut ev,
+                "depth",
+                format!("the reply would be {} levels deep; threads seldom go that deep", level + 1),
+            );
+        }
         if matches!(&cues.opening, Some(QuoteSource::Comment { id }) if id == &cand.id) {
             s += self.w.opening_quote;
             note(&mut ev, "quote", format!("opens with a quote of {}", cand.id));
@@ -361,9 +383,12 @@ impl<'a> Scorer<'a> {
     /// Log-softmax scores of every candidate given the display chain of the previous comment
     /// (nearest first). Returns (candidate, log-probability) with the article last.
     fn candidates(&self, k: usize, chain: &[usize]) -> Vec<(Option<usize>, f64)> {
-        let mut raw: Vec<(Option<usize>, f64)> =
-            chain.iter().enumerate().map(|(d, &c)| (Some(c), self.score(k, Some(c), d, false).0)).collect();
-        raw.push((None, self.score(k, None, 0, false).0));
+        let mut raw: Vec<(Option<usize>, f64)> = chain
+            .iter()
+            .enumerate()
+            .map(|(d, &c)| (Some(c), self.score(k, Some(c), d, chain.len() - d, false).0))
+            .collect();
+        raw.push((None, self.score(k, None, 0, 0, false).0));
         let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
         let log_z = max + raw.iter().map(|x| (x.1 - max).exp()).sum::<f64>().ln();
         raw.into_iter().map(|(c, s)| (c, s - log_z)).collect()
@@ -455,7 +480,7 @@ pub fn reconstruct_with(
                 let probs = scorer.candidates(k, &chain);
                 let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp());
                 let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c)).unwrap_or(0);
-                let (_, evidence) = scorer.score(k, parents[k], depth, true);
+                let (_, evidence) = scorer.score(k, parents[k], depth, chain.len() - depth, true);
                 explained.push((parents[k], p, evidence));
             }
             let mut next = vec![k];

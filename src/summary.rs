@@ -1,0 +1,325 @@
+//! The summary of an analysed thread, computed from the labels only: per cluster its size, share,
+//! stance balance, representative comments and strongest counter-argument; for the thread the stance
+//! distribution, the clashes (replies that take the opposite side of their parent), the longest
+//! back-and-forth chains, the top-level comments that drew the most replies and the most active
+//! participants. Nothing here is prose the data do not support: every item is a count or a comment.
+
+use crate::clusters::{DiscoveredGroup, cosine, tfidf};
+use crate::codebook::Codebook;
+use crate::model::{Comment, Span, Thread};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// A comment quoted in the summary.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CommentRef {
+    pub id: String,
+    pub index: usize,
+    pub author: Option<String>,
+    pub span: Option<Span>,
+    /// The first sentence or so of the comment's own text.
+    pub excerpt: String,
+    /// Stance label per dimension.
+    pub stance: BTreeMap<String, String>,
+}
+
+/// Counts per label, per dimension.
+pub type StanceCounts = BTreeMap<String, BTreeMap<String, usize>>;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClusterSummary {
+    pub id: String,
+    pub name: String,
+    /// Comments with this primary cluster.
+    pub size: usize,
+    pub share: f64,
+    /// Comments that have it as a secondary cluster.
+    pub secondary: usize,
+    pub stance: StanceCounts,
+    pub representatives: Vec<CommentRef>,
+    /// The best-placed comment on the other side of the cluster's main side, if any.
+    pub counter_argument: Option<CommentRef>,
+    /// For a discovered group: its distinctive terms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Clash {
+    pub dimension: String,
+    pub reply: CommentRef,
+    pub parent: CommentRef,
+    /// Product of the two labels' confidences.
+    pub strength: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReplyChain {
+    /// The comments from the top-level one down.
+    pub comments: Vec<CommentRef>,
+    /// Known participants, in order of first appearance.
+    pub participants: Vec<String>,
+    /// Steps in the chain where the reply takes the opposite side of its parent.
+    pub clashes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// The labels of every dimension, in codebook order (the neutral label first).
+    pub labels: BTreeMap<String, Vec<String>>,
+    pub comments: usize,
+    pub top_level: usize,
+    pub stance: StanceCounts,
+    pub clashes: Vec<Clash>,
+    pub chains: Vec<ReplyChain>,
+    /// Top-level comments with the most replies below them (all depths).
+    pub most_replied: Vec<(CommentRef, usize)>,
+    /// Authors with the most comments, among comments whose author is known.
+    pub participants: Vec<(String, usize)>,
+    pub known_authors: usize,
+}
+
+const EXCERPT_CHARS: usize = 160;
+
+fn excerpt(text: &str) -> String {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() <= EXCERPT_CHARS {
+        return t;
+    }
+    let cut: String = t.chars().take(EXCERPT_CHARS).collect();
+    match cut.rfind(' ') {
+        Some(i) if i > EXCERPT_CHARS / 2 => format!("{}…", &cut[..i]),
+        _ => format!("{cut}…"),
+    }
+}
+
+pub fn comment_ref(c: &Comment) -> CommentRef {
+    CommentRef {
+        id: c.id.clone(),
+        index: c.index,
+        author: c.author.clone(),
+        span: c.span,
+        excerpt: excerpt(&c.text),
+        stance: c
+            .stance
+            .as_ref()
+            .map(|s| s.iter().map(|(d, l)| (d.clone(), l.label.clone())).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn stance_counts(codebook: &Codebook, comments: &[&Comment]) -> StanceCounts {
+    let mut out = StanceCounts::new();
+    for d in &codebook.dimensions {
+        let mut m: BTreeMap<String, usize> = d.label_ids().into_iter().map(|l| (l, 0)).collect();
+        for c in comments {
+            if let Some(l) = c.stance.as_ref().and_then(|s| s.get(&d.id)) {
+                *m.entry(l.label.clone()).or_default() += 1;
+            }
+        }
+        out.insert(d.id.clone(), m);
+    }
+    out
+}
+
+fn label_of<'a>(c: &'a Comment, dim: &str) -> Option<&'a crate::model::Label> {
+    c.stance.as_ref().and_then(|s| s.get(dim))
+}
+
+/// Are two labels opposite sides (both non-neutral and different)?
+fn opposite(codebook: &Codebook, dim: &str, a: &str, b: &str) -> bool {
+    codebook.dimension(dim).is_some_and(|d| a != d.neutral && b != d.neutral && a != b)
+}
+
+/// Summaries of the codebook clusters (largest first) and of discovered groups.
+pub fn cluster_summaries(thread: &Thread, codebook: &Codebook, discovered: &[DiscoveredGroup]) -> Vec<ClusterSummary> {
+    let n = thread.comments.len().max(1);
+    let docs: Vec<Vec<String>> = thread.comments.iter().map(|c| crate::textnorm::content_stems(&c.text)).collect();
+    let vectors = tfidf(&docs);
+    let mut groups: Vec<(String, String, Vec<String>, Vec<usize>, usize)> = Vec::new();
+    for cl in &codebook.clusters {
+        let members: Vec<usize> = (0..thread.comments.len())
+            .filter(|&i| thread.comments[i].clusters.as_ref().is_some_and(|a| a.primary == cl.id))
+            .collect();
+        let secondary = thread
+            .comments
+            .iter()
+            .filter(|c| c.clusters.as_ref().is_some_and(|a| a.secondary.contains(&cl.id)))
+            .count();
+        groups.push((cl.id.clone(), cl.name.clone(), Vec::new(), members, secondary));
+    }
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    for g in discovered {
+        let members: Vec<usize> = g.members.iter().filter_map(|m| pos.get(m.as_str()).copied()).collect();
+        groups.push((g.id.clone(), format!("New: {}", g.terms.join(", ")), g.terms.clone(), members, 0));
+    }
+    let mut out: Vec<ClusterSummary> = groups
+        .into_iter()
+        .filter(|g| !g.3.is_empty())
+        .map(|(id, name, terms, members, secondary)| {
+            let comments: Vec<&Comment> = members.iter().map(|&i| &thread.comments[i]).collect();
+            // Centrality: similarity to the members' centroid; representatives are central and confident.
+            let mut centroid: HashMap<String, f64> = HashMap::new();
+            for &i in &members {
+                for (t, x) in &vectors[i] {
+                    *centroid.entry(t.clone()).or_default() += x;
+                }
+            }
+            let norm = centroid.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            centroid.values_mut().for_each(|x| *x /= norm);
+            let weight = |i: usize| {
+                let conf = thread.comments[i].clusters.as_ref().map_or(0.0, |a| a.confidence);
+                cosine(&vectors[i], &centroid) * conf
+            };
+            let mut ranked = members.clone();
+            ranked.sort_by(|&a, &b| weight(b).total_cmp(&weight(a)).then(a.cmp(&b)));
+            let take = if members.len() >= 6 { 3 } else { 2 };
+            let representatives: Vec<CommentRef> =
+                ranked.iter().take(take).map(|&i| comment_ref(&thread.comments[i])).collect();
+            // The main side: the non-neutral label held most often in the cluster, on any dimension.
+            let stance = stance_counts(codebook, &comments);
+            let mut main: Option<(String, String, usize)> = None;
+            for d in &codebook.dimensions {
+                for (l, &count) in &stance[&d.id] {
+                    if *l != d.neutral && count > 0 && main.as_ref().is_none_or(|m| count > m.2) {
+                        main = Some((d.id.clone(), l.clone(), count));
+                    }
+                }
+            }
+            // The counter-argument: the best-placed comment on the other side, preferably one that is not
+            // already shown as a representative.
+            let counter_argument = main.and_then(|(dim, label, _)| {
+                let other_side = |i: &&usize| {
+                    label_of(&thread.comments[**i], &dim).is_some_and(|l| opposite(codebook, &dim, &l.label, &label))
+                };
+                ranked
+                    .iter()
+                    .skip(take)
+                    .find(other_side)
+                    .or_else(|| ranked.iter().take(take).find(other_side))
+                    .map(|&i| comment_ref(&thread.comments[i]))
+            });
+            ClusterSummary {
+                id,
+                name,
+                size: members.len(),
+                share: members.len() as f64 / n as f64,
+                secondary,
+                stance,
+                representatives,
+                counter_argument,
+                terms,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    out
+}
+
+/// The thread-level summary.
+pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
+    let all: Vec<&Comment> = thread.comments.iter().collect();
+    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let parent_of = |i: usize| thread.comments[i].parent.as_deref().and_then(|p| pos.get(p).copied());
+    // Clashes: a reply on the opposite side of its parent.
+    let mut clashes = Vec::new();
+    for (i, c) in thread.comments.iter().enumerate() {
+        let Some(p) = parent_of(i) else { continue };
+        for d in &codebook.dimensions {
+            if let (Some(a), Some(b)) = (label_of(c, &d.id), label_of(&thread.comments[p], &d.id)) {
+                if opposite(codebook, &d.id, &a.label, &b.label) {
+                    clashes.push(Clash {
+                        dimension: d.id.clone(),
+                        reply: comment_ref(c),
+                        parent: comment_ref(&thread.comments[p]),
+                        strength: (a.confidence * b.confidence * 1000.0).round() / 1000.0,
+                    });
+                }
+            }
+        }
+    }
+    clashes.sort_by(|a, b| b.strength.total_cmp(&a.strength).then(a.reply.index.cmp(&b.reply.index)));
+    // Chains: the deepest paths; each leaf gives its path up to the top level.
+    let depths = crate::reply_graph::depths(thread);
+    let mut has_child = vec![false; thread.comments.len()];
+    let mut replies_below = vec![0usize; thread.comments.len()];
+    for i in 0..thread.comments.len() {
+        if let Some(p) = parent_of(i) {
+            has_child[p] = true;
+        }
+        let mut cur = parent_of(i);
+        while let Some(p) = cur {
+            replies_below[p] += 1;
+            cur = parent_of(p);
+        }
+    }
+    let mut leaves: Vec<usize> = (0..thread.comments.len()).filter(|&i| !has_child[i] && depths[i] >= 3).collect();
+    leaves.sort_by(|&a, &b| depths[b].cmp(&depths[a]).then(a.cmp(&b)));
+    let mut chains = Vec::new();
+    let mut used_roots = Vec::new();
+    for leaf in leaves {
+        let mut path = vec![leaf];
+        while let Some(p) = parent_of(*path.last().expect("non-empty")) {
+            path.push(p);
+        }
+        path.reverse();
+        if used_roots.contains(&path[0]) {
+            continue;
+        }
+        used_roots.push(path[0]);
+        let mut participants: Vec<String> = Vec::new();
+        for &i in &path {
+            if let Some(a) = &thread.comments[i].author {
+                if !participants.contains(a) {
+                    participants.push(a.clone());
+                }
+            }
+        }
+        let clash_steps = path
+            .windows(2)
+            .filter(|w| {
+                codebook.dimensions.iter().any(|d| {
+                    match (label_of(&thread.comments[w[1]], &d.id), label_of(&thread.comments[w[0]], &d.id)) {
+                        (Some(a), Some(b)) => opposite(codebook, &d.id, &a.label, &b.label),
+                        _ => false,
+                    }
+                })
+            })
+            .count();
+        chains.push(ReplyChain {
+            comments: path.iter().map(|&i| comment_ref(&thread.comments[i])).collect(),
+            participants,
+            clashes: clash_steps,
+        });
+        if chains.len() == 3 {
+            break;
+        }
+    }
+    let mut most_replied: Vec<(CommentRef, usize)> = (0..thread.comments.len())
+        .filter(|&i| parent_of(i).is_none() && replies_below[i] > 0)
+        .map(|i| (comment_ref(&thread.comments[i]), replies_below[i]))
+        .collect();
+    most_replied.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.index.cmp(&b.0.index)));
+    most_replied.truncate(5);
+    let mut by_author: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &thread.comments {
+        if let Some(a) = &c.author {
+            *by_author.entry(a.clone()).or_default() += 1;
+        }
+    }
+    let known_authors = by_author.values().sum();
+    let mut participants: Vec<(String, usize)> = by_author.into_iter().collect();
+    participants.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    participants.truncate(8);
+    Summary {
+        labels: codebook.dimensions.iter().map(|d| (d.id.clone(), d.label_ids())).collect(),
+        comments: thread.comments.len(),
+        top_level: thread.comments.iter().filter(|c| c.parent.is_none()).count(),
+        stance: stance_counts(codebook, &all),
+        clashes,
+        chains,
+        most_replied,
+        participants,
+        known_authors,
+    }
+}
