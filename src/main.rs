@@ -171,7 +171,7 @@ fn run(cli: Cli) -> draad::Result<()> {
     match cli.command {
         Command::Parse { input, format, output, force } => {
             let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
-            let json = serde_json::to_string_pretty(&thread).expect("thread serialises");
+            let json = draad::render::json_for_html(&serde_json::to_string_pretty(&thread).expect("thread serialises"));
             write_output(output.as_deref(), &json, force)
         }
         Command::Graph { input, format, to, output, force } => {

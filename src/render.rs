@@ -26,7 +26,7 @@ pub fn render(a: &Analysis, format: ReportFormat, style: TextStyle) -> String {
     match format {
         ReportFormat::Text => text(a, style),
         ReportFormat::Md => markdown(a),
-        ReportFormat::Json => serde_json::to_string_pretty(a).expect("analysis serialises"),
+        ReportFormat::Json => json_for_html(&serde_json::to_string_pretty(a).expect("analysis serialises")),
         ReportFormat::Html => html(a),
     }
 }
@@ -98,18 +98,16 @@ fn text(a: &Analysis, style: TextStyle) -> String {
     let mut out = String::new();
     let title = clean_for_terminal(t.article.title.as_deref().unwrap_or("(untitled thread)"));
     let _ = writeln!(out, "{}", bold(&title));
-    let _ = writeln!(
-        out,
-        "{}",
-        dim(&format!(
-            "{} comments, {} top-level; {} with a known author; source {} ({})",
-            s.comments,
-            s.top_level,
-            s.known_authors,
-            t.source.path,
-            t.source.format.name()
-        ))
+    let meta = format!(
+        "{} comments, {} top-level; {} with a known author; source {} ({})",
+        s.comments,
+        s.top_level,
+        s.known_authors,
+        clean_for_terminal(&t.source.path),
+        t.source.format.name()
     );
+    out.push_str(&dim(wrap(&meta, w, "").trim_end()));
+    out.push('\n');
     let _ = writeln!(out, "\n{}", bold("Stance over the thread"));
     for line in balance(&s.stance) {
         out.push_str(&wrap(&line, w, "  "));
@@ -201,19 +199,24 @@ fn text(a: &Analysis, style: TextStyle) -> String {
         }
     }
     let m = &a.models;
-    let _ = writeln!(
-        out,
-        "\n{}",
-        dim(&format!(
-            "models: codebook {}, stance {}, clusters {}, tokenizer {}, encoder {}",
-            m.codebook,
-            m.stance_model.as_deref().unwrap_or("off (cues only)"),
-            m.cluster_model.as_deref().unwrap_or("off (cues only)"),
-            m.tokenizer.as_deref().unwrap_or("off"),
-            m.encoder.as_deref().unwrap_or("off")
-        ))
+    let models = format!(
+        "models: codebook {}, stance {}, clusters {}, tokenizer {}, encoder {}",
+        m.codebook,
+        m.stance_model.as_deref().unwrap_or("off (cues only)"),
+        m.cluster_model.as_deref().unwrap_or("off (cues only)"),
+        m.tokenizer.as_deref().unwrap_or("off"),
+        m.encoder.as_deref().unwrap_or("off")
     );
+    out.push('\n');
+    out.push_str(&dim(wrap(&models, w, "").trim_end()));
+    out.push('\n');
     out
+}
+
+/// JSON with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`, so that it is also safe to embed in
+/// an HTML page. They only occur inside strings, where the escapes mean the same.
+pub fn json_for_html(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 /// Escape text for Markdown: neutralise HTML and Markdown control characters.

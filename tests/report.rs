@@ -1,0 +1,166 @@
+//! The reports: every format on the seed thread, untrusted comment text escaped everywhere, and the
+//! HTML report in a real browser (headless Chromium) with a screenshot kept as an artefact.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn draad(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_draad")).args(args).output().expect("draad runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+const SEED: &str = "threads/clearview-ap-2024/thread.txt";
+const HOSTILE: &str = "tests/fixtures/hostile.jsonl";
+
+fn artefacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn text_report_shows_the_named_clusters_with_their_balance() {
+    let (code, out, err) = draad(&["analyze", SEED, "--width", "100"]);
+    assert_eq!(code, 0, "{err}");
+    for heading in
+        ["Stance over the thread", "Argument clusters", "Where people clash", "Longest back-and-forth chains"]
+    {
+        assert!(out.contains(heading), "missing {heading}");
+    }
+    for cluster in ["Reach of EU law", "Executives personally liable", "Collecting the fine abroad"] {
+        let at = out.find(cluster).unwrap_or_else(|| panic!("{cluster} missing"));
+        let section = &out[at..];
+        assert!(
+            section.contains("jurisdiction: ") && section.contains("enforceability: "),
+            "{cluster} has a stance balance"
+        );
+        assert!(section.contains("• “"), "{cluster} has representative comments");
+    }
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "lines fit the width");
+    assert!(!out.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+#[test]
+fn json_report_keeps_the_contract_and_adds_clusters_and_summary() {
+    let (code, out, err) = draad(&["analyze", SEED, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["schema", "source", "article", "comments", "warnings", "clusters", "summary", "models"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for c in v["comments"].as_array().unwrap() {
+        let cl = &c["clusters"];
+        assert!(cl["primary"].is_string() && cl["secondary"].is_array() && cl["confidence"].is_number());
+        assert!(c["stance"]["jurisdiction"]["label"].is_string());
+    }
+    let ids: Vec<&str> = v["clusters"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for id in ["extraterritoriality", "personal_liability", "collection"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    let total: u64 =
+        v["summary"]["stance"]["jurisdiction"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(total as usize, v["comments"].as_array().unwrap().len());
+}
+
+#[test]
+fn hostile_text_is_escaped_in_every_format() {
+    for format in ["text", "md", "json", "html"] {
+        let (code, out, err) = draad(&["analyze", HOSTILE, "--format", format]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(!out.contains('\u{1b}'), "{format}: terminal escape from a comment");
+        if format == "text" {
+            // A terminal runs no markup; control characters are what must not get through.
+            continue;
+        }
+        assert!(!out.contains("<script>"), "{format}: raw <script>");
+        assert!(!out.contains("<img src=x"), "{format}: raw <img>");
+        assert!(!out.contains("href=\"javascript:"), "{format}: javascript: link");
+        assert!(!out.contains("<b>mallory</b>"), "{format}: raw markup in an author name");
+        if format == "html" {
+            assert!(out.contains("&lt;script&gt;document.title="));
+            assert!(!out.contains("\" onmouseover=\""), "attribute injection through the author");
+        }
+    }
+}
+
+/// Headless Chromium, if it is installed; `DRAAD_REQUIRE_BROWSER=1` (set by CI) makes it required.
+fn chromium() -> Option<String> {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return Some(c.to_string());
+        }
+    }
+    assert!(std::env::var("DRAAD_REQUIRE_BROWSER").is_err(), "DRAAD_REQUIRE_BROWSER is set but no Chromium was found");
+    eprintln!("Chromium is not installed: the browser checks are skipped (CI installs it)");
+    None
+}
+
+fn headless(browser: &str, extra: &[&str], page: &std::path::Path) -> String {
+    let profile = tempdir("chromium-profile");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+        ])
+        .args(["--disable-component-update", "--disable-sync", "--hide-scrollbars"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = artefacts().join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn html_report_opens_in_chromium_with_clusters_and_graph() {
+    let Some(browser) = chromium() else { return };
+    let page = artefacts().join("clearview-report.html");
+    let (code, _, err) = draad(&["analyze", SEED, "--format", "html", "-o", page.to_str().unwrap(), "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let dom = headless(&browser, &["--dump-dom"], &page);
+    for id in ["extraterritoriality", "personal_liability", "collection"] {
+        assert!(dom.contains(&format!("data-cluster=\"{id}\"")), "cluster {id} in the rendered page");
+    }
+    assert!(dom.contains("<svg id=\"reply-graph\""), "the reply graph is in the page");
+    let (_, json, _) = draad(&["analyze", SEED, "--format", "json"]);
+    let comments = serde_json::from_str::<serde_json::Value>(&json).unwrap()["comments"].as_array().unwrap().len();
+    assert_eq!(dom.matches("class=\"node\"").count(), comments, "one graph node per comment");
+    assert_eq!(dom.matches("<article class=\"comment\"").count(), comments, "every comment readable in place");
+    let shot = artefacts().join("clearview-report.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(&browser, &[&format!("--screenshot={}", shot.display()), "--window-size=1200,2400"], &page);
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot ({} bytes)", png.len());
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn hostile_comments_do_not_run_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let page = artefacts().join("hostile-report.html");
+    let (code, _, err) = draad(&["analyze", HOSTILE, "--format", "html", "-o", page.to_str().unwrap(), "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let dom = headless(&browser, &["--dump-dom"], &page);
+    assert!(!dom.contains("pwned</title>"), "an injected script ran");
+    assert!(dom.contains("<title>draad: "), "the title is draad's own");
+    assert_eq!(dom.matches("<script").count(), 0, "no script element in the rendered page");
+    assert!(!dom.contains("<img"), "no image element (and so no onerror handler)");
+    assert!(!dom.contains("<a href=\"javascript:"), "no javascript: link");
+    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "the text is shown, as text");
+}
