@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Weight of one cluster cue phrase.
-const CUE_WEIGHT: f64 = 1.0;
+const CUE_WEIGHT: f64 = 2.0;
 /// Weight of the cosine similarity to a cluster's description.
 const DESCRIPTION_WEIGHT: f64 = 2.0;
 /// How much a short reply leans on its parent's clusters (times the parent's probabilities).

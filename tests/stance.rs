@@ -26,7 +26,7 @@ fn a_new_codebook_works_without_code_changes() {
 #[test]
 fn every_label_has_evidence_inside_the_comment() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_draad"))
-        .args(["analyze", "threads/clearview-ap-2024/thread.txt"])
+        .args(["analyze", "threads/clearview-ap-2024/thread.txt", "--format", "json"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -58,7 +58,8 @@ fn every_label_has_evidence_inside_the_comment() {
 fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
-    let e1 = draad::eval_stance::cross_validate(&a.thread, &a.gold, None, &codebook, &a.context, 5).unwrap();
+    let e1 = draad::eval_stance::cross_validate(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5)
+        .unwrap();
     let e2 = draad::eval_stance::cross_validate(&a.thread, &a.gold, None, &codebook, &a.context, 5).unwrap();
     assert_eq!(serde_json::to_string(&e1.dimensions).unwrap(), serde_json::to_string(&e2.dimensions).unwrap());
     assert_eq!(e1.predictions, e2.predictions);
@@ -68,6 +69,11 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     for d in &e1.dimensions {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
+    let clusters = e1.clusters.as_ref().unwrap();
+    assert!(clusters.accuracy >= 0.60, "primary-cluster accuracy {:.3}", clusters.accuracy);
+    let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
+    assert!(f1("personal_liability") >= 0.80, "personal liability F1 {:.3}", f1("personal_liability"));
+    assert!(f1("extraterritoriality") >= 0.65 && f1("collection") >= 0.50);
     // The same texts give the same model.
     let cues = draad::features::CueSets::new(&codebook);
     let features: Vec<_> =
