@@ -72,7 +72,7 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
 }
 
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
-pub fn tfidf(docs: &[Vec<String>]) -> Vec<HashMap<String, f64>> {
+pub fn tfidf(docs: &[Vec<String>]) -> Vec<BTreeMap<String, f64>> {
     let n = docs.len() as f64;
     let mut df: HashMap<&str, usize> = HashMap::new();
     for d in docs {
@@ -83,7 +83,7 @@ pub fn tfidf(docs: &[Vec<String>]) -> Vec<HashMap<String, f64>> {
     }
     docs.iter()
         .map(|d| {
-            let mut v: HashMap<String, f64> = HashMap::new();
+            let mut v: BTreeMap<String, f64> = BTreeMap::new();
             for t in d {
                 *v.entry(t.clone()).or_default() += 1.0;
             }
@@ -97,7 +97,7 @@ pub fn tfidf(docs: &[Vec<String>]) -> Vec<HashMap<String, f64>> {
         .collect()
 }
 
-pub fn cosine(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
+pub fn cosine(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> f64 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     small.iter().map(|(k, x)| x * large.get(k).copied().unwrap_or(0.0)).sum()
 }
@@ -279,7 +279,7 @@ pub fn discover(
     let mut out = Vec::new();
     let rest: HashSet<usize> = (0..features.len()).collect();
     for (gi, g) in groups.iter().enumerate() {
-        let mut tf: HashMap<&str, f64> = HashMap::new();
+        let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
         for &i in g {
             for t in &all_docs[i] {
                 *tf.entry(t.as_str()).or_default() += 1.0;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Block, Comment, Evidence, QuoteSource, Thread};
 use crate::textnorm::content_stems;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// A node of the reply graph.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,7 +222,7 @@ struct ReplyCues {
     opening: Option<QuoteSource>,
     inner: Vec<QuoteSource>,
     opening_cue: Option<String>,
-    words: HashSet<String>,
+    words: BTreeSet<String>,
     norm: f64,
 }
 
@@ -233,14 +233,14 @@ struct Scorer<'a> {
     reply_to: &'a [Option<String>],
     cues: Vec<ReplyCues>,
     idf: HashMap<String, f64>,
-    article_words: HashSet<String>,
+    article_words: BTreeSet<String>,
     article_norm: f64,
 }
 
 impl<'a> Scorer<'a> {
     fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [Option<String>], article_text: &str) -> Self {
         let n = comments.len() as f64;
-        let bags: Vec<HashSet<String>> =
+        let bags: Vec<BTreeSet<String>> =
             comments.iter().map(|c| content_stems(&c.text).into_iter().collect()).collect();
         let mut df: HashMap<String, usize> = HashMap::new();
         for bag in &bags {
@@ -251,7 +251,7 @@ impl<'a> Scorer<'a> {
         let idf: HashMap<String, f64> =
             df.into_iter().map(|(w, d)| (w, ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0))).collect();
         let weight = |w: &String| idf.get(w).copied().unwrap_or(0.0);
-        let article_words: HashSet<String> = content_stems(article_text).into_iter().collect();
+        let article_words: BTreeSet<String> = content_stems(article_text).into_iter().collect();
         let article_norm = article_words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
         let cues = comments
             .iter()
@@ -273,7 +273,7 @@ impl<'a> Scorer<'a> {
         Scorer { w, comments, reply_to, cues, idf, article_words, article_norm }
     }
 
-    fn echo(&self, a: &HashSet<String>, a_norm: f64, b: &HashSet<String>, b_norm: f64) -> (f64, Vec<String>) {
+    fn echo(&self, a: &BTreeSet<String>, a_norm: f64, b: &BTreeSet<String>, b_norm: f64) -> (f64, Vec<String>) {
         let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
         let mut shared: Vec<(&String, f64)> =
             small.iter().filter(|w| large.contains(*w)).map(|w| (w, self.idf.get(w).copied().unwrap_or(0.0))).collect();

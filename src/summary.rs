@@ -159,7 +159,7 @@ pub fn cluster_summaries(thread: &Thread, codebook: &Codebook, discovered: &[Dis
         .map(|(id, name, terms, members, secondary)| {
             let comments: Vec<&Comment> = members.iter().map(|&i| &thread.comments[i]).collect();
             // Centrality: similarity to the members' centroid; representatives are central and confident.
-            let mut centroid: HashMap<String, f64> = HashMap::new();
+            let mut centroid: BTreeMap<String, f64> = BTreeMap::new();
             for &i in &members {
                 for (t, x) in &vectors[i] {
                     *centroid.entry(t.clone()).or_default() += x;
