@@ -21,7 +21,7 @@ const INHERIT_WEIGHT: f64 = 3.0;
 /// A reply shorter than this (in characters) without cues of its own is a short reply.
 const SHORT_REPLY: usize = 90;
 /// Below this probability, and without a cue, a comment fits no cluster.
-const FIT_AT_LEAST: f64 = 0.3;
+const FIT_AT_LEAST: f64 = 0.2;
 /// A secondary cluster needs at least this probability.
 const SECONDARY_MIN: f64 = 0.2;
 /// Below this confidence (or in the catch-all cluster) a comment is a candidate for discovery.
