@@ -185,35 +185,37 @@ pub fn assign(
         }
         // A short reply without cues of its own takes its parent's topic.
         let short = f.text.chars().count() < SHORT_REPLY || matches!(f.opening, Opening::Agree | Opening::Disagree);
-        if let Some(&p) = thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)) {
-            if short && own_cues == 0 {
-                let parent = &thread.comments[p];
-                for c in 0..k {
-                    scores[c] += INHERIT_WEIGHT * probs[p][c];
-                }
-                let top = (0..k).max_by(|&a, &b| probs[p][a].total_cmp(&probs[p][b])).unwrap_or(0);
-                evidence[top].push(LabelEvidence {
-                    kind: "graph".into(),
-                    detail: format!("a short reply: takes the topic of its parent {} ({})", parent.id, labels[top]),
-                    start: Some(0),
-                    end: Some(f.text.chars().count()),
-                });
+        if let Some(&p) = thread.comments[i].parent.as_deref().and_then(|p| pos.get(p))
+            && short
+            && own_cues == 0
+        {
+            let parent = &thread.comments[p];
+            for c in 0..k {
+                scores[c] += INHERIT_WEIGHT * probs[p][c];
             }
+            let top = (0..k).max_by(|&a, &b| probs[p][a].total_cmp(&probs[p][b])).unwrap_or(0);
+            evidence[top].push(LabelEvidence {
+                kind: "graph".into(),
+                detail: format!("a short reply: takes the topic of its parent {} ({})", parent.id, labels[top]),
+                start: Some(0),
+                end: Some(f.text.chars().count()),
+            });
         }
         let p = softmax(&scores);
         let mut best = (0..k).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
         // A cluster nothing in the text supports is not invented: weak guesses without cues go to the
         // catch-all cluster (where discovery looks at them), with its own, low, probability.
-        if p[best] < FIT_AT_LEAST && own_cues == 0 {
-            if let Some(c) = fallback.and_then(|f| labels.iter().position(|l| l == f)) {
-                evidence[c].push(LabelEvidence {
-                    kind: "no_fit".into(),
-                    detail: format!("no cluster fits well (best: {} at {:.2})", labels[best], p[best]),
-                    start: Some(0),
-                    end: Some(f.text.chars().count()),
-                });
-                best = c;
-            }
+        if p[best] < FIT_AT_LEAST
+            && own_cues == 0
+            && let Some(c) = fallback.and_then(|f| labels.iter().position(|l| l == f))
+        {
+            evidence[c].push(LabelEvidence {
+                kind: "no_fit".into(),
+                detail: format!("no cluster fits well (best: {} at {:.2})", labels[best], p[best]),
+                start: Some(0),
+                end: Some(f.text.chars().count()),
+            });
+            best = c;
         }
         let mut secondary: Vec<(usize, f64)> =
             (0..k).filter(|&c| c != best && p[c] >= SECONDARY_MIN).map(|c| (c, p[c])).collect();

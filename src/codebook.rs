@@ -95,10 +95,11 @@ impl Codebook {
                 return err(format!("dimension '{}' needs at least one label besides '{}'", d.id, d.neutral));
             }
             for l in &d.labels {
-                if let Some(n) = &l.negated_label {
-                    if !ids.contains(&n.as_str()) && n != &d.neutral {
-                        return err(format!("label '{}' of '{}' names an unknown negated_label '{n}'", l.id, d.id));
-                    }
+                if let Some(n) = &l.negated_label
+                    && !ids.contains(&n.as_str())
+                    && n != &d.neutral
+                {
+                    return err(format!("label '{}' of '{}' names an unknown negated_label '{n}'", l.id, d.id));
                 }
             }
         }

@@ -122,12 +122,12 @@ pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
     }
     for (i, c) in thread.comments.iter().enumerate() {
         for b in &c.blocks {
-            if let Block::Quote { source: QuoteSource::Comment { id }, .. } = b {
-                if let Some(&j) = pos.get(id.as_str()) {
-                    let (a, b) = (find(&mut root, unit[i]), find(&mut root, unit[j]));
-                    if a != b {
-                        root[a.max(b)] = a.min(b);
-                    }
+            if let Block::Quote { source: QuoteSource::Comment { id }, .. } = b
+                && let Some(&j) = pos.get(id.as_str())
+            {
+                let (a, b) = (find(&mut root, unit[i]), find(&mut root, unit[j]));
+                if a != b {
+                    root[a.max(b)] = a.min(b);
                 }
             }
         }

@@ -204,28 +204,27 @@ pub fn predict(
             }
             // The reply graph: parents come before children, so the parent's label is final.
             if let (Some(rel), Some(p)) = (&relations[i], thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)))
+                && let Some(pl) = out[*p].get(&d.id)
+                && pl.label != d.neutral
+                && rel.label != "neutral"
             {
-                if let Some(pl) = out[*p].get(&d.id) {
-                    if pl.label != d.neutral && rel.label != "neutral" {
-                        let push = GRAPH_WEIGHT * pl.confidence * rel.confidence;
-                        let target = if rel.label == "agree" {
-                            Some(pl.label.clone())
-                        } else {
-                            opposite(&labels, &d.neutral, &pl.label)
-                        };
-                        if let Some(k) = target.and_then(|t| labels.iter().position(|l| *l == t)) {
-                            scores[k] += push;
-                            evidence[k].push(LabelEvidence {
-                                kind: "graph".into(),
-                                detail: format!(
-                                    "{}s with its parent {}, which holds {} ({:.2})",
-                                    rel.label, thread.comments[*p].id, pl.label, pl.confidence
-                                ),
-                                start: rel.evidence.first().and_then(|e| e.start),
-                                end: rel.evidence.first().and_then(|e| e.end),
-                            });
-                        }
-                    }
+                let push = GRAPH_WEIGHT * pl.confidence * rel.confidence;
+                let target = if rel.label == "agree" {
+                    Some(pl.label.clone())
+                } else {
+                    opposite(&labels, &d.neutral, &pl.label)
+                };
+                if let Some(k) = target.and_then(|t| labels.iter().position(|l| *l == t)) {
+                    scores[k] += push;
+                    evidence[k].push(LabelEvidence {
+                        kind: "graph".into(),
+                        detail: format!(
+                            "{}s with its parent {}, which holds {} ({:.2})",
+                            rel.label, thread.comments[*p].id, pl.label, pl.confidence
+                        ),
+                        start: rel.evidence.first().and_then(|e| e.start),
+                        end: rel.evidence.first().and_then(|e| e.end),
+                    });
                 }
             }
             let p = softmax(&scores);

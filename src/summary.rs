@@ -226,15 +226,15 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
     for (i, c) in thread.comments.iter().enumerate() {
         let Some(p) = parent_of(i) else { continue };
         for d in &codebook.dimensions {
-            if let (Some(a), Some(b)) = (label_of(c, &d.id), label_of(&thread.comments[p], &d.id)) {
-                if opposite(codebook, &d.id, &a.label, &b.label) {
-                    clashes.push(Clash {
-                        dimension: d.id.clone(),
-                        reply: comment_ref(c),
-                        parent: comment_ref(&thread.comments[p]),
-                        strength: (a.confidence * b.confidence * 1000.0).round() / 1000.0,
-                    });
-                }
+            if let (Some(a), Some(b)) = (label_of(c, &d.id), label_of(&thread.comments[p], &d.id))
+                && opposite(codebook, &d.id, &a.label, &b.label)
+            {
+                clashes.push(Clash {
+                    dimension: d.id.clone(),
+                    reply: comment_ref(c),
+                    parent: comment_ref(&thread.comments[p]),
+                    strength: (a.confidence * b.confidence * 1000.0).round() / 1000.0,
+                });
             }
         }
     }
@@ -269,10 +269,10 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
         used_roots.push(path[0]);
         let mut participants: Vec<String> = Vec::new();
         for &i in &path {
-            if let Some(a) = &thread.comments[i].author {
-                if !participants.contains(a) {
-                    participants.push(a.clone());
-                }
+            if let Some(a) = &thread.comments[i].author
+                && !participants.contains(a)
+            {
+                participants.push(a.clone());
             }
         }
         let clash_steps = path

@@ -95,10 +95,10 @@ fn folds_keep_branches_and_quotes_together() {
         t.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     for (i, c) in t.comments.iter().enumerate() {
         // A reply below a reply to a top-level comment is in its parent's fold.
-        if let Some(&p) = c.parent.as_deref().and_then(|p| pos.get(p)) {
-            if t.comments[p].parent.is_some() {
-                assert_eq!(fold[i], fold[p], "{} and its parent", c.id);
-            }
+        if let Some(&p) = c.parent.as_deref().and_then(|p| pos.get(p))
+            && t.comments[p].parent.is_some()
+        {
+            assert_eq!(fold[i], fold[p], "{} and its parent", c.id);
         }
         for b in &c.blocks {
             if let draad::model::Block::Quote { source: draad::model::QuoteSource::Comment { id }, .. } = b {
