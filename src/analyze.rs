@@ -4,7 +4,6 @@
 use crate::clusters::ClusterModel;
 use crate::codebook::Codebook;
 use crate::error::Result;
-use crate::features::{CueSets, comment_features};
 use crate::model::{Thread, Warning};
 use crate::stance::StanceModel;
 use crate::subwords::Subwords;
@@ -77,14 +76,7 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
             None,
         ));
     }
-    let cues = CueSets::new(cb);
-    let features: Vec<_> =
-        thread.comments.iter().map(|c| comment_features(c, &cues, models.subwords.as_ref())).collect();
-    let labels = crate::stance::predict(&thread, cb, models.stance.as_ref(), &features);
-    for (c, (stance, relation)) in thread.comments.iter_mut().zip(labels) {
-        c.stance = Some(stance);
-        c.relation_to_parent = relation;
-    }
+    let features = crate::stance::label_thread(&mut thread, cb, models.stance.as_ref(), models.subwords.as_ref());
     let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features);
     let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned);
     for (c, a) in thread.comments.iter_mut().zip(assigned) {

@@ -107,12 +107,13 @@ fn opposite(labels: &[String], neutral: &str, label: &str) -> Option<String> {
 }
 
 /// Label every comment of a thread. `model` may be `None` (no trained model): the cues alone decide.
+/// Returns the features it computed, for the stages after it.
 pub fn label_thread(
     thread: &mut Thread,
     codebook: &Codebook,
     model: Option<&StanceModel>,
     subwords: Option<&Subwords>,
-) {
+) -> Vec<CommentFeatures> {
     let cues = CueSets::new(codebook);
     let features: Vec<CommentFeatures> = thread.comments.iter().map(|c| comment_features(c, &cues, subwords)).collect();
     let labels = predict(thread, codebook, model, &features);
@@ -120,6 +121,7 @@ pub fn label_thread(
         c.stance = Some(stance);
         c.relation_to_parent = relation;
     }
+    features
 }
 
 /// Predict stances and relations for the comments of a thread (in display order), given features.
