@@ -5,7 +5,7 @@
 //! their TF-IDF vectors) and the new groups are named by their most distinctive terms.
 
 use crate::codebook::Codebook;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::features::{CommentFeatures, Opening, sparse};
 use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{ClusterAssignment, LabelEvidence, Thread};
@@ -41,14 +41,10 @@ impl ClusterModel {
         format!("models/clusters-{}.json", codebook.id)
     }
     pub fn load(path: &str) -> Result<ClusterModel> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read model: {e}")))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::new(path, Some(format!("line {}", e.line())), format!("not a cluster model: {e}")))
+        crate::logreg::load_model(path, "cluster model")
     }
     pub fn save(&self, path: &str) -> Result<()> {
-        std::fs::write(path, serde_json::to_string(self).expect("model serialises"))
-            .map_err(|e| Error::new(path, None, format!("cannot write: {e}")))
+        crate::logreg::save_model(self, path)
     }
 }
 

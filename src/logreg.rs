@@ -5,6 +5,20 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Read a trained model file (JSON); `what` names the kind of model in errors.
+pub fn load_model<T: serde::de::DeserializeOwned>(path: &str, what: &str) -> crate::Result<T> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| crate::Error::new(path, None, format!("cannot read model: {e}")))?;
+    serde_json::from_str(&text)
+        .map_err(|e| crate::Error::new(path, Some(format!("line {}", e.line())), format!("not a {what}: {e}")))
+}
+
+/// Write a trained model file (JSON).
+pub fn save_model<T: Serialize>(model: &T, path: &str) -> crate::Result<()> {
+    std::fs::write(path, serde_json::to_string(model).expect("model serialises"))
+        .map_err(|e| crate::Error::new(path, None, format!("cannot write: {e}")))
+}
+
 /// A sparse example: (feature index, value) pairs.
 pub type Sparse = Vec<(usize, f64)>;
 

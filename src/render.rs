@@ -146,24 +146,10 @@ fn text(a: &Analysis, style: TextStyle) -> String {
     }
     for c in s.clashes.iter().take(6) {
         let _ = writeln!(out, "  {} — {} answers {}:", c.dimension, who(&c.reply), who(&c.parent));
-        out.push_str(&wrap(
-            &format!(
-                "{}: “{}”",
-                c.parent.stance.get(&c.dimension).cloned().unwrap_or_default(),
-                clean_for_terminal(&c.parent.excerpt)
-            ),
-            w,
-            "    ",
-        ));
-        out.push_str(&wrap(
-            &format!(
-                "{}: “{}”",
-                c.reply.stance.get(&c.dimension).cloned().unwrap_or_default(),
-                clean_for_terminal(&c.reply.excerpt)
-            ),
-            w,
-            "    ",
-        ));
+        for side in [&c.parent, &c.reply] {
+            let label = side.stance.get(&c.dimension).cloned().unwrap_or_default();
+            out.push_str(&wrap(&format!("{label}: “{}”", clean_for_terminal(&side.excerpt)), w, "    "));
+        }
     }
     let _ = writeln!(out, "\n{}", bold("Longest back-and-forth chains"));
     for ch in &s.chains {

@@ -34,14 +34,10 @@ impl StanceModel {
         format!("models/stance-{}.json", codebook.id)
     }
     pub fn load(path: &str) -> Result<StanceModel> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read model: {e}")))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::new(path, Some(format!("line {}", e.line())), format!("not a stance model: {e}")))
+        crate::logreg::load_model(path, "stance model")
     }
     pub fn save(&self, path: &str) -> Result<()> {
-        let json = serde_json::to_string(self).expect("model serialises");
-        std::fs::write(path, json).map_err(|e| Error::new(path, None, format!("cannot write: {e}")))
+        crate::logreg::save_model(self, path)
     }
 }
 

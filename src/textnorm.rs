@@ -269,7 +269,6 @@ pub const STOPWORDS: &[&str] = &[
     "mij",
     "zich",
     "men",
-    "het",
     "iets",
     "niets",
     "niks",
@@ -286,8 +285,6 @@ pub const STOPWORDS: &[&str] = &[
     "gewoon",
     "natuurlijk",
     "echt",
-    "wel",
-    "dan",
     "omdat",
     "zoals",
     "na",
@@ -305,9 +302,7 @@ pub const STOPWORDS: &[&str] = &[
     "andere",
     "ander",
     "zelf",
-    "worden",
     "geweest",
-    "wordt",
     "word",
 ];
 
