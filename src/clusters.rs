@@ -142,7 +142,7 @@ pub fn assign(
                 let mut top = contrib[j].clone();
                 top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).take(3) {
-                    let at = crate::stance::locate(&f.text, &name);
+                    let at = f.locate(&name);
                     evidence[c].push(LabelEvidence {
                         kind: "feature".into(),
                         detail: format!("word stem '{}' (+{v:.2})", &name[2..]),

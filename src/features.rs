@@ -111,6 +111,27 @@ pub struct CommentFeatures {
     pub rhetorical_question: bool,
     pub opening: Opening,
     pub opening_words: Option<String>,
+    /// The first content stem of each word with its character span, for locating evidence.
+    pub stem_spans: Vec<(String, usize, usize)>,
+}
+
+impl CommentFeatures {
+    /// Where a feature (a stem `s:` or a subword `w:`) first occurs in the comment's own text, as
+    /// character offsets.
+    pub fn locate(&self, feature: &str) -> Option<(usize, usize)> {
+        let (kind, value) = feature.split_once(':')?;
+        match kind {
+            "s" => self.stem_spans.iter().find(|(s, _, _)| s == value).map(|(_, a, b)| (*a, *b)),
+            "w" => {
+                let needle = value.trim_start_matches("##");
+                let lower = self.text.to_lowercase();
+                let b = lower.find(needle)?;
+                let start = lower[..b].chars().count();
+                Some((start, start + needle.chars().count()))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Compiled cue lists of a codebook.
@@ -173,7 +194,12 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let rhetorical_question =
         questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || folded.contains(&format!(". {r}")));
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
+    let stem_spans = words_off
+        .iter()
+        .filter_map(|w| crate::textnorm::content_stems(&w.text).into_iter().next().map(|s| (s, w.start, w.end)))
+        .collect();
     CommentFeatures {
+        stem_spans,
         words: words_off.iter().map(|w| w.text.clone()).collect(),
         stems: crate::textnorm::content_stems(&text),
         subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),

@@ -24,6 +24,7 @@ pub mod segment;
 pub mod stance;
 pub mod subwords;
 pub mod summary;
+pub mod synth;
 pub mod textnorm;
 
 pub use error::{Error, Result};

@@ -137,6 +137,29 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write synthetic Tweakers-like threads with a known structure: one file, or a corpus of many
+    /// (a folder of files, or one JSONL stream of draad JSON threads).
+    Synth {
+        /// Reactions per thread.
+        #[arg(short = 'n', long, default_value_t = 100)]
+        comments: usize,
+        /// Number of threads.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Seed of the first thread (thread i uses seed + i).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// text: copied text; html: a saved Tweakers page; json: draad JSON; stream: one JSON thread
+        /// per line (for `draad batch`).
+        #[arg(long, value_enum, default_value = "text")]
+        format: SynthFormat,
+        /// A file (one thread, or a stream), or a folder to create (several threads as files). Text and
+        /// HTML files get a `.truth.tsv` beside them with the true parents.
+        #[arg(short, long)]
+        output: String,
+        #[arg(long)]
+        force: bool,
+    },
     /// Score the reply-graph reconstruction: boundary F1 and parent accuracy against the annotated
     /// seed thread, and on held-out Tweakers pages rendered to copied text.
     EvalGraph {
@@ -154,6 +177,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SynthFormat {
+    Text,
+    Html,
+    Json,
+    Stream,
 }
 
 fn main() -> ExitCode {
@@ -241,6 +272,9 @@ fn run(cli: Cli) -> draad::Result<()> {
             let report = draad::render::render(&analysis, format, style);
             write_output(output.as_deref(), report.trim_end(), force)
         }
+        Command::Synth { comments, threads, seed, format, output, force } => {
+            synth(comments, threads, seed, format, &output, force)
+        }
         Command::EvalGraph { annotated, heldout, verbose, json } => {
             let mut scores = Vec::new();
             for dir in &annotated {
@@ -260,6 +294,60 @@ fn run(cli: Cli) -> draad::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `draad synth`: one thread to a file, a corpus to a folder, or a stream of threads to one file.
+fn synth(
+    comments: usize,
+    threads: usize,
+    seed: u64,
+    format: SynthFormat,
+    output: &str,
+    force: bool,
+) -> draad::Result<()> {
+    use draad::synth::{SynthOptions, thread, truth_tsv, write_as};
+    let gen_thread = |i: usize| thread(SynthOptions { comments, seed: seed + i as u64 });
+    let (model_format, ext) = match format {
+        SynthFormat::Text => (Format::Text, "txt"),
+        SynthFormat::Html => (Format::Html, "html"),
+        SynthFormat::Json | SynthFormat::Stream => (Format::Json, "json"),
+    };
+    if let SynthFormat::Stream = format {
+        let mut stream = String::new();
+        for i in 0..threads {
+            stream.push_str(&draad::synth::to_json(&gen_thread(i)));
+            stream.push('\n');
+        }
+        return write_output(Some(output), stream.trim_end(), force);
+    }
+    let with_truth = matches!(format, SynthFormat::Text | SynthFormat::Html);
+    if threads == 1 {
+        let t = gen_thread(0);
+        write_output(Some(output), write_as(&t, model_format).trim_end(), force)?;
+        if with_truth {
+            write_output(Some(&format!("{output}.truth.tsv")), truth_tsv(&t).trim_end(), force)?;
+        }
+        return Ok(());
+    }
+    let dir = std::path::Path::new(output);
+    if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) && !force {
+        return Err(draad::Error::new(
+            output,
+            None,
+            "output folder exists and is not empty; use --force to write into it",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| draad::Error::new(output, None, format!("cannot create folder: {e}")))?;
+    let width = threads.to_string().len().max(4);
+    for i in 0..threads {
+        let t = gen_thread(i);
+        let path = format!("{output}/synth-{i:0width$}.{ext}");
+        write_output(Some(&path), write_as(&t, model_format).trim_end(), force)?;
+        if with_truth {
+            write_output(Some(&format!("{path}.truth.tsv")), truth_tsv(&t).trim_end(), force)?;
+        }
+    }
+    Ok(())
 }
 
 /// Files named directly, and the .html/.json files of named folders, sorted.

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Block, Comment, Evidence, QuoteSource, Thread};
 use crate::textnorm::content_stems;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// A node of the reply graph.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,7 +222,8 @@ struct ReplyCues {
     opening: Option<QuoteSource>,
     inner: Vec<QuoteSource>,
     opening_cue: Option<String>,
-    words: BTreeSet<String>,
+    /// Content stems as ids into `Scorer::terms`, sorted and distinct.
+    words: Vec<u32>,
     norm: f64,
 }
 
@@ -232,26 +233,44 @@ struct Scorer<'a> {
     comments: &'a [Comment],
     reply_to: &'a [Option<String>],
     cues: Vec<ReplyCues>,
-    idf: HashMap<String, f64>,
-    article_words: BTreeSet<String>,
+    /// The stems of the thread and the article; `idf` is indexed like `terms`.
+    terms: Vec<String>,
+    idf: Vec<f64>,
+    article_words: Vec<u32>,
     article_norm: f64,
+}
+
+/// Content stems of a text as sorted, distinct ids, adding new stems to the vocabulary.
+fn stem_ids(text: &str, ids: &mut HashMap<String, u32>, terms: &mut Vec<String>) -> Vec<u32> {
+    let mut out: Vec<u32> = content_stems(text)
+        .into_iter()
+        .map(|w| {
+            *ids.entry(w).or_insert_with_key(|w| {
+                terms.push(w.clone());
+                (terms.len() - 1) as u32
+            })
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 impl<'a> Scorer<'a> {
     fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [Option<String>], article_text: &str) -> Self {
         let n = comments.len() as f64;
-        let bags: Vec<BTreeSet<String>> =
-            comments.iter().map(|c| content_stems(&c.text).into_iter().collect()).collect();
-        let mut df: HashMap<String, usize> = HashMap::new();
-        for bag in &bags {
-            for w in bag {
-                *df.entry(w.clone()).or_default() += 1;
-            }
+        let (mut ids, mut terms) = (HashMap::new(), Vec::new());
+        let bags: Vec<Vec<u32>> = comments.iter().map(|c| stem_ids(&c.text, &mut ids, &mut terms)).collect();
+        let mut df = vec![0usize; terms.len()];
+        for w in bags.iter().flatten() {
+            df[*w as usize] += 1;
         }
-        let idf: HashMap<String, f64> =
-            df.into_iter().map(|(w, d)| (w, ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0))).collect();
-        let weight = |w: &String| idf.get(w).copied().unwrap_or(0.0);
-        let article_words: BTreeSet<String> = content_stems(article_text).into_iter().collect();
+        let article_words = stem_ids(article_text, &mut ids, &mut terms);
+        // Stems only the article has weigh nothing.
+        df.resize(terms.len(), 0);
+        let idf: Vec<f64> =
+            df.iter().map(|&d| if d == 0 { 0.0 } else { ((n + 1.0) / (d as f64 + 0.5)).ln().max(0.0) }).collect();
+        let weight = |w: &u32| idf[*w as usize];
         let article_norm = article_words.iter().map(weight).map(|x| x * x).sum::<f64>().sqrt().max(1e-9);
         let cues = comments
             .iter()
@@ -270,14 +289,29 @@ impl<'a> Scorer<'a> {
                 ReplyCues { opening, inner, opening_cue: reply_opening(&c.text), words, norm }
             })
             .collect();
-        Scorer { w, comments, reply_to, cues, idf, article_words, article_norm }
+        Scorer { w, comments, reply_to, cues, terms, idf, article_words, article_norm }
     }
 
-    fn echo(&self, a: &BTreeSet<String>, a_norm: f64, b: &BTreeSet<String>, b_norm: f64) -> (f64, Vec<String>) {
-        let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        let mut shared: Vec<(&String, f64)> =
-            small.iter().filter(|w| large.contains(*w)).map(|w| (w, self.idf.get(w).copied().unwrap_or(0.0))).collect();
-        let dot: f64 = shared.iter().map(|(_, x)| x * x).sum();
+    /// Cosine similarity of two stem bags under IDF weights; with `explain`, also the (up to five)
+    /// weightiest shared stems.
+    fn echo(&self, a: &[u32], a_norm: f64, b: &[u32], b_norm: f64, explain: bool) -> (f64, Vec<String>) {
+        let (mut i, mut j, mut dot) = (0, 0, 0.0);
+        let mut shared: Vec<(&String, f64)> = Vec::new();
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let x = self.idf[a[i] as usize];
+                    dot += x * x;
+                    if explain {
+                        shared.push((&self.terms[a[i] as usize], x));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
         shared.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
         (dot / (a_norm * b_norm), shared.into_iter().take(5).map(|(w, _)| w.clone()).collect())
     }
@@ -296,26 +330,27 @@ impl<'a> Scorer<'a> {
         let me = &self.comments[k];
         let cues = &self.cues[k];
         let mut ev = Vec::new();
-        let note = |ev: &mut Vec<Evidence>, kind: &str, detail: String| {
+        // The detail is only written when the score is explained.
+        let note = |ev: &mut Vec<Evidence>, kind: &str, detail: &dyn Fn() -> String| {
             if explain {
-                ev.push(Evidence::new(kind, detail));
+                ev.push(Evidence::new(kind, detail()));
             }
         };
         let Some(c) = candidate else {
             let mut s = self.w.prior_article;
-            note(&mut ev, "display_order", "a new top-level reaction".into());
+            note(&mut ev, "display_order", &|| "a new top-level reaction".into());
             if cues.opening == Some(QuoteSource::Article) {
                 s += self.w.opening_quote_of_article;
-                note(&mut ev, "quote", "opens with a quote of the article".into());
+                note(&mut ev, "quote", &|| "opens with a quote of the article".into());
             }
             if let Some(c) = &cues.opening_cue {
                 s += self.w.reply_cue_against_article;
-                note(&mut ev, "reply_cue_against", format!("{c}, like a reply to a reaction"));
+                note(&mut ev, "reply_cue_against", &|| format!("{c}, like a reply to a reaction"));
             }
-            let (sim, words) = self.echo(&cues.words, cues.norm, &self.article_words, self.article_norm);
+            let (sim, words) = self.echo(&cues.words, cues.norm, &self.article_words, self.article_norm, explain);
             if sim > 0.05 {
                 s += self.w.article_echo * sim.min(1.0);
-                note(&mut ev, "echo", format!("echoes the article ({sim:.2}): {}", words.join(", ")));
+                note(&mut ev, "echo", &|| format!("echoes the article ({sim:.2}): {}", words.join(", ")));
             }
             return (s, ev);
         };
@@ -325,57 +360,53 @@ impl<'a> Scorer<'a> {
         } else {
             self.w.prior_ancestor + self.w.prior_ancestor_step * depth as f64
         };
-        note(
-            &mut ev,
-            "display_order",
+        note(&mut ev, "display_order", &|| {
             if depth == 0 {
                 format!("the reaction just before ({})", cand.id)
             } else {
                 format!("an ancestor of the reaction before, {depth} level(s) up ({})", cand.id)
-            },
-        );
+            }
+        });
         if level >= DEEP_FROM {
             s += self.w.deep_reply * (level + 1 - DEEP_FROM) as f64;
-            note(
-                &mut ev,
-                "depth",
-                format!("the reply would be {} levels deep; threads seldom go that deep", level + 1),
-            );
+            note(&mut ev, "depth", &|| {
+                format!("the reply would be {} levels deep; threads seldom go that deep", level + 1)
+            });
         }
         if matches!(&cues.opening, Some(QuoteSource::Comment { id }) if id == &cand.id) {
             s += self.w.opening_quote;
-            note(&mut ev, "quote", format!("opens with a quote of {}", cand.id));
+            note(&mut ev, "quote", &|| format!("opens with a quote of {}", cand.id));
         }
         if cues.inner.iter().any(|q| matches!(q, QuoteSource::Comment { id } if id == &cand.id)) {
             s += self.w.inner_quote;
-            note(&mut ev, "quote", format!("quotes {} further on", cand.id));
+            note(&mut ev, "quote", &|| format!("quotes {} further on", cand.id));
         }
         if let Some(author) = &cand.author {
             if self.reply_to[k].as_deref().is_some_and(|r| r.eq_ignore_ascii_case(author)) {
                 s += self.w.reply_to;
-                note(&mut ev, "reply_to", format!("the header answers @{author}"));
+                note(&mut ev, "reply_to", &|| format!("the header answers @{author}"));
             }
             if me.mentions.iter().any(|m| m.eq_ignore_ascii_case(author)) {
                 s += self.w.mention;
-                note(&mut ev, "mention", format!("mentions @{author}, the author of {}", cand.id));
+                note(&mut ev, "mention", &|| format!("mentions @{author}, the author of {}", cand.id));
             }
             if me.author.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(author)) {
                 s += self.w.same_author;
-                note(&mut ev, "same_author", format!("{author} wrote both"));
+                note(&mut ev, "same_author", &|| format!("{author} wrote both"));
             }
         }
         let cc = &self.cues[c];
-        let (sim, words) = self.echo(&cues.words, cues.norm, &cc.words, cc.norm);
+        let (sim, words) = self.echo(&cues.words, cues.norm, &cc.words, cc.norm, explain);
         if sim > 0.03 {
             s += self.w.echo * sim.min(1.0);
-            note(&mut ev, "echo", format!("echoes words of {} ({sim:.2}): {}", cand.id, words.join(", ")));
+            note(&mut ev, "echo", &|| format!("echoes words of {} ({sim:.2}): {}", cand.id, words.join(", ")));
         }
         if depth == 0 && ends_with_question(&cand.text) {
             s += self.w.answers_question;
-            note(&mut ev, "question", format!("{} ends with a question", cand.id));
+            note(&mut ev, "question", &|| format!("{} ends with a question", cand.id));
         }
         if let Some(c) = &cues.opening_cue {
-            note(&mut ev, "reply_cue", c.clone());
+            note(&mut ev, "reply_cue", &|| c.clone());
         }
         (s, ev)
     }

@@ -62,25 +62,6 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], gold: &[GoldLabe
     StanceModel { codebook: codebook.id.clone(), dimensions }
 }
 
-/// Where a phrase (a stem or a subword) first occurs in the text, as character offsets.
-pub fn locate(text: &str, feature: &str) -> Option<(usize, usize)> {
-    let (kind, value) = feature.split_once(':')?;
-    match kind {
-        "s" => crate::codebook::words_with_offsets(text)
-            .into_iter()
-            .find(|w| crate::textnorm::content_stems(&w.text).first().is_some_and(|s| s == value))
-            .map(|w| (w.start, w.end)),
-        "w" => {
-            let needle = value.trim_start_matches("##");
-            let lower = text.to_lowercase();
-            let b = lower.find(needle)?;
-            let start = lower[..b].chars().count();
-            Some((start, start + needle.chars().count()))
-        }
-        _ => None,
-    }
-}
-
 fn describe(feature: &str) -> String {
     match feature.split_once(':') {
         Some(("s", v)) => format!("word stem '{v}'"),
@@ -172,7 +153,7 @@ pub fn predict(
                     let mut top = contrib[m].clone();
                     top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                     for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).take(4) {
-                        let at = locate(&f.text, &name);
+                        let at = f.locate(&name);
                         evidence[k].push(LabelEvidence {
                             kind: "feature".into(),
                             detail: format!("{} (+{v:.2})", describe(&name)),

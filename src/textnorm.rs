@@ -1,6 +1,7 @@
 //! Text normalisation shared by the readers and later stages: typography folding, word lists,
 //! word shingles for quote matching, and Dutch dates.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use unicode_segmentation::UnicodeSegmentation;
@@ -321,9 +322,29 @@ pub fn content_words(text: &str) -> Vec<String> {
 /// Dutch Snowball stems of the content words of a text, so that "betalen" and "betaalt" or
 /// "wetten" and "wet" count as the same word.
 pub fn content_stems(text: &str) -> Vec<String> {
+    content_words(text).iter().map(|w| stem(w)).collect()
+}
+
+/// The Dutch Snowball stem of one folded word. Stems are remembered per thread of execution, since
+/// the same words recur throughout a thread.
+pub fn stem(word: &str) -> String {
     static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
         std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch));
-    content_words(text).iter().map(|w| STEMMER.stem(w).into_owned()).collect()
+    thread_local! {
+        static SEEN: std::cell::RefCell<HashMap<String, String>> = std::cell::RefCell::new(HashMap::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(s) = seen.get(word) {
+            return s.clone();
+        }
+        if seen.len() > 200_000 {
+            seen.clear();
+        }
+        let s = STEMMER.stem(word).into_owned();
+        seen.insert(word.to_string(), s.clone());
+        s
+    })
 }
 
 #[cfg(test)]
