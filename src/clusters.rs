@@ -28,6 +28,8 @@ const SECONDARY_MIN: f64 = 0.2;
 const DISCOVERY_BELOW: f64 = 0.35;
 /// Hierarchical clustering cut: cosine distance at which groups stop merging.
 const DISCOVERY_CUT: f64 = 0.85;
+/// At most this many comments are clustered by discovery (the least certain ones).
+pub const DISCOVERY_MAX: usize = 300;
 
 /// The trained cluster model of one codebook.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -135,7 +137,8 @@ pub fn assign(
         let mut scores = vec![0.0; k];
         let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
         if let (Some(m), Some(index)) = (model, &index) {
-            let (s, contrib) = m.primary.scores(&cluster_features(f), index);
+            let x = cluster_features(f);
+            let (s, contrib) = m.primary.scores(&x, index);
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
                 scores[c] += s[j];
@@ -254,10 +257,16 @@ pub fn discover(
     assigned: &mut [ClusterAssignment],
 ) -> Vec<DiscoveredGroup> {
     let fallback = catch_all(codebook);
-    let candidates: Vec<usize> = (0..assigned.len())
+    let mut candidates: Vec<usize> = (0..assigned.len())
         .filter(|&i| Some(assigned[i].primary.as_str()) == fallback || assigned[i].confidence < DISCOVERY_BELOW)
         .filter(|&i| features[i].stems.len() >= 3)
         .collect();
+    // Clustering is quadratic: in a very long thread only the least certain comments take part.
+    if candidates.len() > DISCOVERY_MAX {
+        candidates.sort_by(|&a, &b| assigned[a].confidence.total_cmp(&assigned[b].confidence).then(a.cmp(&b)));
+        candidates.truncate(DISCOVERY_MAX);
+        candidates.sort_unstable();
+    }
     if candidates.len() < 2 {
         return Vec::new();
     }
@@ -291,7 +300,10 @@ pub fn discover(
     groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
     let mut out = Vec::new();
-    let rest: HashSet<usize> = (0..features.len()).collect();
+    let mut everywhere: HashMap<&str, f64> = HashMap::new();
+    for t in all_docs.iter().flatten() {
+        *everywhere.entry(t.as_str()).or_default() += 1.0;
+    }
     for (gi, g) in groups.iter().enumerate() {
         let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
         for &i in g {
@@ -299,14 +311,7 @@ pub fn discover(
                 *tf.entry(t.as_str()).or_default() += 1.0;
             }
         }
-        let outside: HashMap<&str, f64> = rest
-            .iter()
-            .filter(|i| !g.contains(i))
-            .flat_map(|&i| all_docs[i].iter())
-            .fold(HashMap::new(), |mut m, t| {
-                *m.entry(t.as_str()).or_default() += 1.0;
-                m
-            });
+        let outside: HashMap<&str, f64> = tf.iter().map(|(t, c)| (*t, everywhere[t] - c)).collect();
         let total: f64 = tf.values().sum();
         let mut scored: Vec<(&str, f64)> = tf
             .iter()

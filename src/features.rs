@@ -58,6 +58,8 @@ pub enum Opening {
 /// The opening of a comment's own text, and the words that show it.
 pub fn reply_opening(text: &str) -> (Opening, Option<String>) {
     let t = text.trim_start();
+    // Only the head matters: the first 40 characters and the first 25 words.
+    let t = &t[..t.floor_char_boundary(600)];
     if t.starts_with('@') {
         return (Opening::Address, Some("@mention".into()));
     }
@@ -194,14 +196,15 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let rhetorical_question =
         questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || folded.contains(&format!(". {r}")));
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
-    let stem_spans = words_off
+    let stem_spans: Vec<(String, usize, usize)> = words_off
         .iter()
-        .filter_map(|w| crate::textnorm::content_stems(&w.text).into_iter().next().map(|s| (s, w.start, w.end)))
+        .filter(|w| crate::textnorm::is_content_word(&w.text))
+        .map(|w| (crate::textnorm::stem(&w.text), w.start, w.end))
         .collect();
     CommentFeatures {
+        stems: stem_spans.iter().map(|s| s.0.clone()).collect(),
         stem_spans,
         words: words_off.iter().map(|w| w.text.clone()).collect(),
-        stems: crate::textnorm::content_stems(&text),
         subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),
         sentences: sentences.len(),
         hits,
@@ -218,16 +221,11 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
 /// Sparse features for the models: name and value. Words and stems are binary; cue hits count per
 /// label (negated cues count for the negated label and are also marked as such).
 pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for s in &f.stems {
-        if seen.insert(format!("s:{s}")) {
-            out.push((format!("s:{s}"), 1.0));
-        }
-    }
+    let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
+    out.extend(f.stems.iter().map(|s| (format!("s:{s}"), 1.0)));
     for s in &f.subwords {
         let bare = s.trim_start_matches("##");
-        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) && seen.insert(format!("w:{s}")) {
+        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) {
             out.push((format!("w:{s}"), 1.0));
         }
     }
@@ -251,11 +249,13 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
     }
     out.push(("len".into(), (f.words.len() as f64 + 1.0).ln() / 5.0));
     out.push(("bias".into(), 1.0));
-    // Merge duplicate names by summing.
+    // Merge duplicate names: words and stems are binary, cue counts add up.
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|b, a| {
         if a.0 == b.0 {
-            a.1 += b.1;
+            if !(a.0.starts_with("s:") || a.0.starts_with("w:")) {
+                a.1 += b.1;
+            }
             true
         } else {
             false

@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod annotated;
+pub mod batch;
 pub mod clusters;
 pub mod codebook;
 pub mod copy_text;

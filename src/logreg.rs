@@ -111,16 +111,20 @@ impl LogReg {
     }
 
     /// Raw scores per label for named features, and each feature's contribution to each label.
-    pub fn scores(&self, x: &[(String, f64)], index: &HashMap<&str, usize>) -> (Vec<f64>, Vec<Vec<(String, f64)>>) {
+    pub fn scores<'x>(
+        &self,
+        x: &'x [(String, f64)],
+        index: &HashMap<&str, usize>,
+    ) -> (Vec<f64>, Vec<Vec<(&'x str, f64)>>) {
         let sparse: Vec<(usize, f64, &str)> =
             x.iter().filter_map(|(n, v)| index.get(n.as_str()).map(|&i| (i, *v, n.as_str()))).collect();
         let mut out = vec![0.0; self.labels.len()];
-        let mut contrib = vec![Vec::new(); self.labels.len()];
+        let mut contrib = vec![Vec::with_capacity(sparse.len()); self.labels.len()];
         for (c, wc) in self.weights.iter().enumerate() {
             for &(i, v, name) in &sparse {
                 out[c] += wc[i] * v;
                 if name != "bias" {
-                    contrib[c].push((name.to_string(), wc[i] * v));
+                    contrib[c].push((name, wc[i] * v));
                 }
             }
         }

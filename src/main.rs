@@ -5,6 +5,8 @@ use draad::model::Format;
 use draad::render::ReportFormat;
 use std::process::ExitCode;
 
+mod progress;
+
 /// draad: analyse a comment thread (Tweakers copied text or HTML, JSON, JSONL, CSV).
 #[derive(Parser)]
 #[command(name = "draad", version, about)]
@@ -136,6 +138,41 @@ enum Command {
         output: Option<String>,
         #[arg(long)]
         force: bool,
+    },
+    /// Analyse many threads in parallel: files, folders (walked) and JSONL streams of threads. Writes
+    /// one JSON line per thread (the `analyze --format json` result, or the thread's error) in input
+    /// order.
+    Batch {
+        /// Thread files, folders, or JSONL files with one draad JSON thread per line.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// The JSONL output (written through a temporary file, renamed when the run is done).
+        #[arg(short, long)]
+        output: String,
+        /// Stop at the first thread that fails (the finished ones stay for --resume).
+        #[arg(long)]
+        fail_fast: bool,
+        /// Continue an interrupted run: keep the threads already finished and skip them.
+        #[arg(long)]
+        resume: bool,
+        /// Overwrite existing output files.
+        #[arg(long)]
+        force: bool,
+        /// Print stance and cluster totals over all threads; with a FILE, also write the per-thread
+        /// and total counts there as JSON.
+        #[arg(long, num_args = 0..=1, default_missing_value = "-", value_name = "FILE")]
+        summary: Option<String>,
+        /// Also write the per-comment table (one row per comment) as CSV.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<String>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Refuse input files larger than this many bytes.
+        #[arg(long, default_value_t = 256 * 1024 * 1024)]
+        max_bytes: u64,
+        #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
+        codebook: String,
     },
     /// Write synthetic Tweakers-like threads with a known structure: one file, or a corpus of many
     /// (a folder of files, or one JSONL stream of draad JSON threads).
@@ -271,6 +308,38 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             let report = draad::render::render(&analysis, format, style);
             write_output(output.as_deref(), report.trim_end(), force)
+        }
+        Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, max_bytes, codebook } => {
+            if let Some(j) = jobs {
+                let _ = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global();
+            }
+            let models = draad::analyze::Models::load(&codebook)?;
+            let options = draad::batch::BatchOptions {
+                read: draad::ingest::ReadOptions { max_bytes, ..Default::default() },
+                fail_fast,
+                resume,
+                force,
+                csv,
+                ..Default::default()
+            };
+            let report = draad::batch::run(&inputs, &output, &models, &options, &progress::BatchProgress::new())?;
+            eprintln!(
+                "draad batch: {} threads analysed ({} failed, {} kept from an earlier run), {} comments in {:.1} s, {:.0} comments/s; wrote {output}",
+                report.threads,
+                report.failed,
+                report.skipped,
+                report.comments,
+                report.seconds,
+                report.comments_per_second()
+            );
+            if let Some(path) = summary {
+                print!("{}", report.summary.to_text());
+                if path != "-" {
+                    let json = serde_json::to_string_pretty(&report.summary).expect("summary serialises");
+                    write_output(Some(&path), &json, force)?;
+                }
+            }
+            Ok(())
         }
         Command::Synth { comments, threads, seed, format, output, force } => {
             synth(comments, threads, seed, format, &output, force)

@@ -146,7 +146,8 @@ pub fn predict(
             let mut scores = vec![0.0; labels.len()];
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
             if let (Some(lr), Some(index)) = (lr, &index) {
-                let (s, contrib) = lr.scores(&sparse(f, Some(&d.id)), index);
+                let x = sparse(f, Some(&d.id));
+                let (s, contrib) = lr.scores(&x, index);
                 for (k, l) in labels.iter().enumerate() {
                     let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
                     scores[k] += s[m];

@@ -59,23 +59,73 @@ pub fn train_on_texts(texts: &[String], vocab_size: usize) -> std::result::Resul
         .build()
         .map_err(fail)?;
     tokenizer.train(&mut trainer, texts.iter()).map_err(fail)?;
-    Ok(Subwords { tokenizer: tokenizer.into() })
+    Ok(Subwords { tokenizer: tokenizer.into(), id: next_id() })
 }
 
 /// A trained tokenizer, if the file is there.
 pub struct Subwords {
     tokenizer: Tokenizer,
+    /// Tells this tokenizer's cached pieces from another's.
+    id: u64,
+}
+
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+type PieceCache = std::collections::HashMap<u64, std::collections::HashMap<String, Vec<String>>>;
+
+thread_local! {
+    /// Pieces of the words seen so far, per tokenizer: words recur throughout a thread.
+    static PIECES: std::cell::RefCell<PieceCache> = std::cell::RefCell::new(PieceCache::new());
 }
 
 impl Subwords {
     pub fn load(path: &str) -> Result<Subwords> {
         Tokenizer::from_file(path)
-            .map(|tokenizer| Subwords { tokenizer })
+            .map(|tokenizer| Subwords { tokenizer, id: next_id() })
             .map_err(|e| Error::new(path, None, format!("cannot load tokenizer: {e}")))
     }
 
     /// The subword tokens of a text.
     pub fn tokens(&self, text: &str) -> Vec<String> {
+        // The pre-tokenizer never joins across white space, and the normaliser (NFC, lower case)
+        // composes nothing across it, so a text's pieces are its words' pieces one after another.
+        PIECES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let words = cache.entry(self.id).or_default();
+            if words.len() > 200_000 {
+                words.clear();
+            }
+            let mut out = Vec::new();
+            for word in text.split_whitespace() {
+                match words.get(word) {
+                    Some(pieces) => out.extend(pieces.iter().cloned()),
+                    None => {
+                        let pieces = self.encode(word);
+                        out.extend(pieces.iter().cloned());
+                        words.insert(word.to_string(), pieces);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    fn encode(&self, text: &str) -> Vec<String> {
         self.tokenizer.encode(text, false).map(|e| e.get_tokens().to_vec()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn word_by_word_pieces_equal_the_whole_text_pieces() {
+        let texts = vec!["De AVG geldt ook voor Clearview AI, zei de AP. Boetes!".to_string(); 3];
+        let s = super::train_on_texts(&texts, 300).unwrap();
+        for t in ["De AVG geldt ook\tvoor Clearview-AI,  zei de AP...", "Één café; Ærø?", "Boetes!!\nNee"] {
+            assert_eq!(s.tokens(t), s.encode(t), "{t}");
+        }
     }
 }

@@ -171,8 +171,9 @@ pub fn cluster_summaries(thread: &Thread, codebook: &Codebook, discovered: &[Dis
                 let conf = thread.comments[i].clusters.as_ref().map_or(0.0, |a| a.confidence);
                 cosine(&vectors[i], &centroid) * conf
             };
+            let weights: HashMap<usize, f64> = members.iter().map(|&i| (i, weight(i))).collect();
             let mut ranked = members.clone();
-            ranked.sort_by(|&a, &b| weight(b).total_cmp(&weight(a)).then(a.cmp(&b)));
+            ranked.sort_by(|a, b| weights[b].total_cmp(&weights[a]).then(a.cmp(b)));
             let take = if members.len() >= 6 { 3 } else { 2 };
             let representatives: Vec<CommentRef> =
                 ranked.iter().take(take).map(|&i| comment_ref(&thread.comments[i])).collect();

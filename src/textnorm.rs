@@ -308,15 +308,19 @@ pub const STOPWORDS: &[&str] = &[
 ];
 
 pub fn is_stopword(word: &str) -> bool {
-    STOPWORDS.contains(&word)
+    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| STOPWORDS.iter().copied().collect());
+    SET.contains(word)
 }
 
 /// Content words of a text: folded words that are not stop words, not numbers and at least 3 long.
 pub fn content_words(text: &str) -> Vec<String> {
-    words(text)
-        .into_iter()
-        .filter(|w| w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit()))
-        .collect()
+    words(text).into_iter().filter(|w| is_content_word(w)).collect()
+}
+
+/// A folded word that carries content: at least 3 characters, not a stop word, not a number.
+pub fn is_content_word(w: &str) -> bool {
+    w.chars().nth(2).is_some() && !w.chars().all(|c| c.is_ascii_digit()) && !is_stopword(w)
 }
 
 /// Dutch Snowball stems of the content words of a text, so that "betalen" and "betaalt" or
