@@ -212,7 +212,12 @@ pub struct CueHit {
 pub fn find_cues(cues: &[Cue], words: &[Word]) -> Vec<CueHit> {
     let mut hits = Vec::new();
     for i in 0..words.len() {
+        let first = words[i].text.as_bytes().first();
         for cue in cues {
+            // Most cues fail on the first letter already.
+            if cue.parts[0].0.as_bytes().first() != first {
+                continue;
+            }
             if cue.matches_at(words, i) {
                 let last = &words[i + cue.parts.len() - 1];
                 let negated = !cue.has_negation

@@ -100,6 +100,17 @@ fn chromium() -> Option<String> {
 }
 
 fn headless(browser: &str, extra: &[&str], page: &std::path::Path) -> String {
+    // A browser start can fail for reasons of the machine (shared memory, load): try twice.
+    match try_headless(browser, extra, page) {
+        Ok(out) => out,
+        Err(first) => {
+            eprintln!("chromium failed once, trying again: {first}");
+            try_headless(browser, extra, page).unwrap_or_else(|e| panic!("chromium failed: {e}"))
+        }
+    }
+}
+
+fn try_headless(browser: &str, extra: &[&str], page: &std::path::Path) -> Result<String, String> {
     let profile = tempdir("chromium-profile");
     let out = Command::new(browser)
         .args([
@@ -116,8 +127,10 @@ fn headless(browser: &str, extra: &[&str], page: &std::path::Path) -> String {
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn tempdir(name: &str) -> PathBuf {

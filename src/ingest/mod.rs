@@ -204,6 +204,9 @@ pub fn finish_structured(thread: &mut Thread, file: &str) -> Result<()> {
 fn resolve_quote_sources(thread: &mut Thread) {
     use crate::model::{Block, QuoteSource};
     use crate::quotes::{Origin, QuoteIndex};
+    // Only comments before the last quote of unknown source can be its source.
+    let is_unresolved = |b: &Block| matches!(b, Block::Quote { source: QuoteSource::Outside, .. });
+    let Some(last) = thread.comments.iter().rposition(|c| c.blocks.iter().any(is_unresolved)) else { return };
     let article = copied_text::article_text(&thread.article);
     let mut index: QuoteIndex<usize> = QuoteIndex::new(&article);
     let ids: Vec<String> = thread.comments.iter().map(|c| c.id.clone()).collect();
@@ -218,6 +221,9 @@ fn resolve_quote_sources(thread: &mut Thread) {
                     Origin::Piece(j) => QuoteSource::Comment { id: ids[j].clone() },
                 };
             }
+        }
+        if i == last {
+            break;
         }
         index.add(i, &c.text);
     }
