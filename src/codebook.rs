@@ -4,6 +4,7 @@
 //! negation ("niet", "geen", "nooit", ...) governs them.
 
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -215,19 +216,71 @@ pub fn find_cues(cues: &[Cue], words: &[Word]) -> Vec<CueHit> {
         let first = words[i].text.as_bytes().first();
         for cue in cues {
             // Most cues fail on the first letter already.
-            if cue.parts[0].0.as_bytes().first() != first {
-                continue;
-            }
-            if cue.matches_at(words, i) {
-                let last = &words[i + cue.parts.len() - 1];
-                let negated = !cue.has_negation
-                    && (i.saturating_sub(NEGATION_REACH)..i)
-                        .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_str()));
-                hits.push(CueHit { phrase: cue.phrase.clone(), start: words[i].start, end: last.end, negated });
+            if cue.parts[0].0.as_bytes().first() == first && cue.matches_at(words, i) {
+                hits.push(cue.hit_at(words, i));
             }
         }
     }
     hits
+}
+
+impl Cue {
+    /// The hit of a cue that matches at word `i`, with its negation.
+    fn hit_at(&self, words: &[Word], i: usize) -> CueHit {
+        let last = &words[i + self.parts.len() - 1];
+        let negated = !self.has_negation
+            && (i.saturating_sub(NEGATION_REACH)..i)
+                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_str()));
+        CueHit { phrase: self.phrase.clone(), start: words[i].start, end: last.end, negated }
+    }
+}
+
+/// Several cue lists indexed by their first word, so that a text is searched for all of them in
+/// one pass: each word is looked up once instead of being compared with every cue.
+#[derive(Debug, Clone, Default)]
+pub struct CueIndex {
+    /// First word (exact) → (list, cue) positions.
+    exact: HashMap<String, Vec<(usize, usize)>>,
+    /// First words matched as a prefix (`*`).
+    prefix: Vec<(String, usize, usize)>,
+}
+
+impl CueIndex {
+    pub fn new(lists: &[&[Cue]]) -> CueIndex {
+        let mut index = CueIndex::default();
+        for (l, list) in lists.iter().enumerate() {
+            for (c, cue) in list.iter().enumerate() {
+                let (first, is_prefix) = &cue.parts[0];
+                if *is_prefix {
+                    index.prefix.push((first.clone(), l, c));
+                } else {
+                    index.exact.entry(first.clone()).or_default().push((l, c));
+                }
+            }
+        }
+        index
+    }
+
+    /// The hits of each list, in the order [`find_cues`] gives them (by word, then by cue).
+    pub fn find(&self, lists: &[&[Cue]], words: &[Word]) -> Vec<Vec<CueHit>> {
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let exact = self.exact.get(&w.text).into_iter().flatten().copied();
+            let prefix =
+                self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
+            for (l, c) in exact.chain(prefix) {
+                if lists[l][c].matches_at(words, i) {
+                    found.push((l, i, c));
+                }
+            }
+        }
+        found.sort_unstable();
+        let mut out = vec![Vec::new(); lists.len()];
+        for (l, i, c) in found {
+            out[l].push(lists[l][c].hit_at(words, i));
+        }
+        out
+    }
 }
 
 /// Compile a list of phrases.
@@ -238,6 +291,27 @@ pub fn compile(phrases: &[String]) -> Vec<Cue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cue_index_finds_what_each_list_finds() {
+        let cb = Codebook::load(DEFAULT_PATH).unwrap();
+        let lists: Vec<Vec<Cue>> = cb
+            .dimensions
+            .iter()
+            .flat_map(|d| d.labels.iter().map(|l| compile(&l.cues)))
+            .chain(cb.clusters.iter().map(|c| compile(&c.cues)))
+            .collect();
+        let refs: Vec<&[Cue]> = lists.iter().map(Vec::as_slice).collect();
+        let index = CueIndex::new(&refs);
+        let text = std::fs::read_to_string("threads/clearview-ap-2024/thread.txt").unwrap();
+        let words = words_with_offsets(&text);
+        let by_index = index.find(&refs, &words);
+        let total: usize = by_index.iter().map(Vec::len).sum();
+        assert!(total > 50, "the seed thread holds cues: {total}");
+        for (l, list) in refs.iter().enumerate() {
+            assert_eq!(by_index[l], find_cues(list, &words), "list {l}");
+        }
+    }
 
     #[test]
     fn default_codebook_loads() {

@@ -2,7 +2,7 @@
 //! removed but kept as context), sentences and words with offsets, Dutch Snowball stems, subword
 //! tokens, codebook cue hits with negation scope, questions, and how a reply opens.
 
-use crate::codebook::{Codebook, Cue, CueHit, compile, find_cues, words_with_offsets};
+use crate::codebook::{Codebook, Cue, CueHit, CueIndex, compile, words_with_offsets};
 use crate::model::{Block, Comment};
 use crate::subwords::Subwords;
 
@@ -115,6 +115,8 @@ pub struct CommentFeatures {
     pub opening_words: Option<String>,
     /// The first content stem of each word with its character span, for locating evidence.
     pub stem_spans: Vec<(String, usize, usize)>,
+    /// The model features shared by every dimension, computed once.
+    pub base_sparse: std::sync::OnceLock<Vec<(String, f64)>>,
 }
 
 impl CommentFeatures {
@@ -136,24 +138,33 @@ impl CommentFeatures {
     }
 }
 
-/// Compiled cue lists of a codebook.
+/// Compiled cue lists of a codebook, indexed for one pass over a comment's words.
 pub struct CueSets {
     /// (dimension, label, negated_label, cues)
     labels: Vec<(String, String, Option<String>, Vec<Cue>)>,
     clusters: Vec<(String, Vec<Cue>)>,
+    index: CueIndex,
 }
 
 impl CueSets {
     pub fn new(codebook: &Codebook) -> CueSets {
-        let labels = codebook
+        let labels: Vec<(String, String, Option<String>, Vec<Cue>)> = codebook
             .dimensions
             .iter()
             .flat_map(|d| {
                 d.labels.iter().map(move |l| (d.id.clone(), l.id.clone(), l.negated_label.clone(), compile(&l.cues)))
             })
             .collect();
-        let clusters = codebook.clusters.iter().map(|c| (c.id.clone(), compile(&c.cues))).collect();
-        CueSets { labels, clusters }
+        let clusters: Vec<(String, Vec<Cue>)> =
+            codebook.clusters.iter().map(|c| (c.id.clone(), compile(&c.cues))).collect();
+        let mut sets = CueSets { labels, clusters, index: CueIndex::default() };
+        sets.index = CueIndex::new(&sets.lists());
+        sets
+    }
+
+    /// Every cue list: the labels' first, then the clusters'.
+    fn lists(&self) -> Vec<&[Cue]> {
+        self.labels.iter().map(|l| l.3.as_slice()).chain(self.clusters.iter().map(|c| c.1.as_slice())).collect()
     }
 }
 
@@ -173,14 +184,15 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
         .collect();
     let words_off = words_with_offsets(&text);
     let mut hits = Vec::new();
-    for (dim, label, negated_label, list) in &cues.labels {
-        for hit in find_cues(list, &words_off) {
+    let mut found = cues.index.find(&cues.lists(), &words_off).into_iter();
+    for ((dim, label, negated_label, _), list_hits) in cues.labels.iter().zip(found.by_ref()) {
+        for hit in list_hits {
             let counts_for = if hit.negated { negated_label.clone() } else { Some(label.clone()) };
             hits.push(LabelledHit { dimension: dim.clone(), label: label.clone(), counts_for, hit });
         }
     }
-    for (cluster, list) in &cues.clusters {
-        for hit in find_cues(list, &words_off) {
+    for ((cluster, _), list_hits) in cues.clusters.iter().zip(found) {
+        for hit in list_hits {
             hits.push(LabelledHit {
                 dimension: "cluster".into(),
                 label: cluster.clone(),
@@ -202,6 +214,7 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
         .map(|w| (crate::textnorm::stem(&w.text), w.start, w.end))
         .collect();
     CommentFeatures {
+        base_sparse: std::sync::OnceLock::new(),
         stems: stem_spans.iter().map(|s| s.0.clone()).collect(),
         stem_spans,
         words: words_off.iter().map(|w| w.text.clone()).collect(),
@@ -221,14 +234,9 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
 /// Sparse features for the models: name and value. Words and stems are binary; cue hits count per
 /// label (negated cues count for the negated label and are also marked as such).
 pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
-    out.extend(f.stems.iter().map(|s| (format!("s:{s}"), 1.0)));
-    for s in &f.subwords {
-        let bare = s.trim_start_matches("##");
-        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) {
-            out.push((format!("w:{s}"), 1.0));
-        }
-    }
+    let base = f.base_sparse.get_or_init(|| base_sparse(f));
+    let mut out: Vec<(String, f64)> = Vec::with_capacity(base.len() + 8);
+    out.extend(base.iter().cloned());
     for h in &f.hits {
         if dimension.is_some_and(|d| d != h.dimension) {
             continue;
@@ -240,6 +248,21 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
             out.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
         }
     }
+    merge_duplicates(&mut out);
+    out
+}
+
+/// The features of every dimension: words, stems, the opening, questions, length and bias (sorted,
+/// without duplicates).
+fn base_sparse(f: &CommentFeatures) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
+    out.extend(f.stems.iter().map(|s| (format!("s:{s}"), 1.0)));
+    for s in &f.subwords {
+        let bare = s.trim_start_matches("##");
+        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) {
+            out.push((format!("w:{s}"), 1.0));
+        }
+    }
     out.push((format!("open:{:?}", f.opening).to_lowercase(), 1.0));
     if f.only_question {
         out.push(("only_question".into(), 1.0));
@@ -249,7 +272,12 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
     }
     out.push(("len".into(), (f.words.len() as f64 + 1.0).ln() / 5.0));
     out.push(("bias".into(), 1.0));
-    // Merge duplicate names: words and stems are binary, cue counts add up.
+    merge_duplicates(&mut out);
+    out
+}
+
+/// Sort by name and merge duplicates: words and stems are binary, cue counts add up.
+fn merge_duplicates(out: &mut Vec<(String, f64)>) {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|b, a| {
         if a.0 == b.0 {
@@ -261,7 +289,6 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
             false
         }
     });
-    out
 }
 
 #[cfg(test)]
