@@ -10,7 +10,7 @@ use crate::features::{CommentFeatures, Opening, sparse};
 use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{ClusterAssignment, LabelEvidence, Thread};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Weight of one cluster cue phrase.
 const CUE_WEIGHT: f64 = 2.0;
@@ -71,35 +71,64 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
     ClusterModel { codebook: codebook.id.clone(), primary: LogReg::train(&labels, &examples, 2, opts) }
 }
 
+/// A sparse vector over a vocabulary: (term id, weight), sorted by id. Ids follow the terms'
+/// alphabetical order, so sums over a vector run in the same order for every run.
+pub type TermVector = Vec<(u32, f64)>;
+
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
-pub fn tfidf(docs: &[Vec<String>]) -> Vec<BTreeMap<String, f64>> {
+pub fn tfidf(docs: &[Vec<String>]) -> Vec<TermVector> {
     let n = docs.len() as f64;
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for d in docs {
-        let uniq: HashSet<&str> = d.iter().map(String::as_str).collect();
-        for t in uniq {
-            *df.entry(t).or_default() += 1;
-        }
-    }
-    docs.iter()
+    let mut vocabulary: Vec<&str> = docs.iter().flatten().map(String::as_str).collect();
+    vocabulary.sort_unstable();
+    vocabulary.dedup();
+    let id: HashMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
+    let counted: Vec<Vec<(u32, f64)>> = docs
+        .iter()
         .map(|d| {
-            let mut v: BTreeMap<String, f64> = BTreeMap::new();
-            for t in d {
-                *v.entry(t.clone()).or_default() += 1.0;
+            let mut ids: Vec<u32> = d.iter().map(|t| id[t.as_str()]).collect();
+            ids.sort_unstable();
+            let mut v: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
+            for t in ids {
+                match v.last_mut() {
+                    Some(last) if last.0 == t => last.1 += 1.0,
+                    _ => v.push((t, 1.0)),
+                }
             }
+            v
+        })
+        .collect();
+    let mut df = vec![0usize; vocabulary.len()];
+    for (t, _) in counted.iter().flatten() {
+        df[*t as usize] += 1;
+    }
+    counted
+        .into_iter()
+        .map(|mut v| {
             for (t, x) in v.iter_mut() {
-                *x = (1.0 + x.ln()) * ((1.0 + n) / (1.0 + df[t.as_str()] as f64)).ln();
+                *x = (1.0 + x.ln()) * ((1.0 + n) / (1.0 + df[*t as usize] as f64)).ln();
             }
-            let norm = v.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
-            v.values_mut().for_each(|x| *x /= norm);
+            let norm = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt().max(1e-12);
+            v.iter_mut().for_each(|(_, x)| *x /= norm);
             v
         })
         .collect()
 }
 
-pub fn cosine(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> f64 {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().map(|(k, x)| x * large.get(k).copied().unwrap_or(0.0)).sum()
+/// Dot product of two sparse vectors (the cosine, for unit vectors).
+pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
 }
 
 fn terms(f: &CommentFeatures) -> Vec<String> {

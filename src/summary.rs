@@ -159,14 +159,14 @@ pub fn cluster_summaries(thread: &Thread, codebook: &Codebook, discovered: &[Dis
         .map(|(id, name, terms, members, secondary)| {
             let comments: Vec<&Comment> = members.iter().map(|&i| &thread.comments[i]).collect();
             // Centrality: similarity to the members' centroid; representatives are central and confident.
-            let mut centroid: BTreeMap<String, f64> = BTreeMap::new();
+            let mut sums: BTreeMap<u32, f64> = BTreeMap::new();
             for &i in &members {
                 for (t, x) in &vectors[i] {
-                    *centroid.entry(t.clone()).or_default() += x;
+                    *sums.entry(*t).or_default() += x;
                 }
             }
-            let norm = centroid.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
-            centroid.values_mut().for_each(|x| *x /= norm);
+            let norm = sums.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            let centroid: Vec<(u32, f64)> = sums.into_iter().map(|(t, x)| (t, x / norm)).collect();
             let weight = |i: usize| {
                 let conf = thread.comments[i].clusters.as_ref().map_or(0.0, |a| a.confidence);
                 cosine(&vectors[i], &centroid) * conf
