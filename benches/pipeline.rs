@@ -62,11 +62,15 @@ fn stages(c: &mut Criterion) {
             })
         });
         let analysed = analyze(parsed.clone(), &m);
-        g.bench_function("summary", |b| {
-            b.iter(|| draad::summary::summarise(black_box(&analysed.thread), cb))
-        });
+        g.bench_function("summary", |b| b.iter(|| draad::summary::summarise(black_box(&analysed.thread), cb)));
         g.bench_function("render_json", |b| {
-            b.iter(|| draad::render::render(&analysed, draad::render::ReportFormat::Json, draad::render::TextStyle { width: 100, colour: false }))
+            b.iter(|| {
+                draad::render::render(
+                    &analysed,
+                    draad::render::ReportFormat::Json,
+                    draad::render::TextStyle { width: 100, colour: false },
+                )
+            })
         });
         g.bench_function("pipeline_json", |b| b.iter(|| analyze(read(black_box(&json), "t.json"), &m)));
         g.bench_function("pipeline_copied_text", |b| b.iter(|| analyze(read(black_box(&text), "t.txt"), &m)));

@@ -4,8 +4,8 @@
 //! negation ("niet", "geen", "nooit", ...) governs them.
 
 use crate::error::{Error, Result};
-use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The codebook shipped as the default topic.
@@ -266,8 +266,7 @@ impl CueIndex {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         for (i, w) in words.iter().enumerate() {
             let exact = self.exact.get(&w.text).into_iter().flatten().copied();
-            let prefix =
-                self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
+            let prefix = self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
             for (l, c) in exact.chain(prefix) {
                 if lists[l][c].matches_at(words, i) {
                     found.push((l, i, c));

@@ -34,24 +34,58 @@ struct InputArgs {
     /// JSONL/CSV: the column holding the comment text.
     #[arg(long, default_value = "text")]
     text_col: String,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+/// Limits on input size and nesting; a user can raise them.
+#[derive(clap::Args, Clone)]
+struct Limits {
     /// Refuse inputs larger than this many bytes.
-    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    #[arg(long, default_value_t = draad::ingest::MAX_BYTES)]
     max_bytes: u64,
+    /// Refuse lines longer than this many bytes (copied text, JSONL, CSV).
+    #[arg(long, default_value_t = draad::ingest::MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+    /// Refuse HTML nested deeper than this many elements (at most 10000).
+    #[arg(long, default_value_t = draad::ingest::MAX_NESTING, value_parser = nesting_limit)]
+    max_nesting: usize,
+}
+
+/// The nesting limit can be raised, but not beyond what the reader can walk safely.
+fn nesting_limit(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if (1..=draad::ingest::MAX_NESTING_CEILING).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between 1 and {}", draad::ingest::MAX_NESTING_CEILING))
+    }
+}
+
+impl Limits {
+    fn options(&self, format: Option<Format>, columns: ColumnMap) -> ReadOptions {
+        ReadOptions {
+            format,
+            columns,
+            max_bytes: self.max_bytes,
+            max_line_bytes: self.max_line_bytes,
+            max_nesting: self.max_nesting,
+        }
+    }
 }
 
 impl InputArgs {
     fn options(&self, format: Option<Format>) -> ReadOptions {
-        ReadOptions {
+        self.limits.options(
             format,
-            columns: ColumnMap {
+            ColumnMap {
                 id: self.id_col.clone(),
                 parent: self.parent_col.clone(),
                 author: self.author_col.clone(),
                 time: self.time_col.clone(),
                 text: self.text_col.clone(),
             },
-            max_bytes: self.max_bytes,
-        }
+        )
     }
 }
 
@@ -168,9 +202,8 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
-        /// Refuse input files larger than this many bytes.
-        #[arg(long, default_value_t = 256 * 1024 * 1024)]
-        max_bytes: u64,
+        #[command(flatten)]
+        limits: Limits,
         #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
         codebook: String,
     },
@@ -309,13 +342,13 @@ fn run(cli: Cli) -> draad::Result<()> {
             let report = draad::render::render(&analysis, format, style);
             write_output(output.as_deref(), report.trim_end(), force)
         }
-        Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, max_bytes, codebook } => {
+        Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, limits, codebook } => {
             if let Some(j) = jobs {
                 let _ = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global();
             }
             let models = draad::analyze::Models::load(&codebook)?;
             let options = draad::batch::BatchOptions {
-                read: draad::ingest::ReadOptions { max_bytes, ..Default::default() },
+                read: limits.options(None, ColumnMap::default()),
                 fail_fast,
                 resume,
                 force,

@@ -94,3 +94,82 @@ fn a_wrong_format_flag_gives_an_error_not_a_panic() {
         assert!(!stderr.contains("panicked"));
     }
 }
+
+/// Inputs too big to keep in the repository are written at test time.
+fn generated(name: &str, content: &[u8]) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-input");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn huge_and_deep_inputs_get_clear_errors_and_limits_can_be_raised() {
+    let reaction = |inner: &str| {
+        format!(
+            "<html><body><div id=\"reactieContainer\"><twk-reaction id=\"r_1\" class=\"reactie\" data-reaction-id=\"1\">\
+             <div class=\"reactieBody\"><div class=\"reactieContent\">{inner}</div></div></twk-reaction></div></body></html>"
+        )
+    };
+    let mut line = b"Titel\n\nReacties (1)\n\nWijzig sortering\n".to_vec();
+    line.extend(std::iter::repeat_n(b'a', 200 * 1024 * 1024));
+    line.push(b'\n');
+    let chain = format!(
+        "<html><body><div id=\"reactieContainer\">{}{}</div></body></html>",
+        (0..100_000)
+            .map(|i| format!("<twk-reaction id=\"r_{i}\" class=\"reactie\" data-reaction-id=\"{i}\"><div class=\"reactieBody\"><div class=\"reactieContent\">x</div></div>"))
+            .collect::<String>(),
+        "</twk-reaction>".repeat(100_000)
+    );
+    let cases: Vec<(String, Vec<&str>, &[&str])> = vec![
+        (generated("line-200mb.txt", &line), vec![], &["line 6", "209715200 bytes", "--max-line-bytes"]),
+        (
+            generated(
+                "nested-100k.html",
+                reaction(&format!("{}x{}", "<div>".repeat(100_000), "</div>".repeat(100_000))).as_bytes(),
+            ),
+            vec![],
+            &["line 1", "more than 512 elements", "--max-nesting"],
+        ),
+        (generated("reply-chain-100k.html", chain.as_bytes()), vec![], &["more than 512 elements", "--max-nesting"]),
+        (
+            generated(
+                "nested-json.json",
+                format!("{{\"comments\": [{{\"id\": {}}}]}}", "[".repeat(100_000)).as_bytes(),
+            ),
+            vec![],
+            &["line 1, column", "not a draad thread"],
+        ),
+        (
+            generated("big.txt", &vec![b'a'; 4096]),
+            vec!["--max-bytes", "1000"],
+            &["larger than the limit of 1000 bytes", "--max-bytes"],
+        ),
+        (
+            generated("nested-600.html", reaction(&format!("{}x{}", "<b>".repeat(600), "</b>".repeat(600))).as_bytes()),
+            vec![],
+            &["more than 512"],
+        ),
+    ];
+    for (path, flags, words) in &cases {
+        let mut args = vec!["parse", path.as_str()];
+        args.extend(flags);
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = draad(&args);
+        assert_eq!(code, 2, "{path}: {stderr}");
+        assert!(stdout.is_empty() && stderr.contains(path.as_str()), "{path}: {stderr}");
+        for w in *words {
+            assert!(stderr.contains(w), "{path}: error should mention '{w}': {stderr}");
+        }
+        assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{path}: {stderr}");
+        assert!(started.elapsed().as_secs() < 30, "{path}: refused quickly");
+    }
+    // Raised limits let the same inputs through.
+    let nested = &cases[5].0;
+    let (code, _, stderr) = draad(&["parse", nested, "--max-nesting", "2000"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = draad(&["parse", nested, "--max-nesting", "100000"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("between 1 and 10000"), "{stderr}");
+}

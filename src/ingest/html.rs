@@ -18,9 +18,12 @@ fn sel(s: &str) -> Selector {
 }
 
 /// Read a saved Tweakers page.
-pub fn read(text: &str, file: &str) -> Result<Thread> {
+pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
     check_complete(text, file)?;
+    let max_nesting = max_nesting.min(super::MAX_NESTING_CEILING);
+    check_open_tags(text, file, max_nesting)?;
     let doc = Html::parse_document(text);
+    check_nesting(&doc, file, max_nesting)?;
     let mut warnings = Vec::new();
     let article = read_article(&doc, text, &mut warnings);
     let reaction_sel = sel("twk-reaction");
@@ -67,6 +70,96 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
         ));
     }
     Ok(thread)
+}
+
+/// Elements that have no end tag.
+const VOID: &[&str] =
+    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
+
+/// Before parsing (which slows down on very deep nesting): count the elements left open by the raw
+/// tags, and refuse a page that opens more than the limit at once, naming the line.
+fn check_open_tags(text: &str, file: &str, limit: usize) -> Result<()> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        i += off + 1;
+        let rest = &text[i..];
+        if rest.starts_with("!--") {
+            i += rest.find("-->").map_or(rest.len(), |e| e + 3);
+            continue;
+        }
+        if rest.starts_with('!') || rest.starts_with('?') {
+            continue;
+        }
+        let closing = rest.starts_with('/');
+        let name: String = rest[usize::from(closing)..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len());
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !VOID.contains(&name.as_str()) && !rest[..end].ends_with('/') {
+            if name == "script" || name == "style" {
+                // Their content is not markup.
+                let close = format!("</{name}");
+                i += rest.to_ascii_lowercase().find(&close).unwrap_or(rest.len());
+                continue;
+            }
+            depth += 1;
+            if depth > limit {
+                let line = text[..i].matches('\n').count() + 1;
+                return Err(Error::at_line(
+                    file,
+                    line,
+                    format!(
+                        "the HTML opens more than {limit} elements without closing them (raise the limit with --max-nesting)"
+                    ),
+                ));
+            }
+        }
+        i += end.min(rest.len());
+    }
+    Ok(())
+}
+
+/// Refuse a page nested deeper than the limit (the reader walks reaction bodies recursively).
+fn check_nesting(doc: &Html, file: &str, limit: usize) -> Result<()> {
+    let mut depth = 0usize;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => {
+                depth += 1;
+                if depth > limit {
+                    let (tag, reaction) = match ElementRef::wrap(node) {
+                        Some(el) => (
+                            el.value().name().to_string(),
+                            el.ancestors().filter_map(ElementRef::wrap).find_map(|a| {
+                                (a.value().name() == "twk-reaction").then(|| a.value().id().unwrap_or("?").to_string())
+                            }),
+                        ),
+                        None => ("text".to_string(), None),
+                    };
+                    return Err(Error::new(
+                        file,
+                        Some(match reaction {
+                            Some(r) => format!("reaction {r}, <{tag}>"),
+                            None => format!("<{tag}>"),
+                        }),
+                        format!(
+                            "the HTML is nested more than {limit} elements deep (raise the limit with --max-nesting)"
+                        ),
+                    ));
+                }
+            }
+            ego_tree::iter::Edge::Close(_) => depth -= 1,
+        }
+    }
+    Ok(())
 }
 
 /// A saved page cut off in the middle: `<html>` without `</html>`, or reactions left open.

@@ -41,12 +41,50 @@ pub struct ReadOptions {
     pub columns: ColumnMap,
     /// Largest input accepted, in bytes.
     pub max_bytes: u64,
+    /// Longest line accepted in line-based formats (copied text, JSONL and CSV tables), in bytes.
+    pub max_line_bytes: usize,
+    /// Deepest element nesting accepted in HTML.
+    pub max_nesting: usize,
 }
+
+/// Default of [`ReadOptions::max_bytes`].
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Default of [`ReadOptions::max_line_bytes`]: a Tweakers paragraph is a few kilobytes at most.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// Default of [`ReadOptions::max_nesting`]: a Tweakers page nests some 60 levels at its deepest.
+pub const MAX_NESTING: usize = 512;
+/// The highest nesting limit a user can set: the HTML reader walks a reaction's body recursively.
+pub const MAX_NESTING_CEILING: usize = 10_000;
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: None, columns: ColumnMap::default(), max_bytes: 256 * 1024 * 1024 }
+        ReadOptions {
+            format: None,
+            columns: ColumnMap::default(),
+            max_bytes: MAX_BYTES,
+            max_line_bytes: MAX_LINE_BYTES,
+            max_nesting: MAX_NESTING,
+        }
     }
+}
+
+/// Refuse a line longer than the limit, naming it.
+fn check_line_lengths(text: &str, file: &str, limit: usize) -> Result<()> {
+    let mut start = 0;
+    for (n, line) in text.split('\n').enumerate() {
+        if line.len() > limit {
+            return Err(Error::new(
+                file,
+                Some(format!("line {} (byte {start})", n + 1)),
+                format!(
+                    "the line is {} bytes long, more than the limit of {limit} bytes for one line (raise it with --max-line-bytes)",
+                    line.len()
+                ),
+            ));
+        }
+        start += line.len() + 1;
+    }
+    Ok(())
 }
 
 /// Read a file (or standard input for `-`) into a thread.
@@ -170,9 +208,12 @@ pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> 
             )
         })?,
     };
+    if matches!(format, Format::Text | Format::Jsonl | Format::Csv) {
+        check_line_lengths(text, file, options.max_line_bytes)?;
+    }
     match format {
         Format::Text => copied_text::read(text, file),
-        Format::Html => html::read(text, file),
+        Format::Html => html::read(text, file, options.max_nesting),
         Format::Json => json::read(text, file),
         Format::Jsonl => table::read_jsonl(text, file, &options.columns),
         Format::Csv => table::read_csv(text, file, &options.columns),
