@@ -173,3 +173,30 @@ fn huge_and_deep_inputs_get_clear_errors_and_limits_can_be_raised() {
     assert_eq!(code, 2);
     assert!(stderr.contains("between 1 and 10000"), "{stderr}");
 }
+
+/// Inputs that once crashed a reader under scripts/fuzz.sh give a thread or a clear error now.
+#[test]
+fn fuzz_regressions_read_without_panicking() {
+    use draad::model::Format;
+    for entry in std::fs::read_dir("tests/fuzz-regressions").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            continue;
+        }
+        let format = match name.split('-').next().unwrap_or("") {
+            "read_copied_text" => Some(Format::Text),
+            "read_html" => Some(Format::Html),
+            "read_json" => Some(Format::Json),
+            "read_jsonl" => Some(Format::Jsonl),
+            "read_csv" => Some(Format::Csv),
+            _ => None,
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        let options = draad::ingest::ReadOptions { format, ..Default::default() };
+        if let Ok(thread) = draad::ingest::read_bytes_as_thread(&bytes, &name, &options) {
+            let models = draad::analyze::Models::load(draad::codebook::DEFAULT_PATH).unwrap();
+            let _ = draad::analyze::analyze(thread, &models);
+        }
+    }
+}
