@@ -82,7 +82,8 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
     for (c, a) in thread.comments.iter_mut().zip(assigned) {
         c.clusters = Some(a);
     }
-    let clusters = cluster_summaries(&thread, cb, &discovered);
+    let stems: Vec<Vec<String>> = features.into_iter().map(|f| f.stems).collect();
+    let clusters = cluster_summaries(&thread, cb, &discovered, &stems);
     let summary = summarise(&thread, cb);
     let used = ModelsUsed {
         codebook: models.codebook_path.clone(),

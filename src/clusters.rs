@@ -358,7 +358,7 @@ pub fn discover(
             continue;
         }
         let id = format!("discovered-{}", gi + 1);
-        let names: Vec<String> = scored.iter().take(3).map(|(t, _)| surface_form(t, g, thread)).collect();
+        let names: Vec<String> = scored.iter().take(3).map(|(t, _)| surface_form(t, g, features)).collect();
         for &i in g {
             assigned[i].discovered = Some(id.clone());
         }
@@ -372,14 +372,14 @@ pub fn discover(
 }
 
 /// The most frequent word in the group's comments whose stem is `stem`.
-fn surface_form(stem: &str, group: &[usize], thread: &Thread) -> String {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+fn surface_form(stem: &str, group: &[usize], features: &[CommentFeatures]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for &i in group {
-        for w in crate::textnorm::content_words(&thread.comments[i].text) {
-            if crate::textnorm::content_stems(&w).first().is_some_and(|s| s == stem) {
-                *counts.entry(w).or_default() += 1;
+        for w in &features[i].words {
+            if crate::textnorm::is_content_word(w) && crate::textnorm::stem(w) == stem {
+                *counts.entry(w.as_str()).or_default() += 1;
             }
         }
     }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map_or(stem.to_string(), |(w, _)| w)
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map_or(stem.to_string(), |(w, _)| w.to_string())
 }

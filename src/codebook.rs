@@ -135,7 +135,13 @@ pub struct Word {
 
 /// Words of a text, folded to lower case, with character offsets and sentence numbers.
 pub fn words_with_offsets(text: &str) -> Vec<Word> {
+    words_and_sentences(text).0
+}
+
+/// [`words_with_offsets`] and the sentence segments of the text (Unicode sentence bounds).
+pub fn words_and_sentences(text: &str) -> (Vec<Word>, Vec<&str>) {
     let mut out = Vec::new();
+    let mut sentences = Vec::new();
     // Character offset of each byte offset, computed once.
     let mut char_at = vec![0usize; text.len() + 1];
     let mut c = 0;
@@ -148,6 +154,7 @@ pub fn words_with_offsets(text: &str) -> Vec<Word> {
     }
     char_at[text.len()] = c;
     for (s, (sent_start, sentence)) in text.split_sentence_bound_indices().enumerate() {
+        sentences.push(sentence);
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
             out.push(Word {
@@ -158,7 +165,7 @@ pub fn words_with_offsets(text: &str) -> Vec<Word> {
             });
         }
     }
-    out
+    (out, sentences)
 }
 
 /// A compiled cue phrase: a sequence of words, each matched exactly or as a prefix (`*`).

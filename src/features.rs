@@ -2,7 +2,7 @@
 //! removed but kept as context), sentences and words with offsets, Dutch Snowball stems, subword
 //! tokens, codebook cue hits with negation scope, questions, and how a reply opens.
 
-use crate::codebook::{Codebook, Cue, CueHit, CueIndex, compile, words_with_offsets};
+use crate::codebook::{Codebook, Cue, CueHit, CueIndex, compile, words_and_sentences};
 use crate::model::{Block, Comment};
 use crate::subwords::Subwords;
 
@@ -182,7 +182,7 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
             _ => None,
         })
         .collect();
-    let words_off = words_with_offsets(&text);
+    let (words_off, bounds) = words_and_sentences(&text);
     let mut hits = Vec::new();
     let mut found = cues.index.find(&cues.lists(), &words_off).into_iter();
     for ((dim, label, negated_label, _), list_hits) in cues.labels.iter().zip(found.by_ref()) {
@@ -201,7 +201,8 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
             });
         }
     }
-    let sentences: Vec<&str> = unicode_segmentation::UnicodeSegmentation::unicode_sentences(text.as_str()).collect();
+    // Sentences as `unicode_sentences` gives them: the bounds that hold a letter or digit.
+    let sentences: Vec<&str> = bounds.into_iter().filter(|s| s.chars().any(char::is_alphanumeric)).collect();
     let questions = sentences.iter().filter(|s| s.trim_end().ends_with('?')).count();
     let (opening, opening_words) = reply_opening(&text);
     let folded = crate::textnorm::fold(&text);
@@ -235,20 +236,29 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
 /// label (negated cues count for the negated label and are also marked as such).
 pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
     let base = f.base_sparse.get_or_init(|| base_sparse(f));
-    let mut out: Vec<(String, f64)> = Vec::with_capacity(base.len() + 8);
-    out.extend(base.iter().cloned());
+    let mut cues: Vec<(String, f64)> = Vec::new();
     for h in &f.hits {
         if dimension.is_some_and(|d| d != h.dimension) {
             continue;
         }
         if let Some(c) = &h.counts_for {
-            out.push((format!("cue:{}:{c}", h.dimension), 1.0));
+            cues.push((format!("cue:{}:{c}", h.dimension), 1.0));
         }
         if h.hit.negated {
-            out.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
+            cues.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
         }
     }
-    merge_duplicates(&mut out);
+    merge_duplicates(&mut cues);
+    // Both lists are sorted and share no names: merge them.
+    let mut out: Vec<(String, f64)> = Vec::with_capacity(base.len() + cues.len());
+    let mut cues = cues.into_iter().peekable();
+    for b in base {
+        while cues.peek().is_some_and(|c| c.0 < b.0) {
+            out.extend(cues.next());
+        }
+        out.push(b.clone());
+    }
+    out.extend(cues);
     out
 }
 
@@ -256,11 +266,17 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
 /// without duplicates).
 fn base_sparse(f: &CommentFeatures) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
-    out.extend(f.stems.iter().map(|s| (format!("s:{s}"), 1.0)));
+    let named = |prefix: &str, s: &str| {
+        let mut name = String::with_capacity(prefix.len() + s.len());
+        name.push_str(prefix);
+        name.push_str(s);
+        (name, 1.0)
+    };
+    out.extend(f.stems.iter().map(|s| named("s:", s)));
     for s in &f.subwords {
         let bare = s.trim_start_matches("##");
-        if bare.chars().count() >= 4 && !crate::textnorm::is_stopword(bare) {
-            out.push((format!("w:{s}"), 1.0));
+        if bare.chars().nth(3).is_some() && !crate::textnorm::is_stopword(bare) {
+            out.push(named("w:", s));
         }
     }
     out.push((format!("open:{:?}", f.opening).to_lowercase(), 1.0));
@@ -278,7 +294,8 @@ fn base_sparse(f: &CommentFeatures) -> Vec<(String, f64)> {
 
 /// Sort by name and merge duplicates: words and stems are binary, cue counts add up.
 fn merge_duplicates(out: &mut Vec<(String, f64)>) {
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    // Equal names have equal values unless they count cues, which add up in any order (all 1.0).
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|b, a| {
         if a.0 == b.0 {
             if !(a.0.starts_with("s:") || a.0.starts_with("w:")) {

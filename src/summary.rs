@@ -132,10 +132,16 @@ fn opposite(codebook: &Codebook, dim: &str, a: &str, b: &str) -> bool {
 }
 
 /// Summaries of the codebook clusters (largest first) and of discovered groups.
-pub fn cluster_summaries(thread: &Thread, codebook: &Codebook, discovered: &[DiscoveredGroup]) -> Vec<ClusterSummary> {
+/// `stems` are the content stems of each comment (from the features), for the centrality of the
+/// representatives.
+pub fn cluster_summaries(
+    thread: &Thread,
+    codebook: &Codebook,
+    discovered: &[DiscoveredGroup],
+    stems: &[Vec<String>],
+) -> Vec<ClusterSummary> {
     let n = thread.comments.len().max(1);
-    let docs: Vec<Vec<String>> = thread.comments.iter().map(|c| crate::textnorm::content_stems(&c.text)).collect();
-    let vectors = tfidf(&docs);
+    let vectors = tfidf(stems);
     let mut groups: Vec<(String, String, Vec<String>, Vec<usize>, usize)> = Vec::new();
     for cl in &codebook.clusters {
         let members: Vec<usize> = (0..thread.comments.len())
