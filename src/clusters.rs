@@ -171,9 +171,10 @@ pub fn assign(
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
                 scores[c] += s[j];
-                let mut top = contrib[j].clone();
-                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).take(3) {
+                let mut top: Vec<(&str, f64)> =
+                    contrib[j].iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
+                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+                for (name, v) in top.into_iter().take(3) {
                     let at = f.locate(&name);
                     evidence[c].push(LabelEvidence {
                         kind: "feature".into(),

@@ -151,9 +151,10 @@ pub fn predict(
                 for (k, l) in labels.iter().enumerate() {
                     let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
                     scores[k] += s[m];
-                    let mut top = contrib[m].clone();
-                    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                    for (name, v) in top.into_iter().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).take(4) {
+                    let mut top: Vec<(&str, f64)> =
+                        contrib[m].iter().copied().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).collect();
+                    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+                    for (name, v) in top.into_iter().take(4) {
                         let at = f.locate(&name);
                         evidence[k].push(LabelEvidence {
                             kind: "feature".into(),
