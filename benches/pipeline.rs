@@ -58,7 +58,8 @@ fn stages(c: &mut Criterion) {
         g.bench_function("clusters", |b| {
             b.iter(|| {
                 let mut a = draad::clusters::assign(&labelled, cb, m.clusters.as_ref(), &features);
-                draad::clusters::discover(&labelled, cb, &features, &mut a)
+                let v = draad::clusters::stem_vectors(&features);
+                draad::clusters::discover(&labelled, cb, &features, &mut a, &v)
             })
         });
         let analysed = analyze(parsed.clone(), &m);

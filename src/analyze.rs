@@ -78,12 +78,12 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
     }
     let features = crate::stance::label_thread(&mut thread, cb, models.stance.as_ref(), models.subwords.as_ref());
     let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features);
-    let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned);
+    let vectors = crate::clusters::stem_vectors(&features);
+    let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned, &vectors);
     for (c, a) in thread.comments.iter_mut().zip(assigned) {
         c.clusters = Some(a);
     }
-    let stems: Vec<Vec<String>> = features.into_iter().map(|f| f.stems).collect();
-    let clusters = cluster_summaries(&thread, cb, &discovered, &stems);
+    let clusters = cluster_summaries(&thread, cb, &discovered, &vectors);
     let summary = summarise(&thread, cb);
     let used = ModelsUsed {
         codebook: models.codebook_path.clone(),

@@ -135,6 +135,11 @@ fn terms(f: &CommentFeatures) -> Vec<String> {
     f.stems.clone()
 }
 
+/// TF-IDF vectors of the comments' stems, shared by discovery and the summary.
+pub fn stem_vectors(features: &[CommentFeatures]) -> Vec<TermVector> {
+    tfidf(&features.iter().map(terms).collect::<Vec<_>>())
+}
+
 /// Assign clusters to every comment (display order, so parents come first).
 pub fn assign(
     thread: &Thread,
@@ -166,8 +171,8 @@ pub fn assign(
         let mut scores = vec![0.0; k];
         let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
         if let (Some(m), Some(index)) = (model, &index) {
-            let x = cluster_features(f);
-            let (s, contrib) = m.primary.scores(&x, index);
+            let (base, cues) = crate::features::sparse_parts(f, Some("cluster"));
+            let (s, contrib) = m.primary.scores(crate::features::merge_sorted(base, &cues), index);
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
                 scores[c] += s[j];
@@ -280,11 +285,13 @@ pub struct DiscoveredGroup {
 }
 
 /// Group the comments that fit no codebook cluster well, and name the groups.
+/// `vectors` are the TF-IDF vectors of the comments' stems ([`stem_vectors`]).
 pub fn discover(
     thread: &Thread,
     codebook: &Codebook,
     features: &[CommentFeatures],
     assigned: &mut [ClusterAssignment],
+    vectors: &[TermVector],
 ) -> Vec<DiscoveredGroup> {
     let fallback = catch_all(codebook);
     let mut candidates: Vec<usize> = (0..assigned.len())
@@ -301,7 +308,6 @@ pub fn discover(
         return Vec::new();
     }
     let all_docs: Vec<Vec<String>> = features.iter().map(terms).collect();
-    let vectors = tfidf(&all_docs);
     let n = candidates.len();
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     for a in 0..n {

@@ -235,6 +235,13 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
 /// Sparse features for the models: name and value. Words and stems are binary; cue hits count per
 /// label (negated cues count for the negated label and are also marked as such).
 pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
+    let (base, cues) = sparse_parts(f, dimension);
+    merge_sorted(base, &cues).map(|(n, v)| (n.to_string(), v)).collect()
+}
+
+/// [`sparse`] in two sorted parts that share no names: the features every dimension shares
+/// (computed once per comment) and the cue features of this dimension.
+pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f [(String, f64)], Vec<(String, f64)>) {
     let base = f.base_sparse.get_or_init(|| base_sparse(f));
     let mut cues: Vec<(String, f64)> = Vec::new();
     for h in &f.hits {
@@ -249,17 +256,20 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
         }
     }
     merge_duplicates(&mut cues);
-    // Both lists are sorted and share no names: merge them.
-    let mut out: Vec<(String, f64)> = Vec::with_capacity(base.len() + cues.len());
-    let mut cues = cues.into_iter().peekable();
-    for b in base {
-        while cues.peek().is_some_and(|c| c.0 < b.0) {
-            out.extend(cues.next());
-        }
-        out.push(b.clone());
-    }
-    out.extend(cues);
-    out
+    (base, cues)
+}
+
+/// Two sorted feature lists as one, in name order.
+pub fn merge_sorted<'a>(a: &'a [(String, f64)], b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    std::iter::from_fn(move || {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        next.map(|(n, v)| (n.as_str(), *v))
+    })
 }
 
 /// The features of every dimension: words, stems, the opening, questions, length and bias (sorted,

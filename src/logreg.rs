@@ -43,7 +43,6 @@ impl std::hash::Hasher for Fnv1a {
     }
 }
 
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogReg {
     pub labels: Vec<String>,
@@ -135,11 +134,11 @@ impl LogReg {
     /// Raw scores per label for named features, and each feature's contribution to each label.
     pub fn scores<'x>(
         &self,
-        x: &'x [(String, f64)],
+        x: impl IntoIterator<Item = (&'x str, f64)>,
         index: &FeatureIndex,
     ) -> (Vec<f64>, Vec<Vec<(&'x str, f64)>>) {
         let sparse: Vec<(usize, f64, &str)> =
-            x.iter().filter_map(|(n, v)| index.get(n.as_str()).map(|&i| (i, *v, n.as_str()))).collect();
+            x.into_iter().filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))).collect();
         let mut out = vec![0.0; self.labels.len()];
         let mut contrib = vec![Vec::with_capacity(sparse.len()); self.labels.len()];
         for (c, wc) in self.weights.iter().enumerate() {
@@ -179,9 +178,9 @@ mod tests {
         let m2 = LogReg::train(&labels, &data, 1, TrainOptions::default());
         assert_eq!(m1, m2);
         let idx = m1.index();
-        let p = softmax(&m1.scores(&[("x".into(), 1.0), ("bias".into(), 1.0)], &idx).0);
+        let p = softmax(&m1.scores([("x", 1.0), ("bias", 1.0)], &idx).0);
         assert!(p[0] > 0.8, "{p:?}");
-        let p = softmax(&m1.scores(&[("y".into(), 1.0), ("bias".into(), 1.0)], &idx).0);
+        let p = softmax(&m1.scores([("y", 1.0), ("bias", 1.0)], &idx).0);
         assert!(p[1] > 0.8, "{p:?}");
     }
 }

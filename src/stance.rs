@@ -7,7 +7,7 @@
 
 use crate::codebook::Codebook;
 use crate::error::{Error, Result};
-use crate::features::{CommentFeatures, CueSets, Opening, comment_features, sparse};
+use crate::features::{CommentFeatures, CueSets, Opening, comment_features, merge_sorted, sparse, sparse_parts};
 use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{Label, LabelEvidence, Thread};
 use crate::subwords::Subwords;
@@ -146,8 +146,8 @@ pub fn predict(
             let mut scores = vec![0.0; labels.len()];
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
             if let (Some(lr), Some(index)) = (lr, &index) {
-                let x = sparse(f, Some(&d.id));
-                let (s, contrib) = lr.scores(&x, index);
+                let (base, cues) = sparse_parts(f, Some(&d.id));
+                let (s, contrib) = lr.scores(merge_sorted(base, &cues), index);
                 for (k, l) in labels.iter().enumerate() {
                     let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
                     scores[k] += s[m];

@@ -4,7 +4,7 @@
 //! back-and-forth chains, the top-level comments that drew the most replies and the most active
 //! participants. Nothing here is prose the data do not support: every item is a count or a comment.
 
-use crate::clusters::{DiscoveredGroup, cosine, tfidf};
+use crate::clusters::{DiscoveredGroup, cosine};
 use crate::codebook::Codebook;
 use crate::model::{Comment, Span, Thread};
 use serde::Serialize;
@@ -132,16 +132,15 @@ fn opposite(codebook: &Codebook, dim: &str, a: &str, b: &str) -> bool {
 }
 
 /// Summaries of the codebook clusters (largest first) and of discovered groups.
-/// `stems` are the content stems of each comment (from the features), for the centrality of the
-/// representatives.
+/// `vectors` are the TF-IDF vectors of the comments' stems ([`crate::clusters::stem_vectors`]), for
+/// the centrality of the representatives.
 pub fn cluster_summaries(
     thread: &Thread,
     codebook: &Codebook,
     discovered: &[DiscoveredGroup],
-    stems: &[Vec<String>],
+    vectors: &[crate::clusters::TermVector],
 ) -> Vec<ClusterSummary> {
     let n = thread.comments.len().max(1);
-    let vectors = tfidf(stems);
     let mut groups: Vec<(String, String, Vec<String>, Vec<usize>, usize)> = Vec::new();
     for cl in &codebook.clusters {
         let members: Vec<usize> = (0..thread.comments.len())
