@@ -81,7 +81,7 @@ pub fn tfidf(docs: &[Vec<String>]) -> Vec<TermVector> {
     let mut vocabulary: Vec<&str> = docs.iter().flatten().map(String::as_str).collect();
     vocabulary.sort_unstable();
     vocabulary.dedup();
-    let id: HashMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
+    let id: crate::textnorm::FastMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
     let counted: Vec<Vec<(u32, f64)>> = docs
         .iter()
         .map(|d| {

@@ -5,7 +5,6 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The codebook shipped as the default topic.
@@ -247,7 +246,7 @@ impl Cue {
 #[derive(Debug, Clone, Default)]
 pub struct CueIndex {
     /// First word (exact) → (list, cue) positions.
-    exact: HashMap<String, Vec<(usize, usize)>>,
+    exact: crate::textnorm::FastMap<String, Vec<(usize, usize)>>,
     /// First words matched as a prefix (`*`).
     prefix: Vec<(String, usize, usize)>,
 }

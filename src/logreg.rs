@@ -22,26 +22,8 @@ pub fn save_model<T: Serialize>(model: &T, path: &str) -> crate::Result<()> {
 /// A sparse example: (feature index, value) pairs.
 pub type Sparse = Vec<(usize, f64)>;
 
-/// Feature name → column, with a hasher made for short keys (the default one is built to resist
-/// flooding, which costs most of a lookup here).
-pub type FeatureIndex<'a> = HashMap<&'a str, usize, std::hash::BuildHasherDefault<Fnv1a>>;
-
-/// The FNV-1a hash.
-#[derive(Default)]
-pub struct Fnv1a(u64);
-
-impl std::hash::Hasher for Fnv1a {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
+/// Feature name → column, with a hasher made for short keys.
+pub type FeatureIndex<'a> = crate::textnorm::FastMap<&'a str, usize>;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogReg {

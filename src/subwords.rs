@@ -74,7 +74,7 @@ fn next_id() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-type PieceCache = std::collections::HashMap<u64, std::collections::HashMap<String, Vec<String>>>;
+type PieceCache = std::collections::HashMap<u64, crate::textnorm::FastMap<String, Vec<String>>>;
 
 thread_local! {
     /// Pieces of the words seen so far, per tokenizer: words recur throughout a thread.

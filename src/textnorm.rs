@@ -354,13 +354,34 @@ pub fn content_stems(text: &str) -> Vec<String> {
     content_words(text).iter().map(|w| stem(w)).collect()
 }
 
+/// A hash map with a hasher made for short keys such as words (the default hasher resists
+/// flooding, which costs most of a lookup here and buys nothing for text the user chose).
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv1a>>;
+
+/// The FNV-1a hash.
+#[derive(Default)]
+pub struct Fnv1a(u64);
+
+impl std::hash::Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// The Dutch Snowball stem of one folded word. Stems are remembered per thread of execution, since
 /// the same words recur throughout a thread.
 pub fn stem(word: &str) -> String {
     static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
         std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch));
     thread_local! {
-        static SEEN: std::cell::RefCell<HashMap<String, String>> = std::cell::RefCell::new(HashMap::new());
+        static SEEN: std::cell::RefCell<FastMap<String, String>> = std::cell::RefCell::new(FastMap::default());
     }
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
