@@ -5,6 +5,7 @@
 # copied to tests/fuzz-regressions/<target>-<name>, where `cargo test` replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 seconds=${1:-600}
 shift || true
 targets=("$@")
@@ -38,7 +39,10 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"
   if [ -n "$seed" ]; then cp -n "$seeds/$seed"/* "fuzz/corpus/$t/" 2>/dev/null || true; else cp -n "$seeds"/*/* "fuzz/corpus/$t/" 2>/dev/null || true; fi
   echo "== $t: $seconds s"
-  if (cd fuzz && cargo fuzz run "$t" --sanitizer none "corpus/$t" -- -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=4096 2>&1 | tail -4); then
+  # Absolute paths: the targets change to the crate root to find the models.
+  mkdir -p "fuzz/artifacts/$t"
+  if (cd fuzz && cargo fuzz run "$t" --sanitizer none "$root/fuzz/corpus/$t" -- -max_total_time="$seconds" \
+        -max_len=262144 -timeout=20 -rss_limit_mb=4096 -artifact_prefix="$root/fuzz/artifacts/$t/" 2>&1 | grep -E "^(Done|==|SUMMARY)|panicked" | tail -5); then
     echo "== $t: no crash"
   else
     status=1
