@@ -283,20 +283,6 @@ const NAME_PARTS: &[&str] = &[
     "Tweak", "Pixel", "Kaas", "Fiets", "Bit", "Stoom", "Wolk", "Rood", "Mol", "Vlinder", "Dijk", "Bakker", "Jansen",
     "Visser", "Hans", "Henk", "Marco", "Ilse", "Sanne", "Joost",
 ];
-const MONTHS: &[&str] = &[
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
 
 /// Posting time `minutes` after 3 september 2024 10:38, in the page's format.
 fn page_time(minutes: u64) -> String {
@@ -312,7 +298,7 @@ fn page_time(minutes: u64) -> String {
             year += 1;
         }
     }
-    format!("{day} {} {year} {hour}:{minute:02}", MONTHS[month])
+    format!("{day} {} {year} {hour}:{minute:02}", crate::textnorm::MONTHS[month])
 }
 
 /// Generate a thread of `options.comments` reactions in display order (depth first).
