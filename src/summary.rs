@@ -249,14 +249,14 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
     let depths = crate::reply_graph::depths(thread);
     let mut has_child = vec![false; thread.comments.len()];
     let mut replies_below = vec![0usize; thread.comments.len()];
-    for i in 0..thread.comments.len() {
+    // Display order is depth first: every reply comes after its parent, so one backward pass adds
+    // each comment's replies to its parent's.
+    for i in (0..thread.comments.len()).rev() {
         if let Some(p) = parent_of(i) {
             has_child[p] = true;
-        }
-        let mut cur = parent_of(i);
-        while let Some(p) = cur {
-            replies_below[p] += 1;
-            cur = parent_of(p);
+            if p < i {
+                replies_below[p] += 1 + replies_below[i];
+            }
         }
     }
     let mut leaves: Vec<usize> = (0..thread.comments.len()).filter(|&i| !has_child[i] && depths[i] >= 3).collect();
