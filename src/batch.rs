@@ -525,53 +525,89 @@ pub fn run(
     }
     progress.start(total);
     progress.advance(previous.len(), tallies.iter().map(|t| t.comments).sum());
-    let (mut comments_done, mut failed, mut analysed) = (0usize, 0usize, 0usize);
-    let mut stream = units(sources).peekable();
-    let mut stop: Option<Error> = None;
-    while stream.peek().is_some() && stop.is_none() {
-        let mut chunk = Vec::with_capacity(options.chunk);
-        while chunk.len() < options.chunk.max(1) {
-            match stream.next() {
-                None => break,
-                Some(Err(e)) => return Err(e),
-                Some(Ok(u)) if done.contains(&u.name()) => continue,
-                Some(Ok(u)) => chunk.push(u),
-            }
-        }
-        let results: Vec<(String, std::result::Result<Vec<Comment>, String>)> =
-            chunk.par_iter().map(|u| analyse_unit(u, models, &options.read)).collect();
-        let mut chunk_comments = 0;
-        for (unit, (line, result)) in chunk.iter().zip(results) {
-            let name = unit.name();
-            match result {
-                Ok(comments) => {
-                    writer.write_all(line.as_bytes()).and_then(|_| writer.write_all(b"\n")).map_err(write_err)?;
-                    if let Some(t) = csv.as_mut() {
-                        t.rows(&name, &comments)?;
+    // The main thread reads and analyses a chunk while a writer thread writes the one before, so the
+    // workers do not wait for the disk.
+    type Chunk = Vec<(String, String, std::result::Result<Vec<Comment>, String>)>;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(1);
+    let fail_fast = options.fail_fast;
+    let written = std::thread::scope(|scope| -> Result<(usize, usize, usize, Option<Error>)> {
+        let csv = &mut csv;
+        let tallies = &mut tallies;
+        let writer = &mut writer;
+        let write_thread = scope.spawn(move || -> Result<(usize, usize, usize, Option<Error>)> {
+            let (mut comments_done, mut failed, mut analysed) = (0usize, 0usize, 0usize);
+            for chunk in receive {
+                let (threads, mut chunk_comments) = (chunk.len(), 0);
+                for (name, line, result) in chunk {
+                    match result {
+                        Ok(comments) => {
+                            writer
+                                .write_all(line.as_bytes())
+                                .and_then(|_| writer.write_all(b"\n"))
+                                .map_err(write_err)?;
+                            if let Some(t) = csv.as_mut() {
+                                t.rows(&name, &comments)?;
+                            }
+                            chunk_comments += comments.len();
+                            tallies.push(ThreadTally::of(&name, &comments));
+                        }
+                        Err(message) => {
+                            failed += 1;
+                            if fail_fast {
+                                writer.flush().map_err(write_err)?;
+                                let why = format!("stopped at the first failing thread (--fail-fast): {message}");
+                                return Ok((comments_done, failed, analysed, Some(Error::new(&name, None, why))));
+                            }
+                            writer
+                                .write_all(line.as_bytes())
+                                .and_then(|_| writer.write_all(b"\n"))
+                                .map_err(write_err)?;
+                            tallies.push(ThreadTally::failed(&name, message));
+                        }
                     }
-                    chunk_comments += comments.len();
-                    tallies.push(ThreadTally::of(&name, &comments));
+                    analysed += 1;
                 }
-                Err(message) => {
-                    failed += 1;
-                    if options.fail_fast {
-                        stop = Some(Error::new(
-                            &name,
-                            None,
-                            format!("stopped at the first failing thread (--fail-fast): {message}"),
-                        ));
+                writer.flush().map_err(write_err)?;
+                comments_done += chunk_comments;
+                progress.advance(threads, chunk_comments);
+            }
+            Ok((comments_done, failed, analysed, None))
+        });
+        let mut stream = units(sources).peekable();
+        let mut read_error = None;
+        while stream.peek().is_some() {
+            let mut chunk = Vec::with_capacity(options.chunk);
+            while chunk.len() < options.chunk.max(1) {
+                match stream.next() {
+                    None => break,
+                    Some(Err(e)) => {
+                        read_error = Some(e);
                         break;
                     }
-                    writer.write_all(line.as_bytes()).and_then(|_| writer.write_all(b"\n")).map_err(write_err)?;
-                    tallies.push(ThreadTally::failed(&name, message));
+                    Some(Ok(u)) if done.contains(&u.name()) => continue,
+                    Some(Ok(u)) => chunk.push(u),
                 }
             }
-            analysed += 1;
+            let results: Chunk = chunk
+                .par_iter()
+                .map(|u| {
+                    let (line, result) = analyse_unit(u, models, &options.read);
+                    (u.name(), line, result)
+                })
+                .collect();
+            // The writer has stopped (--fail-fast or a write error): stop reading.
+            if send.send(results).is_err() || read_error.is_some() {
+                break;
+            }
         }
-        writer.flush().map_err(write_err)?;
-        comments_done += chunk_comments;
-        progress.advance(chunk.len(), chunk_comments);
-    }
+        drop(send);
+        let outcome = write_thread.join().map_err(|_| Error::new(&tmp, None, "the writer thread failed"))??;
+        match read_error {
+            Some(e) => Err(e),
+            None => Ok(outcome),
+        }
+    })?;
+    let (comments_done, failed, analysed, stop) = written;
     progress.finish();
     if let Some(e) = stop {
         // The finished threads stay in the temporary file for --resume.
