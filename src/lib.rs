@@ -9,6 +9,7 @@ pub mod annotated;
 pub mod clusters;
 pub mod codebook;
 pub mod copy_text;
+pub mod encoder;
 pub mod error;
 pub mod eval_graph;
 pub mod eval_stance;
