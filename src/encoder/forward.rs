@@ -163,40 +163,39 @@ fn forward_impl(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
     let mut ctx = vec![0f32; tokens * h];
     let mut tmp = vec![0f32; tokens * h];
     let mut mid = vec![0f32; tokens * ff];
-    let max_len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut probs = vec![0f32; max_len];
-    let scale = 1.0 / (hd as f32).sqrt();
+    let (mut kt, mut probs) = (Vec::new(), Vec::new());
     for layer in &w.layers {
         qa.quantize(&x, tokens, h);
         kernel::matmul(kernel, &layer.qkv, &layer.qkv_b, &qa, &mut qkv);
         // Scaled dot-product attention within each sequence.
         for si in 0..seqs.len() {
             let (s0, s1) = (starts[si], starts[si + 1]);
-            for t in s0..s1 {
-                for head in 0..nh {
-                    let q = &qkv[t * 3 * h + head * hd..t * 3 * h + (head + 1) * hd];
-                    let mut mx = f32::NEG_INFINITY;
-                    for (s, p) in (s0..s1).zip(probs.iter_mut()) {
-                        let k = &qkv[s * 3 * h + h + head * hd..s * 3 * h + h + (head + 1) * hd];
-                        *p = kernel::dot(q, k) * scale;
-                        mx = mx.max(*p);
-                    }
-                    let n = s1 - s0;
-                    let mut total = 0f32;
-                    for p in &mut probs[..n] {
-                        *p = kernel::exp(*p - mx);
-                        total += *p;
-                    }
-                    let inv = 1.0 / total;
-                    let out = &mut ctx[t * h + head * hd..t * h + (head + 1) * hd];
-                    out.fill(0.0);
-                    for (s, &p) in (s0..s1).zip(&probs[..n]) {
-                        let v = &qkv[s * 3 * h + 2 * h + head * hd..s * 3 * h + 2 * h + (head + 1) * hd];
-                        let p = p * inv;
-                        for (o, &vv) in out.iter_mut().zip(v) {
-                            *o += p * vv;
-                        }
-                    }
+            let rows = &qkv[s0 * 3 * h..s1 * 3 * h];
+            let out = &mut ctx[s0 * h..s1 * h];
+            for head in 0..nh {
+                let (q, k, v) = (head * hd, h + head * hd, 2 * h + head * hd);
+                match hd {
+                    32 => kernel::attention_head::<32>(
+                        rows,
+                        3 * h,
+                        (q, k, v),
+                        s1 - s0,
+                        &mut out[q..],
+                        h,
+                        &mut kt,
+                        &mut probs,
+                    ),
+                    64 => kernel::attention_head::<64>(
+                        rows,
+                        3 * h,
+                        (q, k, v),
+                        s1 - s0,
+                        &mut out[q..],
+                        h,
+                        &mut kt,
+                        &mut probs,
+                    ),
+                    _ => attention_any(rows, 3 * h, hd, (q, k, v), s1 - s0, &mut out[q..], h, &mut probs),
                 }
             }
         }
@@ -229,4 +228,36 @@ fn forward_impl(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
             o
         })
         .collect()
+}
+
+/// Attention for a head size other than 32 or 64 (plain loops).
+#[allow(clippy::too_many_arguments)]
+fn attention_any(
+    qkv: &[f32],
+    stride: usize,
+    hd: usize,
+    (q_off, k_off, v_off): (usize, usize, usize),
+    len: usize,
+    out: &mut [f32],
+    out_stride: usize,
+    probs: &mut Vec<f32>,
+) {
+    let scale = 1.0 / (hd as f32).sqrt();
+    probs.resize(len, 0.0);
+    for t in 0..len {
+        let q = &qkv[t * stride + q_off..][..hd];
+        for (s, p) in probs.iter_mut().enumerate() {
+            *p = kernel::dot(q, &qkv[s * stride + k_off..][..hd]) * scale;
+        }
+        let mx = kernel::max(probs);
+        probs.iter_mut().for_each(|p| *p = kernel::exp(*p - mx));
+        let inv = 1.0 / kernel::sum(probs);
+        let o = &mut out[t * out_stride..][..hd];
+        o.fill(0.0);
+        for (s, &p) in probs.iter().enumerate() {
+            for (a, &v) in o.iter_mut().zip(&qkv[s * stride + v_off..][..hd]) {
+                *a += p * inv * v;
+            }
+        }
+    }
 }

@@ -9,15 +9,15 @@
 use super::file::QK;
 use super::q4::PackedQ4;
 
-/// Activations `[tokens × cols]` quantised per 32-value block: `q` the int8 values, `d` the block
-/// scales, `neg8sum` minus eight times each block's int sum (folds the `- 8` of the Q4 nibbles in).
+/// Activations `[tokens × cols]` quantised per 32-value block as in `e5.c`: value ≈ `q · d` with
+/// `q` in −127..=127 and `d` = the block's largest magnitude / 127. Stored as `u = q + 128` (u8),
+/// the unsigned operand of `vpdpbusd`; the weights' `corr` takes the +128 out again.
 #[derive(Debug, Default)]
 pub struct QuantActs {
     pub tokens: usize,
     pub cols: usize,
-    pub q: Vec<i8>,
+    pub u: Vec<u8>,
     pub d: Vec<f32>,
-    pub neg8sum: Vec<i32>,
 }
 
 impl QuantActs {
@@ -27,25 +27,32 @@ impl QuantActs {
         let nb = cols / QK;
         self.tokens = tokens;
         self.cols = cols;
-        self.q.resize(tokens * cols, 0);
+        self.u.resize(tokens * cols, 0);
         self.d.resize(tokens * nb, 0.0);
-        self.neg8sum.resize(tokens * nb, 0);
-        for (bi, (xs, qs)) in x[..tokens * cols].chunks_exact(QK).zip(self.q.chunks_exact_mut(QK)).enumerate() {
-            let mut amax = 0f32;
-            for &v in xs {
-                amax = amax.max(v.abs());
+        for (bi, (xs, us)) in x[..tokens * cols].chunks_exact(QK).zip(self.u.chunks_exact_mut(QK)).enumerate() {
+            let xs: &[f32; QK] = xs.try_into().expect("block");
+            let us: &mut [u8; QK] = us.try_into().expect("block");
+            let mut m = [0f32; 16];
+            for j in 0..16 {
+                m[j] = xs[j].abs().max(xs[j + 16].abs());
             }
+            let amax = m.iter().fold(0f32, |a, &b| a.max(b));
             let d = amax / 127.0;
             let id = if d > 0.0 { 1.0 / d } else { 0.0 };
-            let mut sum = 0i32;
-            for (q, &v) in qs.iter_mut().zip(xs) {
-                let r = (v * id).round_ties_even().clamp(-128.0, 127.0) as i32;
-                *q = r as i8;
-                sum += r;
+            for j in 0..QK {
+                // `max`/`min` turn NaN into a bound, so the conversion below is always defined.
+                let r = (xs[j] * id).round_ties_even().max(-128.0).min(127.0);
+                // SAFETY: `r` is finite and within i32.
+                let v = unsafe { r.to_int_unchecked::<i32>() };
+                us[j] = (v + 128) as u8;
             }
             self.d[bi] = d;
-            self.neg8sum[bi] = -8 * sum;
         }
+    }
+
+    /// The signed quantised value at (`token`, `col`).
+    pub fn q(&self, token: usize, col: usize) -> i32 {
+        self.u[token * self.cols + col] as i32 - 128
     }
 }
 
@@ -80,8 +87,8 @@ impl Kernel {
     }
 }
 
-/// `y[t, r] = bias[r] + Σ_c w[r, c] · x[t, c]` for the quantised `x` (the `- 8` nibble offset and
-/// both scales applied per block). `y` is `[tokens × w.rows]`.
+/// `y[t, r] = bias[r] + Σ_c w[r, c] · x[t, c]` for the quantised `x`: per 32-column block an exact
+/// integer dot product, times the weight scale and the activation scale. `y` is `[tokens × w.rows]`.
 #[inline(always)]
 pub fn matmul(kernel: Kernel, w: &PackedQ4, bias: &[f32], x: &QuantActs, y: &mut [f32]) {
     assert_eq!(x.cols, w.cols);
@@ -100,15 +107,16 @@ fn matmul_portable(w: &PackedQ4, bias: &[f32], x: &QuantActs, y: &mut [f32]) {
     let nb = w.blocks();
     let rows = w.rows;
     for g in 0..rows / 16 {
-        let wg = &w.nibbles[g * nb * 512..(g + 1) * nb * 512];
+        let wg = &w.weights[g * nb * 512..(g + 1) * nb * 512];
         let sg = &w.scales[g * nb * 16..(g + 1) * nb * 16];
+        let cg = &w.corr[g * nb * 16..(g + 1) * nb * 16];
         for t in 0..x.tokens {
-            let a = &x.q[t * x.cols..(t + 1) * x.cols];
+            let a = &x.u[t * x.cols..(t + 1) * x.cols];
             let mut acc = [0f32; 16];
             for b in 0..nb {
                 let ab = &a[b * QK..(b + 1) * QK];
                 let wb = &wg[b * 512..(b + 1) * 512];
-                let mut isum = [x.neg8sum[t * nb + b]; 16];
+                let mut isum: [i32; 16] = cg[b * 16..(b + 1) * 16].try_into().expect("16");
                 for k in 0..8 {
                     for (r, s) in isum.iter_mut().enumerate() {
                         for m in 0..4 {
@@ -134,74 +142,95 @@ mod vnni {
     use super::{PackedQ4, QK, QuantActs};
     use std::arch::x86_64::*;
 
-    /// # Safety
-    /// The CPU must have AVX-512 F/BW/VNNI; `y` must hold `x.tokens * w.rows` values and
-    /// `bias` `w.rows`, `x.cols == w.cols`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma")]
-    pub unsafe fn matmul(w: &PackedQ4, bias: &[f32], x: &QuantActs, y: &mut [f32]) {
-        let nb = w.blocks();
-        let ctx = Ctx {
-            a: x.q.as_ptr(),
-            d: x.d.as_ptr(),
-            s: x.neg8sum.as_ptr(),
-            cols: x.cols,
-            nb,
-            rows: w.rows,
-            y: y.as_mut_ptr(),
-        };
-        for g in 0..w.rows / 16 {
-            // SAFETY: group `g` has `nb` blocks of 512 nibble bytes and 16 scales each.
-            let wg = unsafe { w.nibbles.as_ptr().add(g * nb * 512) };
-            let sg = unsafe { w.scales.as_ptr().add(g * nb * 16) };
-            let b16 = unsafe { _mm512_loadu_ps(bias.as_ptr().add(g * 16)) };
-            let mut t = 0;
-            while t + 8 <= x.tokens {
-                unsafe { tile::<8>(&ctx, wg, sg, b16, g, t) };
-                t += 8;
-            }
-            while t + 4 <= x.tokens {
-                unsafe { tile::<4>(&ctx, wg, sg, b16, g, t) };
-                t += 4;
-            }
-            while t < x.tokens {
-                unsafe { tile::<1>(&ctx, wg, sg, b16, g, t) };
-                t += 1;
-            }
-        }
-    }
-
     struct Ctx {
-        a: *const i8,
+        u: *const u8,
         d: *const f32,
-        s: *const i32,
+        w: *const i8,
+        s: *const f32,
+        c: *const i32,
         cols: usize,
         nb: usize,
         rows: usize,
         y: *mut f32,
     }
 
-    /// 16 output rows of group `g` for tokens `t0..t0 + N`.
+    /// # Safety
+    /// The CPU must have AVX-512 F/BW/VNNI; `y` must hold `x.tokens * w.rows` values and
+    /// `bias` `w.rows`, `x.cols == w.cols`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma")]
+    pub unsafe fn matmul(w: &PackedQ4, bias: &[f32], x: &QuantActs, y: &mut [f32]) {
+        let c = Ctx {
+            u: x.u.as_ptr(),
+            d: x.d.as_ptr(),
+            w: w.weights.as_ptr(),
+            s: w.scales.as_ptr(),
+            c: w.corr.as_ptr(),
+            cols: x.cols,
+            nb: w.blocks(),
+            rows: w.rows,
+            y: y.as_mut_ptr(),
+        };
+        let groups = w.rows / 16;
+        let mut g = 0;
+        while g < groups {
+            // SAFETY (all calls): groups `g..g + G` exist and tokens `t..t + N` are below
+            // `x.tokens`; the buffers have the sizes the layout implies.
+            if g + 2 <= groups {
+                let mut t = 0;
+                while t + 4 <= x.tokens {
+                    unsafe { tile::<2, 4>(&c, bias.as_ptr(), g, t) };
+                    t += 4;
+                }
+                while t < x.tokens {
+                    unsafe { tile::<2, 1>(&c, bias.as_ptr(), g, t) };
+                    t += 1;
+                }
+                g += 2;
+            } else {
+                for t in 0..x.tokens {
+                    unsafe { tile::<1, 1>(&c, bias.as_ptr(), g, t) };
+                }
+                g += 1;
+            }
+        }
+    }
+
+    /// Rows `16 g..16 (g + G)` for tokens `t0..t0 + N`. The activations (4 bytes of a token,
+    /// broadcast) are the unsigned register operand of `vpdpbusd`, the weights the signed memory
+    /// operand; every integer sum starts at the block's `corr`.
     #[inline(always)]
-    unsafe fn tile<const N: usize>(c: &Ctx, wg: *const u8, sg: *const f32, b16: __m512, g: usize, t0: usize) {
+    unsafe fn tile<const G: usize, const N: usize>(c: &Ctx, bias: *const f32, g: usize, t0: usize) {
         unsafe {
-            let mut acc = [_mm512_setzero_ps(); N];
-            for b in 0..c.nb {
-                let wp = wg.add(b * 512);
-                let wv: [__m512i; 8] = std::array::from_fn(|k| _mm512_loadu_si512(wp.add(k * 64) as *const _));
-                let dw = _mm512_loadu_ps(sg.add(b * 16));
-                for (i, acc) in acc.iter_mut().enumerate() {
-                    let t = t0 + i;
-                    let ap = c.a.add(t * c.cols + b * QK) as *const i32;
-                    let mut s = _mm512_set1_epi32(*c.s.add(t * c.nb + b));
-                    for (k, wk) in wv.iter().enumerate() {
-                        s = _mm512_dpbusd_epi32(s, *wk, _mm512_set1_epi32(ap.add(k).read_unaligned()));
+            let nb = c.nb;
+            let mut acc = [[_mm512_setzero_ps(); N]; G];
+            for b in 0..nb {
+                let corr: [__m512i; G] =
+                    std::array::from_fn(|j| _mm512_loadu_si512(c.c.add(((g + j) * nb + b) * 16) as *const _));
+                let mut s: [[__m512i; N]; G] = std::array::from_fn(|j| [corr[j]; N]);
+                for k in 0..8 {
+                    let a: [__m512i; N] = std::array::from_fn(|i| {
+                        _mm512_set1_epi32((c.u.add((t0 + i) * c.cols + b * QK + 4 * k) as *const i32).read_unaligned())
+                    });
+                    for j in 0..G {
+                        let w = _mm512_loadu_si512(c.w.add(((g + j) * nb + b) * 512 + k * 64) as *const _);
+                        for i in 0..N {
+                            s[j][i] = _mm512_dpbusd_epi32(s[j][i], a[i], w);
+                        }
                     }
-                    let scale = _mm512_mul_ps(dw, _mm512_set1_ps(*c.d.add(t * c.nb + b)));
-                    *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, *acc);
+                }
+                let da: [__m512; N] = std::array::from_fn(|i| _mm512_set1_ps(*c.d.add((t0 + i) * nb + b)));
+                for j in 0..G {
+                    let dw = _mm512_loadu_ps(c.s.add(((g + j) * nb + b) * 16));
+                    for i in 0..N {
+                        acc[j][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[j][i]), _mm512_mul_ps(dw, da[i]), acc[j][i]);
+                    }
                 }
             }
-            for (i, acc) in acc.iter().enumerate() {
-                _mm512_storeu_ps(c.y.add((t0 + i) * c.rows + g * 16), _mm512_add_ps(*acc, b16));
+            for j in 0..G {
+                let bv = _mm512_loadu_ps(bias.add((g + j) * 16));
+                for i in 0..N {
+                    _mm512_storeu_ps(c.y.add((t0 + i) * c.rows + (g + j) * 16), _mm512_add_ps(acc[j][i], bv));
+                }
             }
         }
     }
@@ -244,6 +273,117 @@ pub fn sum(v: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + v.chunks_exact(16).remainder().iter().sum::<f32>()
 }
 
+/// Largest value of a slice, in 16 lanes (vectorises).
+#[inline(always)]
+pub fn max(v: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 16];
+    for c in v.chunks_exact(16) {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = a.max(x);
+        }
+    }
+    let rest = v.chunks_exact(16).remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    acc.iter().fold(rest, |a, &b| a.max(b))
+}
+
+/// Scaled dot-product attention of one head over one sequence of `len` tokens. Row `t` of the
+/// sequence is `qkv[t * stride..]`; the head's query, key and value start at `q_off`, `k_off` and
+/// `v_off` and are `HD` long; the result for row `t` goes to `out[t * out_stride..][..HD]`.
+/// `kt` and `scores` are scratch space. Queries go four at a time, so that every key and value
+/// row read serves four of them and the sums run in independent registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn attention_head<const HD: usize>(
+    qkv: &[f32],
+    stride: usize,
+    (q_off, k_off, v_off): (usize, usize, usize),
+    len: usize,
+    out: &mut [f32],
+    out_stride: usize,
+    kt: &mut Vec<f32>,
+    scores: &mut Vec<f32>,
+) {
+    // K transposed and padded to whole 16-lane chunks: kt[e * padded + s].
+    let padded = len.div_ceil(16) * 16;
+    kt.clear();
+    kt.resize(HD * padded, 0.0);
+    scores.resize(4 * padded, 0.0);
+    for s in 0..len {
+        let k: &[f32; HD] = qkv[s * stride + k_off..][..HD].try_into().expect("row");
+        for e in 0..HD {
+            kt[e * padded + s] = k[e];
+        }
+    }
+    let mut t = 0;
+    while t + 4 <= len {
+        attention_rows::<HD, 4>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
+        t += 4;
+    }
+    while t < len {
+        attention_rows::<HD, 1>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
+        t += 1;
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn attention_rows<const HD: usize, const QB: usize>(
+    qkv: &[f32],
+    stride: usize,
+    (q_off, v_off): (usize, usize),
+    len: usize,
+    padded: usize,
+    t0: usize,
+    kt: &[f32],
+    scores: &mut [f32],
+    out: &mut [f32],
+    out_stride: usize,
+) {
+    let scale = 1.0 / (HD as f32).sqrt();
+    let q: [&[f32; HD]; QB] = std::array::from_fn(|i| qkv[(t0 + i) * stride + q_off..][..HD].try_into().expect("row"));
+    for c in (0..padded).step_by(16) {
+        let mut acc = [[0f32; 16]; QB];
+        for e in 0..HD {
+            let k: &[f32; 16] = kt[e * padded + c..][..16].try_into().expect("chunk");
+            for i in 0..QB {
+                let qe = q[i][e];
+                for j in 0..16 {
+                    acc[i][j] += qe * k[j];
+                }
+            }
+        }
+        for i in 0..QB {
+            scores[i * padded + c..][..16].copy_from_slice(&acc[i]);
+        }
+    }
+    let mut inv = [0f32; QB];
+    for i in 0..QB {
+        let sc = &mut scores[i * padded..i * padded + len];
+        let mx = max(sc) * scale;
+        for s in sc.iter_mut() {
+            *s = exp(*s * scale - mx);
+        }
+        inv[i] = 1.0 / sum(sc);
+    }
+    for ch in (0..HD).step_by(16) {
+        let mut acc = [[0f32; 16]; QB];
+        for s in 0..len {
+            let v: &[f32; 16] = qkv[s * stride + v_off + ch..][..16].try_into().expect("chunk");
+            let p: [f32; QB] = std::array::from_fn(|i| scores[i * padded + s]);
+            for i in 0..QB {
+                for j in 0..16 {
+                    acc[i][j] += p[i] * v[j];
+                }
+            }
+        }
+        for i in 0..QB {
+            for (o, a) in out[(t0 + i) * out_stride + ch..][..16].iter_mut().zip(acc[i]) {
+                *o = a * inv[i];
+            }
+        }
+    }
+}
+
 /// Dot product of two equally long slices (length a multiple of 16 is fastest).
 #[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -260,14 +400,18 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// `e^x` for `x` in float range, relative error about 2e-7; branch-free so loops over it vectorise.
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
+    // `max`/`min` (not `clamp`) so that NaN becomes a bound and the conversion below stays defined.
+    let x = x.max(-87.0).min(88.0);
     let n = (x * std::f32::consts::LOG2_E).round_ties_even();
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // SAFETY: `n` is an integer in -126..=127.
+    let n = unsafe { n.to_int_unchecked::<i32>() };
+    p * f32::from_bits(((n + 127) as u32) << 23)
 }
 
-/// The error function (Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7).
+/// The error function (Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7, about 3e-7 in f32
+/// arithmetic; glibc's `erff`, which `e5.c` calls, is within 1e-7).
 #[inline(always)]
 pub fn erf(x: f32) -> f32 {
     let a = x.abs();

@@ -24,6 +24,8 @@ pub mod file;
 pub mod forward;
 pub mod kernel;
 pub mod q4;
+#[cfg(test)]
+mod tests;
 
 use crate::error::{Error, Result};
 use crate::model::Thread;

@@ -52,16 +52,18 @@ pub fn dequantize_row(blocks: &[u8], out: &mut [f32]) {
 }
 
 /// A Q4_0 matrix of `rows` × `cols` (rows = outputs) repacked for the kernel: rows in groups of
-/// 16; for group `g` and block `b` 512 bytes, where byte `k * 64 + r * 4 + m` is the nibble
-/// (0..=15, unsigned) of row `16 g + r`, column `32 b + 4 k + m`. `scales[(g * nb + b) * 16 + r]`
-/// is that block's scale. Four consecutive columns of 16 rows thus sit in one 64-byte vector, the
-/// shape of a `vpdpbusd` operand.
+/// 16; for group `g` and block `b` 512 bytes, where byte `k * 64 + r * 4 + m` is the weight
+/// (nibble − 8, as i8) of row `16 g + r`, column `32 b + 4 k + m`. Four consecutive columns of 16
+/// rows thus sit in one 64-byte vector, the shape of a `vpdpbusd` operand.
+/// `scales[(g * nb + b) * 16 + r]` is that block's scale and `corr[...]` (same index) is
+/// −128 × the sum of the block's weights, which undoes the +128 that makes activations unsigned.
 #[derive(Debug, Clone)]
 pub struct PackedQ4 {
     pub rows: usize,
     pub cols: usize,
-    pub nibbles: Vec<u8>,
+    pub weights: Vec<i8>,
     pub scales: Vec<f32>,
+    pub corr: Vec<i32>,
 }
 
 impl PackedQ4 {
@@ -69,9 +71,9 @@ impl PackedQ4 {
     /// checks both). Returns the index of the first block whose scale is not finite as an error.
     pub fn pack(raw: &[u8], rows: usize, cols: usize) -> std::result::Result<PackedQ4, usize> {
         let nb = cols / QK;
-        let groups = rows / 16;
-        let mut nibbles = vec![0u8; rows * cols];
+        let mut weights = vec![0i8; rows * cols];
         let mut scales = vec![0f32; rows * nb];
+        let mut corr = vec![0i32; rows * nb];
         for row in 0..rows {
             let (g, r) = (row / 16, row % 16);
             for b in 0..nb {
@@ -81,18 +83,22 @@ impl PackedQ4 {
                 if !d.is_finite() {
                     return Err(bi);
                 }
-                scales[(g * nb + b) * 16 + r] = d;
-                let dst = &mut nibbles[(g * nb + b) * 512..(g * nb + b + 1) * 512];
+                let at = (g * nb + b) * 16 + r;
+                scales[at] = d;
+                let dst = &mut weights[(g * nb + b) * 512..(g * nb + b + 1) * 512];
+                let mut sum = 0i32;
                 for j in 0..16 {
                     let q = block[2 + j];
                     for (col, v) in [(j, q & 0x0f), (j + 16, q >> 4)] {
-                        dst[(col / 4) * 64 + r * 4 + col % 4] = v;
+                        let w = v as i8 - 8;
+                        dst[(col / 4) * 64 + r * 4 + col % 4] = w;
+                        sum += w as i32;
                     }
                 }
+                corr[at] = -128 * sum;
             }
         }
-        debug_assert_eq!(groups * nb * 512, nibbles.len());
-        Ok(PackedQ4 { rows, cols, nibbles, scales })
+        Ok(PackedQ4 { rows, cols, weights, scales, corr })
     }
 
     /// Blocks per row.
@@ -104,8 +110,8 @@ impl PackedQ4 {
     pub fn weight(&self, row: usize, col: usize) -> f32 {
         let nb = self.blocks();
         let (g, r, b, c) = (row / 16, row % 16, col / QK, col % QK);
-        let q = self.nibbles[(g * nb + b) * 512 + (c / 4) * 64 + r * 4 + c % 4];
-        (q as i32 - 8) as f32 * self.scales[(g * nb + b) * 16 + r]
+        let w = self.weights[(g * nb + b) * 512 + (c / 4) * 64 + r * 4 + c % 4];
+        w as f32 * self.scales[(g * nb + b) * 16 + r]
     }
 
     /// Stack matrices with the same column count on top of each other (Q, K and V into one).
@@ -115,8 +121,9 @@ impl PackedQ4 {
         PackedQ4 {
             rows: parts.iter().map(|p| p.rows).sum(),
             cols,
-            nibbles: parts.iter().flat_map(|p| p.nibbles.iter().copied()).collect(),
+            weights: parts.iter().flat_map(|p| p.weights.iter().copied()).collect(),
             scales: parts.iter().flat_map(|p| p.scales.iter().copied()).collect(),
+            corr: parts.iter().flat_map(|p| p.corr.iter().copied()).collect(),
         }
     }
 }
