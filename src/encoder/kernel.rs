@@ -3,8 +3,12 @@
 //! functions (layer norm, GELU with erf, softmax exponentials).
 //!
 //! The matrix product has two implementations with the same results up to float rounding: an
-//! AVX-512 VNNI one (`vpdpbusd`, 16 output rows × up to 8 tokens per step) chosen at run time when
+//! AVX-512 VNNI one (`vpdpbusd`, 32 output rows × 4 tokens per step) chosen at run time when
 //! the CPU has it, and a portable one.
+
+// Index loops over fixed-size register tiles read more plainly than iterator chains here, and
+// `max`/`min` instead of `clamp` are deliberate (they turn NaN into a bound).
+#![allow(clippy::needless_range_loop, clippy::manual_clamp)]
 
 use super::file::QK;
 use super::q4::PackedQ4;
@@ -171,39 +175,56 @@ mod vnni {
             y: y.as_mut_ptr(),
         };
         let groups = w.rows / 16;
+        let nb = w.blocks();
         let mut g = 0;
         while g < groups {
-            // SAFETY (all calls): groups `g..g + G` exist and tokens `t..t + N` are below
-            // `x.tokens`; the buffers have the sizes the layout implies.
-            if g + 2 <= groups {
-                let mut t = 0;
-                while t + 4 <= x.tokens {
-                    unsafe { tile::<2, 4>(&c, bias.as_ptr(), g, t) };
-                    t += 4;
+            // Blocks in chunks of KC so that a chunk of two groups' weights (KC × 1 KiB) stays in
+            // L1 while every token passes over it; later chunks add to the first one's output.
+            let mut b0 = 0;
+            while b0 < nb {
+                let b1 = (b0 + KC).min(nb);
+                // SAFETY (all calls): groups `g..g + G` exist and tokens `t..t + N` are below
+                // `x.tokens`; the buffers have the sizes the layout implies.
+                if g + 2 <= groups {
+                    let mut t = 0;
+                    while t + 4 <= x.tokens {
+                        unsafe { tile::<2, 4>(&c, bias.as_ptr(), g, t, b0, b1) };
+                        t += 4;
+                    }
+                    while t < x.tokens {
+                        unsafe { tile::<2, 1>(&c, bias.as_ptr(), g, t, b0, b1) };
+                        t += 1;
+                    }
+                } else {
+                    for t in 0..x.tokens {
+                        unsafe { tile::<1, 1>(&c, bias.as_ptr(), g, t, b0, b1) };
+                    }
                 }
-                while t < x.tokens {
-                    unsafe { tile::<2, 1>(&c, bias.as_ptr(), g, t) };
-                    t += 1;
-                }
-                g += 2;
-            } else {
-                for t in 0..x.tokens {
-                    unsafe { tile::<1, 1>(&c, bias.as_ptr(), g, t) };
-                }
-                g += 1;
+                b0 = b1;
             }
+            g += if g + 2 <= groups { 2 } else { 1 };
         }
     }
+
+    /// Blocks per chunk.
+    const KC: usize = 16;
 
     /// Rows `16 g..16 (g + G)` for tokens `t0..t0 + N`. The activations (4 bytes of a token,
     /// broadcast) are the unsigned register operand of `vpdpbusd`, the weights the signed memory
     /// operand; every integer sum starts at the block's `corr`.
     #[inline(always)]
-    unsafe fn tile<const G: usize, const N: usize>(c: &Ctx, bias: *const f32, g: usize, t0: usize) {
+    unsafe fn tile<const G: usize, const N: usize>(
+        c: &Ctx,
+        bias: *const f32,
+        g: usize,
+        t0: usize,
+        b0: usize,
+        b1: usize,
+    ) {
         unsafe {
             let nb = c.nb;
             let mut acc = [[_mm512_setzero_ps(); N]; G];
-            for b in 0..nb {
+            for b in b0..b1 {
                 let corr: [__m512i; G] =
                     std::array::from_fn(|j| _mm512_loadu_si512(c.c.add(((g + j) * nb + b) * 16) as *const _));
                 let mut s: [[__m512i; N]; G] = std::array::from_fn(|j| [corr[j]; N]);
@@ -227,9 +248,10 @@ mod vnni {
                 }
             }
             for j in 0..G {
-                let bv = _mm512_loadu_ps(bias.add((g + j) * 16));
                 for i in 0..N {
-                    _mm512_storeu_ps(c.y.add((t0 + i) * c.rows + (g + j) * 16), _mm512_add_ps(acc[j][i], bv));
+                    let y = c.y.add((t0 + i) * c.rows + (g + j) * 16);
+                    let base = if b0 == 0 { _mm512_loadu_ps(bias.add((g + j) * 16)) } else { _mm512_loadu_ps(y) };
+                    _mm512_storeu_ps(y, _mm512_add_ps(acc[j][i], base));
                 }
             }
         }

