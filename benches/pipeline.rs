@@ -13,6 +13,12 @@ use std::time::Duration;
 
 const SEED: &str = "threads/clearview-ap-2024/thread.txt";
 
+/// `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once, on smaller
+/// threads, to check that it works.
+fn benching() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 fn models() -> Models {
     Models::load(draad::codebook::DEFAULT_PATH).expect("models load")
 }
@@ -34,7 +40,8 @@ fn seed(c: &mut Criterion) {
 
 fn stages(c: &mut Criterion) {
     let m = models();
-    for n in [100usize, 10_000] {
+    let sizes: &[usize] = if benching() { &[100, 10_000] } else { &[100, 1_000] };
+    for &n in sizes {
         let t = thread(SynthOptions { comments: n, seed: 1 });
         let (text, html, json) = (to_text(&t), to_html(&t), to_json(&t));
         let mut g = c.benchmark_group(format!("stages_{n}"));
@@ -83,7 +90,8 @@ fn stages(c: &mut Criterion) {
 fn scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("reconstruction_scaling");
     g.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    for n in [1_000usize, 10_000, 50_000] {
+    let sizes: &[usize] = if benching() { &[1_000, 10_000, 50_000] } else { &[1_000, 2_000] };
+    for &n in sizes {
         let text = to_text(&thread(SynthOptions { comments: n, seed: 2 }));
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, text| b.iter(|| read(text, "t.txt")));

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod clusters;
 pub mod codebook;
 pub mod copy_text;
+pub mod encoder;
 pub mod error;
 pub mod eval_graph;
 pub mod eval_stance;

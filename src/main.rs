@@ -173,6 +173,29 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Embed every comment with the optional sentence encoder (multilingual-e5-small; fetch it with
+    /// scripts/fetch-models.sh) and write JSON: model, dimension, prefix, and one unit-length vector
+    /// per comment id. Vectors are cached per thread (see README).
+    Embed {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Input format; detected from the content when left out.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// The folder holding e5-small-q4.bin and tokenizer.json.
+        #[arg(long, default_value = "models/e5-small")]
+        models: String,
+        /// e5's input prefix: `query` for similarity and clustering, `passage` for documents.
+        #[arg(long, value_enum, default_value = "query")]
+        prefix: draad::encoder::Prefix,
+        /// Do not read or write the embedding cache.
+        #[arg(long)]
+        no_cache: bool,
+        #[arg(short, long)]
+        output: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
     /// Analyse many threads in parallel: files, folders (walked) and JSONL streams of threads. Writes
     /// one JSON line per thread (the `analyze --format json` result, or the thread's error) in input
     /// order.
@@ -341,6 +364,52 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             let report = draad::render::render(&analysis, format, style);
             write_output(output.as_deref(), report.trim_end(), force)
+        }
+        Command::Embed { input, format, models, prefix, no_cache, output, force } => {
+            if let Some(p) = output.as_deref().filter(|p| *p != "-" && !force)
+                && std::path::Path::new(p).exists()
+            {
+                return Err(draad::Error::new(p, None, "output file exists; use --force to overwrite it"));
+            }
+            let dir = std::path::Path::new(&models);
+            let Some(encoder) = draad::encoder::Encoder::load_if_present(dir)? else {
+                return Err(draad::Error::new("", None, draad::encoder::Encoder::off_message(dir)));
+            };
+            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
+            let cache = if no_cache { None } else { draad::encoder::EmbeddingCache::default_location() };
+            let started = std::time::Instant::now();
+            let e = encoder.embed_thread_with(&thread, prefix, cache.as_ref())?;
+            let seconds = started.elapsed().as_secs_f64();
+            match &e.cache {
+                draad::encoder::CacheUse::Hit(p) => {
+                    eprintln!("embed: {} vectors from the cache ({})", e.ids.len(), p.display())
+                }
+                other => {
+                    eprintln!(
+                        "embed: {} comments in {seconds:.2} s ({:.0}/s, kernel {})",
+                        e.ids.len(),
+                        e.ids.len() as f64 / seconds.max(1e-9),
+                        encoder.kernel_name()
+                    );
+                    match other {
+                        draad::encoder::CacheUse::Written(p) => eprintln!("embed: cached in {}", p.display()),
+                        draad::encoder::CacheUse::Failed(why) => eprintln!("embed: warning: cache not written: {why}"),
+                        _ => {}
+                    }
+                }
+            }
+            let vectors: serde_json::Map<String, serde_json::Value> =
+                e.ids.iter().cloned().zip(e.vectors.iter().map(|v| serde_json::json!(v))).collect();
+            let json = serde_json::json!({
+                "schema": "draad.embeddings/1",
+                "model": draad::encoder::MODEL_NAME,
+                "dimension": encoder.dim(),
+                "prefix": prefix.name(),
+                "source": input.file,
+                "order": e.ids,
+                "vectors": vectors,
+            });
+            write_output(output.as_deref(), &serde_json::to_string(&json).expect("vectors serialise"), force)
         }
         Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, limits, codebook } => {
             if let Some(j) = jobs {

