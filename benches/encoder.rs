@@ -106,7 +106,7 @@ fn reference(dir: &Path, texts: &[String]) {
         eprintln!("e5.c: skipped, models/e5-small/reference/e5.c missing");
         return;
     }
-    let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/e5_ref_bench");
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e5_ref_bench");
     std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
     let built = Command::new("gcc")
         .args(["-O3", "-march=native", "-fopenmp", "-I"])

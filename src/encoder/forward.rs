@@ -118,7 +118,7 @@ pub fn forward(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the kernel is only `Avx512Vnni` when the CPU has these features.
         Kernel::Avx512Vnni => unsafe { forward_avx512(w, seqs) },
-        _ => forward_impl(w, Kernel::Portable, seqs),
+        _ => forward_impl::<false>(w, Kernel::Portable, seqs),
     }
 }
 
@@ -126,11 +126,11 @@ pub fn forward(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma")]
 unsafe fn forward_avx512(w: &Weights, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
-    forward_impl(w, Kernel::Avx512Vnni, seqs)
+    forward_impl::<true>(w, Kernel::Avx512Vnni, seqs)
 }
 
 #[inline(always)]
-fn forward_impl(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+fn forward_impl<const FMA: bool>(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
     let c = &w.config;
     let (h, ff, nh) = (c.hidden, c.feed_forward, c.heads);
     let hd = h / nh;
@@ -175,7 +175,7 @@ fn forward_impl(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
             for head in 0..nh {
                 let (q, k, v) = (head * hd, h + head * hd, 2 * h + head * hd);
                 match hd {
-                    32 => kernel::attention_head::<32>(
+                    32 => kernel::attention_head::<32, FMA>(
                         rows,
                         3 * h,
                         (q, k, v),
@@ -185,7 +185,7 @@ fn forward_impl(w: &Weights, kernel: Kernel, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
                         &mut kt,
                         &mut probs,
                     ),
-                    64 => kernel::attention_head::<64>(
+                    64 => kernel::attention_head::<64, FMA>(
                         rows,
                         3 * h,
                         (q, k, v),

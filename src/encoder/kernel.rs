@@ -315,7 +315,7 @@ pub fn max(v: &[f32]) -> f32 {
 /// row read serves four of them and the sums run in independent registers.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn attention_head<const HD: usize>(
+pub fn attention_head<const HD: usize, const FMA: bool>(
     qkv: &[f32],
     stride: usize,
     (q_off, k_off, v_off): (usize, usize, usize),
@@ -338,18 +338,18 @@ pub fn attention_head<const HD: usize>(
     }
     let mut t = 0;
     while t + 4 <= len {
-        attention_rows::<HD, 4>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
+        attention_rows::<HD, 4, FMA>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
         t += 4;
     }
     while t < len {
-        attention_rows::<HD, 1>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
+        attention_rows::<HD, 1, FMA>(qkv, stride, (q_off, v_off), len, padded, t, kt, scores, out, out_stride);
         t += 1;
     }
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn attention_rows<const HD: usize, const QB: usize>(
+fn attention_rows<const HD: usize, const QB: usize, const FMA: bool>(
     qkv: &[f32],
     stride: usize,
     (q_off, v_off): (usize, usize),
@@ -370,7 +370,7 @@ fn attention_rows<const HD: usize, const QB: usize>(
             for i in 0..QB {
                 let qe = q[i][e];
                 for j in 0..16 {
-                    acc[i][j] += qe * k[j];
+                    acc[i][j] = madd::<FMA>(qe, k[j], acc[i][j]);
                 }
             }
         }
@@ -394,7 +394,7 @@ fn attention_rows<const HD: usize, const QB: usize>(
             let p: [f32; QB] = std::array::from_fn(|i| scores[i * padded + s]);
             for i in 0..QB {
                 for j in 0..16 {
-                    acc[i][j] += p[i] * v[j];
+                    acc[i][j] = madd::<FMA>(p[i], v[j], acc[i][j]);
                 }
             }
         }
@@ -404,6 +404,13 @@ fn attention_rows<const HD: usize, const QB: usize>(
             }
         }
     }
+}
+
+/// `a · b + c`, fused where the code is compiled with FMA (Rust does not fuse on its own; without
+/// the feature `mul_add` would be a slow library call).
+#[inline(always)]
+fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
 /// Dot product of two equally long slices (length a multiple of 16 is fastest).

@@ -297,6 +297,12 @@ impl Encoder {
     }
 }
 
+/// [`Encoder::embed_thread`] as a function: every comment's vector (`query: ` prefix), cached in
+/// the default cache folder.
+pub fn embed_thread(thread: &Thread, encoder: &Encoder) -> Result<ThreadEmbeddings> {
+    encoder.embed_thread(thread)
+}
+
 /// The vectors of a thread's comments, in comment order.
 #[derive(Debug, Clone)]
 pub struct ThreadEmbeddings {
