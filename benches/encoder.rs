@@ -39,6 +39,12 @@ fn bench(c: &mut Criterion) {
     let encoder = Encoder::load(dir).expect("encoder loads");
     let texts = texts();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // `cargo test --benches` (no --bench): check that the bench works on two comments and stop.
+    if !std::env::args().any(|a| a == "--bench") {
+        let v = encoder.embed(&refs[..2], Prefix::Query).expect("encoder runs");
+        assert_eq!(v.len(), 2);
+        return;
+    }
     let tokens: usize = refs.iter().map(|t| encoder.token_ids(t, Prefix::Query).unwrap().len()).sum();
     eprintln!(
         "seed thread: {} comments, {tokens} tokens; kernel {}; {} rayon threads",
