@@ -57,16 +57,16 @@ fn stages(c: &mut Criterion) {
         g.bench_function("stance", |b| {
             b.iter(|| {
                 let mut t = parsed.clone();
-                draad::stance::label_thread(&mut t, cb, m.stance.as_ref(), m.subwords.as_ref())
+                draad::stance::label_thread(&mut t, cb, m.stance.as_ref(), m.subwords.as_ref(), None)
             })
         });
         let mut labelled = parsed.clone();
-        let features = draad::stance::label_thread(&mut labelled, cb, m.stance.as_ref(), m.subwords.as_ref());
+        let features = draad::stance::label_thread(&mut labelled, cb, m.stance.as_ref(), m.subwords.as_ref(), None);
         g.bench_function("clusters", |b| {
             b.iter(|| {
-                let mut a = draad::clusters::assign(&labelled, cb, m.clusters.as_ref(), &features);
+                let mut a = draad::clusters::assign(&labelled, cb, m.clusters.as_ref(), &features, None);
                 let v = draad::clusters::stem_vectors(&features);
-                draad::clusters::discover(&labelled, cb, &features, &mut a, &v)
+                draad::clusters::discover(&labelled, cb, &features, &mut a, &v, None)
             })
         });
         let analysed = analyze(parsed.clone(), &m);

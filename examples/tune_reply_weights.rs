@@ -9,7 +9,7 @@ use draad::eval_graph::{evaluate, read_annotation};
 use draad::reply_graph::ReplyWeights;
 
 fn accuracy(text: &str, starts: &[usize], gold: &[draad::eval_graph::GoldComment], w: &ReplyWeights) -> f64 {
-    let t = draad::ingest::copied_text::read_with(text, "tune", Some(starts), w).expect("thread reads");
+    let t = draad::ingest::copied_text::read_with(text, "tune", Some(starts), w, None).expect("thread reads");
     evaluate("tune", &t, gold).parent_accuracy
 }
 

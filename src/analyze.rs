@@ -3,12 +3,16 @@
 
 use crate::clusters::ClusterModel;
 use crate::codebook::Codebook;
+use crate::encoder::Encoder;
 use crate::error::Result;
 use crate::model::{Thread, Warning};
+use crate::semantic::{Semantic, SemanticModel, SentenceVectors};
 use crate::stance::StanceModel;
 use crate::subwords::Subwords;
 use crate::summary::{ClusterSummary, Summary, cluster_summaries, summarise};
 use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
 
 /// The models an analysis uses; each may be missing.
 pub struct Models {
@@ -17,6 +21,25 @@ pub struct Models {
     pub stance: Option<StanceModel>,
     pub clusters: Option<ClusterModel>,
     pub subwords: Option<Subwords>,
+    /// The optional sentence encoder, shared with the readers (reply reconstruction).
+    pub encoder: Option<Arc<Encoder>>,
+    /// Probes on the encoder's vectors (`draad train` with the encoder present).
+    pub semantic: Option<SemanticModel>,
+    /// The encoder's vectors of the codebook's cluster descriptions (empty without the encoder).
+    pub descriptions: Vec<Vec<f32>>,
+    /// Why the encoder or its probes are not used although they were not turned off: said in
+    /// every report.
+    pub encoder_note: Option<String>,
+}
+
+/// Whether to use the sentence encoder: `auto` uses it when its files are in place, `e5` requires
+/// it, `off` never uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EncoderChoice {
+    #[default]
+    Auto,
+    E5,
+    Off,
 }
 
 fn load_if_there<T>(path: &str, load: impl Fn(&str) -> Result<T>) -> Result<Option<T>> {
@@ -24,16 +47,65 @@ fn load_if_there<T>(path: &str, load: impl Fn(&str) -> Result<T>) -> Result<Opti
 }
 
 impl Models {
-    /// Load the codebook and whatever trained models exist for it under `models/`.
+    /// Load the codebook and whatever trained models exist for it under `models/`, without the
+    /// sentence encoder.
     pub fn load(codebook_path: &str) -> Result<Models> {
+        Models::load_with(codebook_path, EncoderChoice::Off, &Encoder::default_dir())
+    }
+
+    /// [`Models::load`] with the sentence encoder as chosen, from `encoder_dir`.
+    pub fn load_with(codebook_path: &str, choice: EncoderChoice, encoder_dir: &Path) -> Result<Models> {
         let codebook = Codebook::load(codebook_path)?;
+        let mut encoder_note = None;
+        let encoder = match choice {
+            EncoderChoice::Off => None,
+            EncoderChoice::Auto => {
+                let e = Encoder::load_if_present(encoder_dir)?;
+                if e.is_none() {
+                    encoder_note = Some(Encoder::off_message(encoder_dir));
+                }
+                e
+            }
+            EncoderChoice::E5 => match Encoder::load_if_present(encoder_dir)? {
+                Some(e) => Some(e),
+                None => return Err(crate::Error::new("", None, Encoder::off_message(encoder_dir))),
+            },
+        };
+        let semantic_path = SemanticModel::path_for(&codebook);
+        let mut semantic = None;
+        if let Some(e) = &encoder {
+            match load_if_there(&semantic_path, SemanticModel::load)? {
+                None => {
+                    encoder_note = Some(format!(
+                        "no probes for the encoder's vectors at {semantic_path}: the encoder serves the reply graph and discovery only (run `draad train`)"
+                    ))
+                }
+                Some(m) => match m.check_encoder(&semantic_path, &crate::semantic::encoder_id(e)) {
+                    Ok(()) => semantic = Some(m),
+                    Err(why) => encoder_note = Some(format!("{why}: the probes are not used")),
+                },
+            }
+        }
+        let descriptions = match &encoder {
+            Some(e) => crate::semantic::embed_descriptions(e, &codebook)?,
+            None => Vec::new(),
+        };
         Ok(Models {
+            descriptions,
             stance: load_if_there(&StanceModel::path_for(&codebook), StanceModel::load)?,
             clusters: load_if_there(&ClusterModel::path_for(&codebook), ClusterModel::load)?,
             subwords: load_if_there(crate::subwords::DEFAULT_PATH, Subwords::load)?,
+            encoder: encoder.map(Arc::new),
+            semantic,
+            encoder_note,
             codebook_path: codebook_path.to_string(),
             codebook,
         })
+    }
+
+    /// Read options that let the copied-text reader use the encoder for the reply graph.
+    pub fn read_options(&self, options: crate::ingest::ReadOptions) -> crate::ingest::ReadOptions {
+        crate::ingest::ReadOptions { encoder: self.encoder.clone(), ..options }
     }
 }
 
@@ -45,6 +117,9 @@ pub struct ModelsUsed {
     pub cluster_model: Option<String>,
     pub tokenizer: Option<String>,
     pub encoder: Option<String>,
+    /// Why the encoder (or its probes) was not used, unless it was turned off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder_note: Option<String>,
 }
 
 /// The analysed thread: the thread contract plus clusters and summary at top level.
@@ -76,10 +151,23 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
             None,
         ));
     }
-    let features = crate::stance::label_thread(&mut thread, cb, models.stance.as_ref(), models.subwords.as_ref());
-    let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features);
+    let sentence_vectors = models.encoder.as_ref().and_then(|e| match e.embed_thread(&thread) {
+        Ok(v) => Some(SentenceVectors::new(v.vectors)),
+        Err(why) => {
+            thread.warnings.push(Warning::new("encoder_failed", format!("the sentence encoder failed: {why}"), None));
+            None
+        }
+    });
+    let semantic = sentence_vectors.as_ref().map(|vectors| Semantic {
+        vectors,
+        model: models.semantic.as_ref(),
+        descriptions: &models.descriptions,
+    });
+    let features =
+        crate::stance::label_thread(&mut thread, cb, models.stance.as_ref(), models.subwords.as_ref(), semantic);
+    let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features, semantic);
     let vectors = crate::clusters::stem_vectors(&features);
-    let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned, &vectors);
+    let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned, &vectors, semantic);
     for (c, a) in thread.comments.iter_mut().zip(assigned) {
         c.clusters = Some(a);
     }
@@ -90,7 +178,15 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
         stance_model: models.stance.as_ref().map(|_| StanceModel::path_for(cb)),
         cluster_model: models.clusters.as_ref().map(|_| ClusterModel::path_for(cb)),
         tokenizer: models.subwords.as_ref().map(|_| crate::subwords::DEFAULT_PATH.to_string()),
-        encoder: None,
+        encoder: sentence_vectors.as_ref().zip(models.encoder.as_ref()).map(|(_, e)| {
+            let probes = if models.semantic.is_some() {
+                format!("probes {}", SemanticModel::path_for(cb))
+            } else {
+                "no probes".to_string()
+            };
+            format!("{} (kernel {}; {probes})", crate::encoder::MODEL_NAME, e.kernel_name())
+        }),
+        encoder_note: models.encoder_note.clone(),
     };
     Analysis { thread, clusters, summary, models: used }
 }

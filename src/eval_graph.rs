@@ -3,10 +3,12 @@
 //! answered the right one?). References come from a hand annotation (`replies.tsv`) or from a page
 //! whose structure is known (HTML rendered to copied text by [`crate::copy_text`]).
 
+use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::model::Thread;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
 #[derive(Debug, Clone, PartialEq)]
@@ -201,33 +203,53 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
 }
 
 /// Score the seed annotation: read the thread text and its `replies.tsv`.
-pub fn evaluate_annotated(thread_path: &str, annotation_path: &str) -> Result<GraphScores> {
+/// `encoder`: the sentence encoder weighs the candidate parents too (see [`with_encoder`]).
+pub fn evaluate_annotated(
+    thread_path: &str,
+    annotation_path: &str,
+    encoder: Option<&Arc<Encoder>>,
+) -> Result<GraphScores> {
     let gold = read_annotation(annotation_path)?;
     let thread = crate::ingest::read_path(
         thread_path,
-        &crate::ingest::ReadOptions { format: Some(crate::model::Format::Text), ..Default::default() },
+        &crate::ingest::ReadOptions {
+            format: Some(crate::model::Format::Text),
+            encoder: encoder.cloned(),
+            ..Default::default()
+        },
     )?;
-    Ok(evaluate(thread_path, &thread, &gold))
+    Ok(evaluate(&with_encoder(thread_path, encoder), &thread, &gold))
+}
+
+/// The name of a scored thread, marked when the encoder took part.
+pub fn with_encoder(name: &str, encoder: Option<&Arc<Encoder>>) -> String {
+    if encoder.is_some() { format!("{name} +encoder") } else { name.to_string() }
 }
 
 /// Parent accuracy when the reactions start where the reference says: the reply reconstruction
 /// scored apart from segmentation.
-pub fn evaluate_parents_given_boundaries(thread_path: &str, annotation_path: &str) -> Result<GraphScores> {
+pub fn evaluate_parents_given_boundaries(
+    thread_path: &str,
+    annotation_path: &str,
+    encoder: Option<&Arc<Encoder>>,
+) -> Result<GraphScores> {
     let gold = read_annotation(annotation_path)?;
     let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
     let text = crate::ingest::check_text(&bytes, thread_path)?;
     let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
-    let thread = crate::ingest::copied_text::read_with_starts(text, thread_path, Some(&starts))?;
-    Ok(evaluate(&format!("{thread_path} (reference boundaries)"), &thread, &gold))
+    let weights = crate::reply_graph::ReplyWeights::default();
+    let thread =
+        crate::ingest::copied_text::read_with(text, thread_path, Some(&starts), &weights, encoder.map(|e| &**e))?;
+    Ok(evaluate(&with_encoder(&format!("{thread_path} (reference boundaries)"), encoder), &thread, &gold))
 }
 
 /// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
 /// back, and compare with the page's own structure.
-pub fn evaluate_rendered(path: &str) -> Result<GraphScores> {
+pub fn evaluate_rendered(path: &str, encoder: Option<&Arc<Encoder>>) -> Result<GraphScores> {
     let truth = crate::ingest::read_path(path, &crate::ingest::ReadOptions::default())?;
     let copy = crate::copy_text::render(&truth);
-    let name = format!("{path} (rendered to copied text)");
-    let predicted = crate::ingest::copied_text::read(&copy.text, &name)?;
+    let name = with_encoder(&format!("{path} (rendered to copied text)"), encoder);
+    let predicted = crate::ingest::copied_text::read_using(&copy.text, &name, encoder.map(|e| &**e))?;
     Ok(evaluate(&name, &predicted, &gold_from_rendered(&truth, &copy.spans)))
 }
 

@@ -10,6 +10,7 @@ use crate::codebook::Codebook;
 use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
+use crate::semantic::{Semantic, SemanticModel, SentenceVectors};
 use crate::stance::{GoldLabels, predict, train};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -167,6 +168,8 @@ pub fn cross_validate(
     codebook: &Codebook,
     context: &[String],
     k: usize,
+    vectors: Option<&SentenceVectors>,
+    descriptions: &[Vec<f32>],
 ) -> Result<StanceEvaluation> {
     let fold = branch_folds(thread, k);
     let cues = CueSets::new(codebook);
@@ -186,7 +189,14 @@ pub fn cross_validate(
         let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
         let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let model = train(codebook, &train_features, &train_gold);
-        let predicted = predict(thread, codebook, Some(&model), &features);
+        // Probes on the sentence vectors, trained on this fold's training comments only.
+        let semantic_model = vectors.map(|v| {
+            let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
+            let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
+            SemanticModel::train(codebook, "cross-validation", &train_vectors, &train_gold, train_primary.as_deref())
+        });
+        let semantic = vectors.map(|vectors| Semantic { vectors, model: semantic_model.as_ref(), descriptions });
+        let predicted = predict(thread, codebook, Some(&model), &features, semantic);
         for (i, (stance, relation)) in predicted.into_iter().enumerate() {
             if fold[i] == f {
                 predictions.comments[i].stance = Some(stance);
@@ -196,7 +206,7 @@ pub fn cross_validate(
         if let Some(primary) = primary {
             let train_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
             let cmodel = crate::clusters::train(codebook, &train_features, &train_primary);
-            let assigned = crate::clusters::assign(thread, codebook, Some(&cmodel), &features);
+            let assigned = crate::clusters::assign(thread, codebook, Some(&cmodel), &features, semantic);
             for (i, a) in assigned.into_iter().enumerate() {
                 if fold[i] == f {
                     predictions.comments[i].clusters = Some(a);
@@ -259,6 +269,24 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
             let row: String = d.confusion[i].iter().map(|v| format!("{v:>5}")).collect();
             out.push_str(&format!("  {:<w$} {row}\n", format!("{} {l}", i + 1)));
         }
+    }
+    out
+}
+
+/// Macro-F1 and accuracy per dimension without and with the sentence encoder, side by side.
+pub fn format_comparison(without: &StanceEvaluation, with: &StanceEvaluation) -> String {
+    let mut out = String::from("the sentence encoder's effect (same folds):\n");
+    out.push_str(&format!(
+        "  {:<18} {:>16} {:>16} {:>16} {:>16}\n",
+        "", "macro-F1 without", "macro-F1 with", "accuracy without", "accuracy with"
+    ));
+    let a = without.dimensions.iter().chain(&without.clusters);
+    let b = with.dimensions.iter().chain(&with.clusters);
+    for (x, y) in a.zip(b) {
+        out.push_str(&format!(
+            "  {:<18} {:>16.3} {:>16.3} {:>16.3} {:>16.3}\n",
+            x.dimension, x.macro_f1, y.macro_f1, x.accuracy, y.accuracy
+        ));
     }
     out
 }

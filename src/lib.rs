@@ -23,6 +23,7 @@ pub mod quotes;
 pub mod render;
 pub mod reply_graph;
 pub mod segment;
+pub mod semantic;
 pub mod stance;
 pub mod subwords;
 pub mod summary;

@@ -52,6 +52,52 @@ struct Limits {
     max_nesting: usize,
 }
 
+/// Whether and from where to use the optional sentence encoder.
+#[derive(clap::Args, Clone)]
+struct EncoderArgs {
+    /// The sentence encoder (multilingual-e5-small, fetched by scripts/fetch-models.sh): `auto` uses
+    /// it when its files are in place, `e5` requires it, `off` leaves it out.
+    #[arg(long, value_enum, default_value = "auto")]
+    encoder: draad::analyze::EncoderChoice,
+    /// The folder holding the encoder's files (default: models/e5-small, or $DRAAD_ENCODER_DIR).
+    #[arg(long, value_name = "DIR")]
+    encoder_dir: Option<String>,
+}
+
+impl EncoderArgs {
+    fn dir(&self) -> std::path::PathBuf {
+        self.encoder_dir.as_ref().map_or_else(draad::encoder::Encoder::default_dir, std::path::PathBuf::from)
+    }
+    fn models(&self, codebook: &str) -> draad::Result<draad::analyze::Models> {
+        draad::analyze::Models::load_with(codebook, self.encoder, &self.dir())
+    }
+    /// The encoder, if chosen and present (`e5` and missing files: an error).
+    fn load(&self) -> draad::Result<Option<std::sync::Arc<draad::encoder::Encoder>>> {
+        use draad::analyze::EncoderChoice;
+        let dir = self.dir();
+        match self.encoder {
+            EncoderChoice::Off => Ok(None),
+            EncoderChoice::Auto => Ok(draad::encoder::Encoder::load_if_present(&dir)?.map(std::sync::Arc::new)),
+            EncoderChoice::E5 => match draad::encoder::Encoder::load_if_present(&dir)? {
+                Some(e) => Ok(Some(std::sync::Arc::new(e))),
+                None => Err(draad::Error::new("", None, draad::encoder::Encoder::off_message(&dir))),
+            },
+        }
+    }
+}
+
+/// Batch runs leave the encoder out unless asked: it encodes about a hundred comments a second.
+#[derive(clap::Args, Clone)]
+struct BatchEncoderArgs {
+    /// The sentence encoder: `off` (the default for batch runs: it encodes about 100 comments/s),
+    /// `auto` or `e5`.
+    #[arg(long, value_enum, default_value = "off")]
+    encoder: draad::analyze::EncoderChoice,
+    /// The folder holding the encoder's files (default: models/e5-small, or $DRAAD_ENCODER_DIR).
+    #[arg(long, value_name = "DIR")]
+    encoder_dir: Option<String>,
+}
+
 /// The nesting limit can be raised, but not beyond what the reader can walk safely.
 fn nesting_limit(s: &str) -> Result<usize, String> {
     let n: usize = s.parse().map_err(|e| format!("{e}"))?;
@@ -70,6 +116,7 @@ impl Limits {
             max_bytes: self.max_bytes,
             max_line_bytes: self.max_line_bytes,
             max_nesting: self.max_nesting,
+            encoder: None,
         }
     }
 }
@@ -131,6 +178,9 @@ enum Command {
         text: String,
         #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
         codebook: String,
+        /// With the encoder, also train the probes on its vectors (models/semantic-CODEBOOK.json).
+        #[command(flatten)]
+        encoder: EncoderArgs,
     },
     /// Cross-validate the stance models on an annotated thread: per-class precision, recall, F1,
     /// macro-F1, confusion matrix and the majority baseline for each dimension.
@@ -150,6 +200,9 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// With the encoder, the scores are given without and with it.
+        #[command(flatten)]
+        encoder: EncoderArgs,
     },
     /// Analyse a thread: reply graph, the stance of every comment on the codebook's questions, the
     /// argument clusters, and a summary of who stands where and where people clash.
@@ -172,6 +225,8 @@ enum Command {
         output: Option<String>,
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        encoder: EncoderArgs,
     },
     /// Embed every comment with the optional sentence encoder (multilingual-e5-small; fetch it with
     /// scripts/fetch-models.sh) and write JSON: model, dimension, prefix, and one unit-length vector
@@ -229,6 +284,8 @@ enum Command {
         limits: Limits,
         #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
         codebook: String,
+        #[command(flatten)]
+        encoder: BatchEncoderArgs,
     },
     /// Write synthetic Tweakers-like threads with a known structure: one file, or a corpus of many
     /// (a folder of files, or one JSONL stream of draad JSON threads).
@@ -269,6 +326,9 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// With the encoder, the scores are given without and with it.
+        #[command(flatten)]
+        encoder: EncoderArgs,
     },
 }
 
@@ -302,7 +362,8 @@ fn run(cli: Cli) -> draad::Result<()> {
             let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
             write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
         }
-        Command::Train { annotated, text, codebook } => {
+        Command::Train { annotated, text, codebook, encoder } => {
+            let encoder = encoder.load()?;
             let codebook = draad::codebook::Codebook::load(&codebook)?;
             let files = draad::subwords::training_files(&text)?;
             draad::subwords::train(&files, draad::eval_stance::VOCAB, draad::subwords::DEFAULT_PATH)?;
@@ -324,37 +385,89 @@ fn run(cli: Cli) -> draad::Result<()> {
             let path = draad::clusters::ClusterModel::path_for(&codebook);
             clusters.save(&path)?;
             eprintln!("cluster model: {path}");
+            let path = draad::semantic::SemanticModel::path_for(&codebook);
+            match encoder {
+                Some(e) => {
+                    let vectors = e.embed_thread(&a.thread)?.vectors;
+                    let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+                    let id = draad::semantic::encoder_id(&e);
+                    let m =
+                        draad::semantic::SemanticModel::train(&codebook, &id, &refs, &a.gold, Some(&a.primary_cluster));
+                    m.save(&path)?;
+                    eprintln!("encoder probes: {path} (encoder {id})");
+                }
+                None if std::path::Path::new(&path).exists() => eprintln!(
+                    "encoder probes: not trained (the encoder is off); {path} is left as it was and may be out of date"
+                ),
+                None => eprintln!("encoder probes: not trained (the encoder is off)"),
+            }
             Ok(())
         }
-        Command::Eval { annotated, codebook, folds, predictions, force, json } => {
+        Command::Eval { annotated, codebook, folds, predictions, force, json, encoder } => {
+            if let Some(p) = predictions.as_deref().filter(|p| *p != "-" && !force)
+                && std::path::Path::new(p).exists()
+            {
+                return Err(draad::Error::new(p, None, "output file exists; use --force to overwrite it"));
+            }
+            let encoder = encoder.load()?;
             let codebook = draad::codebook::Codebook::load(&codebook)?;
             let a = draad::annotated::load(&annotated, &codebook)?;
-            let e = draad::eval_stance::cross_validate(
-                &a.thread,
-                &a.gold,
-                Some(&a.primary_cluster),
-                &codebook,
-                &a.context,
-                folds.max(2),
-            )?;
+            let (vectors, descriptions) = match &encoder {
+                Some(e) => (
+                    Some(draad::semantic::SentenceVectors::new(e.embed_thread(&a.thread)?.vectors)),
+                    draad::semantic::embed_descriptions(e, &codebook)?,
+                ),
+                None => (None, Vec::new()),
+            };
+            let run = |v: Option<&draad::semantic::SentenceVectors>| {
+                draad::eval_stance::cross_validate(
+                    &a.thread,
+                    &a.gold,
+                    Some(&a.primary_cluster),
+                    &codebook,
+                    &a.context,
+                    folds.max(2),
+                    v,
+                    &descriptions,
+                )
+            };
+            let without = run(None)?;
+            let with = vectors.as_ref().map(|v| run(Some(v))).transpose()?;
             if json {
-                let all: Vec<_> = e.dimensions.iter().chain(&e.clusters).collect();
-                println!("{}", serde_json::to_string_pretty(&all).expect("scores serialise"));
+                let scores = |e: &draad::eval_stance::StanceEvaluation| {
+                    e.dimensions.iter().chain(&e.clusters).cloned().collect::<Vec<_>>()
+                };
+                let out = serde_json::json!({
+                    "encoder": encoder.as_ref().map(|_| draad::encoder::MODEL_NAME),
+                    "without_encoder": scores(&without),
+                    "with_encoder": with.as_ref().map(scores),
+                });
+                println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
-                print!("{}", draad::eval_stance::format_scores(&e));
+                println!("== without the sentence encoder");
+                print!("{}", draad::eval_stance::format_scores(&without));
+                match &with {
+                    Some(w) => {
+                        println!("\n== with the sentence encoder ({})", draad::encoder::MODEL_NAME);
+                        print!("{}", draad::eval_stance::format_scores(w));
+                        print!("\n{}", draad::eval_stance::format_comparison(&without, w));
+                    }
+                    None => println!("\n(the sentence encoder is off: no scores with it)"),
+                }
             }
             if let Some(p) = predictions {
+                let best = with.as_ref().unwrap_or(&without);
                 write_output(
                     Some(&p),
-                    &serde_json::to_string_pretty(&e.predictions).expect("thread serialises"),
+                    &serde_json::to_string_pretty(&best.predictions).expect("thread serialises"),
                     force,
                 )?;
             }
             Ok(())
         }
-        Command::Analyze { input, input_format, format, width, codebook, output, force } => {
-            let thread = draad::ingest::read_path(&input.file, &input.options(input_format))?;
-            let models = draad::analyze::Models::load(&codebook)?;
+        Command::Analyze { input, input_format, format, width, codebook, output, force, encoder } => {
+            let models = encoder.models(&codebook)?;
+            let thread = draad::ingest::read_path(&input.file, &models.read_options(input.options(input_format)))?;
             let analysis = draad::analyze::analyze(thread, &models);
             use std::io::IsTerminal;
             let to_terminal = output.as_deref().is_none_or(|o| o == "-") && std::io::stdout().is_terminal();
@@ -411,13 +524,14 @@ fn run(cli: Cli) -> draad::Result<()> {
             });
             write_output(output.as_deref(), &serde_json::to_string(&json).expect("vectors serialise"), force)
         }
-        Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, limits, codebook } => {
+        Command::Batch { inputs, output, fail_fast, resume, force, summary, csv, jobs, limits, codebook, encoder } => {
             if let Some(j) = jobs {
                 let _ = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global();
             }
-            let models = draad::analyze::Models::load(&codebook)?;
+            let dir = encoder.encoder_dir.map_or_else(draad::encoder::Encoder::default_dir, std::path::PathBuf::from);
+            let models = draad::analyze::Models::load_with(&codebook, encoder.encoder, &dir)?;
             let options = draad::batch::BatchOptions {
-                read: limits.options(None, ColumnMap::default()),
+                read: models.read_options(limits.options(None, ColumnMap::default())),
                 fail_fast,
                 resume,
                 force,
@@ -446,16 +560,22 @@ fn run(cli: Cli) -> draad::Result<()> {
         Command::Synth { comments, threads, seed, format, output, force } => {
             synth(comments, threads, seed, format, &output, force)
         }
-        Command::EvalGraph { annotated, heldout, verbose, json } => {
+        Command::EvalGraph { annotated, heldout, verbose, json, encoder } => {
+            let encoder = encoder.load()?;
             let mut scores = Vec::new();
-            for dir in &annotated {
-                let dir = dir.trim_end_matches('/');
-                let (thread, annotation) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
-                scores.push(draad::eval_graph::evaluate_annotated(&thread, &annotation)?);
-                scores.push(draad::eval_graph::evaluate_parents_given_boundaries(&thread, &annotation)?);
-            }
-            for path in heldout_files(&heldout)? {
-                scores.push(draad::eval_graph::evaluate_rendered(&path)?);
+            // Without the encoder, then (when it is present) with it.
+            let runs: Vec<Option<&std::sync::Arc<draad::encoder::Encoder>>> =
+                std::iter::once(None).chain(encoder.as_ref().map(Some)).collect();
+            for e in runs {
+                for dir in &annotated {
+                    let dir = dir.trim_end_matches('/');
+                    let (thread, annotation) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
+                    scores.push(draad::eval_graph::evaluate_annotated(&thread, &annotation, e)?);
+                    scores.push(draad::eval_graph::evaluate_parents_given_boundaries(&thread, &annotation, e)?);
+                }
+                for path in heldout_files(&heldout)? {
+                    scores.push(draad::eval_graph::evaluate_rendered(&path, e)?);
+                }
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&scores).expect("scores serialise"));

@@ -184,17 +184,8 @@ fn text(a: &Analysis, style: TextStyle) -> String {
             out.push_str(&wrap(&format!("{}: {}", warn.kind, clean_for_terminal(&warn.message)), w, "  "));
         }
     }
-    let m = &a.models;
-    let models = format!(
-        "models: codebook {}, stance {}, clusters {}, tokenizer {}, encoder {}",
-        m.codebook,
-        m.stance_model.as_deref().unwrap_or("off (cues only)"),
-        m.cluster_model.as_deref().unwrap_or("off (cues only)"),
-        m.tokenizer.as_deref().unwrap_or("off"),
-        m.encoder.as_deref().unwrap_or("off")
-    );
     out.push('\n');
-    out.push_str(&dim(wrap(&models, w, "").trim_end()));
+    out.push_str(&dim(wrap(&clean_for_terminal(&models_line(a)), w, "").trim_end()));
     out.push('\n');
     out
 }
@@ -297,7 +288,26 @@ fn markdown(a: &Analysis) -> String {
     for (c, n) in &s.most_replied {
         let _ = writeln!(out, "- {n} replies: {} — {}", md_escape(&c.excerpt), md_escape(&who(c)));
     }
+    let _ = writeln!(out, "\n---\n\n{}", md_escape(&models_line(a)));
     out
+}
+
+/// Which models the analysis used, and why the encoder was not used when it was not turned off.
+fn models_line(a: &Analysis) -> String {
+    let m = &a.models;
+    let encoder = match (&m.encoder, &m.encoder_note) {
+        (Some(e), Some(note)) => format!("{e} — {note}"),
+        (Some(e), None) => e.clone(),
+        (None, Some(note)) => format!("off — {note}"),
+        (None, None) => "off".to_string(),
+    };
+    format!(
+        "models: codebook {}, stance {}, clusters {}, tokenizer {}, sentence encoder {encoder}",
+        m.codebook,
+        m.stance_model.as_deref().unwrap_or("off (cues only)"),
+        m.cluster_model.as_deref().unwrap_or("off (cues only)"),
+        m.tokenizer.as_deref().unwrap_or("off"),
+    )
 }
 
 /// Escape text for HTML content and attribute values.
@@ -510,7 +520,9 @@ fn html(a: &Analysis) -> String {
     for c in &t.comments {
         out.push_str(&comment_html(c, &names));
     }
-    out.push_str("</section></body></html>\n");
+    out.push_str("</section>");
+    let _ = write!(out, "<footer class=\"meta\">{}</footer>", html_escape(&models_line(a)));
+    out.push_str("</body></html>\n");
     out
 }
 

@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Block, Comment, Evidence, QuoteSource, Thread};
+use crate::semantic::SentenceVectors;
 use crate::textnorm::content_stems;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
@@ -170,6 +171,8 @@ pub struct ReplyWeights {
     pub article_echo: f64,
     /// Per level a reply would sit deeper than `DEEP_FROM`.
     pub deep_reply: f64,
+    /// Times the centred sentence-vector similarity above `SEMANTIC_FROM` (encoder only).
+    pub semantic: f64,
 }
 
 impl Default for ReplyWeights {
@@ -190,9 +193,13 @@ impl Default for ReplyWeights {
             same_author: -2.0,
             article_echo: 2.0,
             deep_reply: -0.2,
+            semantic: 4.0,
         }
     }
 }
+
+/// Centred sentence-vector similarity below which two comments share no meaning worth counting.
+const SEMANTIC_FROM: f64 = 0.1;
 
 /// How many reconstructions are kept while reading (beam search), and how far up the ancestor
 /// chain a reply may go.
@@ -238,6 +245,8 @@ struct Scorer<'a> {
     idf: Vec<f64>,
     article_words: Vec<u32>,
     article_norm: f64,
+    /// The comments' sentence vectors, when the encoder ran.
+    vectors: Option<&'a SentenceVectors>,
 }
 
 /// Content stems of a text as sorted, distinct ids, adding new stems to the vocabulary.
@@ -289,7 +298,7 @@ impl<'a> Scorer<'a> {
                 ReplyCues { opening, inner, opening_cue: reply_opening(&c.text), words, norm }
             })
             .collect();
-        Scorer { w, comments, reply_to, cues, terms, idf, article_words, article_norm }
+        Scorer { w, comments, reply_to, cues, terms, idf, article_words, article_norm, vectors: None }
     }
 
     /// Cosine similarity of two stem bags under IDF weights; with `explain`, also the (up to five)
@@ -401,6 +410,13 @@ impl<'a> Scorer<'a> {
             s += self.w.echo * sim.min(1.0);
             note(&mut ev, "echo", &|| format!("echoes words of {} ({sim:.2}): {}", cand.id, words.join(", ")));
         }
+        if let Some(v) = self.vectors {
+            let sim = v.similarity(k, c);
+            if sim > SEMANTIC_FROM {
+                s += self.w.semantic * (sim - SEMANTIC_FROM);
+                note(&mut ev, "meaning", &|| format!("close in meaning to {} (sentence encoder, {sim:.2})", cand.id));
+            }
+        }
         if depth == 0 && ends_with_question(&cand.text) {
             s += self.w.answers_question;
             note(&mut ev, "question", &|| format!("{} ends with a question", cand.id));
@@ -442,7 +458,7 @@ struct BeamState {
 /// that later evidence (a quote of an earlier reaction) can decide which branch is still open. Sets
 /// `parent`, `parent_confidence` and `parent_evidence` on every comment.
 pub fn reconstruct(comments: &mut [Comment], reply_to: &[Option<String>], article_text: &str) {
-    reconstruct_with(comments, reply_to, article_text, &ReplyWeights::default());
+    reconstruct_with(comments, reply_to, article_text, &ReplyWeights::default(), None);
 }
 
 /// [`reconstruct`] with other weights.
@@ -451,13 +467,15 @@ pub fn reconstruct_with(
     reply_to: &[Option<String>],
     article_text: &str,
     weights: &ReplyWeights,
+    vectors: Option<&SentenceVectors>,
 ) {
     let n = comments.len();
     if n == 0 {
         return;
     }
     let parents = {
-        let scorer = Scorer::new(weights, comments, reply_to, article_text);
+        let mut scorer = Scorer::new(weights, comments, reply_to, article_text);
+        scorer.vectors = vectors.filter(|v| v.len() == n);
         let mut steps: Vec<Vec<BeamState>> = Vec::with_capacity(n);
         steps.push(vec![BeamState { log_p: 0.0, chain: vec![0], back: 0, parent: None }]);
         for k in 1..n {

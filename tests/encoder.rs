@@ -198,3 +198,71 @@ fn thread_vectors_are_cached() {
     assert!(matches!(passage.cache, draad::encoder::CacheUse::Written(_)));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `draad analyze` with `--encoder ARG...` on the seed thread (JSON), from the repository root.
+fn analyze_json(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("analyze-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_draad"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["analyze", "threads/clearview-ap-2024/thread.txt", "--format", "json"])
+        .args(args)
+        .env("DRAAD_CACHE_DIR", &cache)
+        .output()
+        .expect("draad runs");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.success(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Every evidence kind used anywhere in an analysis (stances, clusters, parents).
+fn evidence_kinds(analysis: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let mut kinds = std::collections::BTreeSet::new();
+    fn walk(v: &serde_json::Value, kinds: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let (Some(k), Some(_)) = (m.get("kind").and_then(|k| k.as_str()), m.get("detail")) {
+                    kinds.insert(k.to_string());
+                }
+                m.values().for_each(|x| walk(x, kinds));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, kinds)),
+            _ => {}
+        }
+    }
+    walk(&analysis["comments"], &mut kinds);
+    kinds
+}
+
+#[test]
+fn analyze_without_the_encoder_files_says_it_is_off() {
+    let (ok, json, _) = analyze_json(&["--encoder", "auto", "--encoder-dir", "/nonexistent-draad-encoder"]);
+    assert!(ok);
+    assert!(json["models"]["encoder"].is_null());
+    let note = json["models"]["encoder_note"].as_str().unwrap();
+    assert!(note.contains("encoder off") && note.contains("fetch-models.sh"), "{note}");
+    assert!(!evidence_kinds(&json).contains("encoder"));
+    // Asking for it explicitly is an error naming the missing file.
+    let (ok, _, stderr) = analyze_json(&["--encoder", "e5", "--encoder-dir", "/nonexistent-draad-encoder"]);
+    assert!(!ok);
+    assert!(stderr.contains("/nonexistent-draad-encoder/e5-small-q4.bin not found"), "{stderr}");
+}
+
+#[test]
+fn analyze_with_the_encoder_uses_it_and_says_so() {
+    if models().is_none() {
+        return;
+    }
+    let (ok, with, stderr) = analyze_json(&["--encoder", "e5"]);
+    assert!(ok, "{stderr}");
+    let used = with["models"]["encoder"].as_str().unwrap();
+    assert!(used.contains("multilingual-e5-small"), "{used}");
+    let kinds = evidence_kinds(&with);
+    // The probes speak in stances or clusters, and the reply graph weighs meaning.
+    assert!(kinds.contains("encoder"), "{kinds:?}");
+    assert!(kinds.contains("meaning"), "{kinds:?}");
+    let (ok, without, _) = analyze_json(&["--encoder", "off"]);
+    assert!(ok);
+    assert!(without["models"]["encoder"].is_null() && without["models"]["encoder_note"].is_null());
+    let kinds = evidence_kinds(&without);
+    assert!(!kinds.contains("encoder") && !kinds.contains("meaning"), "{kinds:?}");
+    assert_eq!(with["comments"].as_array().unwrap().len(), without["comments"].as_array().unwrap().len());
+}

@@ -8,11 +8,12 @@ const DIR: &str = "threads/clearview-ap-2024";
 
 #[test]
 fn seed_thread_figures_hold() {
-    let s = evaluate_annotated(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
+    let s = evaluate_annotated(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv"), None).unwrap();
     assert_eq!(s.reference_comments, 106);
     assert!(s.boundary_f1 >= 0.89, "boundary F1 {:.3}", s.boundary_f1);
     assert!(s.parent_accuracy >= 0.47, "parent accuracy {:.3}", s.parent_accuracy);
-    let g = evaluate_parents_given_boundaries(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
+    let g =
+        evaluate_parents_given_boundaries(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv"), None).unwrap();
     assert_eq!(g.boundary_f1, 1.0);
     assert!(g.parent_accuracy >= 0.55, "parent accuracy with reference boundaries {:.3}", g.parent_accuracy);
 }
@@ -20,7 +21,7 @@ fn seed_thread_figures_hold() {
 #[test]
 fn heldout_figures_hold() {
     for page in ["threads/heldout/ov-chipkaart-2023.html", "threads/heldout/thuisbatterij-2025.html"] {
-        let s = evaluate_rendered(page).unwrap();
+        let s = evaluate_rendered(page, None).unwrap();
         assert!(s.boundary_f1 >= 0.84, "{page}: boundary F1 {:.3}", s.boundary_f1);
         assert!(s.parent_accuracy >= 0.42, "{page}: parent accuracy {:.3}", s.parent_accuracy);
     }

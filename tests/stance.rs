@@ -9,7 +9,7 @@ use draad::ingest::{ReadOptions, read_path};
 fn a_new_codebook_works_without_code_changes() {
     let codebook = Codebook::load("tests/fixtures/codebook-parking.toml").unwrap();
     let mut t = read_path("tests/fixtures/small.html", &ReadOptions::default()).unwrap();
-    draad::stance::label_thread(&mut t, &codebook, None, None);
+    draad::stance::label_thread(&mut t, &codebook, None, None, None);
     let label = |id: &str| t.comment(id).unwrap().stance.as_ref().unwrap()["inclusion"].label.clone();
     assert_eq!(label("100"), "excludes"); // "En wie geen smartphone heeft? Die mag het zelf uitzoeken."
     assert_eq!(label("105"), "includes"); // "Nee, er blijft een telefoonnummer om te bellen."
@@ -58,10 +58,28 @@ fn every_label_has_evidence_inside_the_comment() {
 fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
-    let e1 = draad::eval_stance::cross_validate(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5)
-        .unwrap();
-    let e2 = draad::eval_stance::cross_validate(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5)
-        .unwrap();
+    let e1 = draad::eval_stance::cross_validate(
+        &a.thread,
+        &a.gold,
+        Some(&a.primary_cluster),
+        &codebook,
+        &a.context,
+        5,
+        None,
+        &[],
+    )
+    .unwrap();
+    let e2 = draad::eval_stance::cross_validate(
+        &a.thread,
+        &a.gold,
+        Some(&a.primary_cluster),
+        &codebook,
+        &a.context,
+        5,
+        None,
+        &[],
+    )
+    .unwrap();
     assert_eq!(serde_json::to_string(&e1.dimensions).unwrap(), serde_json::to_string(&e2.dimensions).unwrap());
     assert_eq!(e1.predictions, e2.predictions);
     let macro_f1 = |d: &str| e1.dimensions.iter().find(|x| x.dimension == d).unwrap().macro_f1;

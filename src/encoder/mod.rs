@@ -279,13 +279,29 @@ impl Encoder {
         let texts = comment_texts(thread);
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let ids: Vec<String> = thread.comments.iter().map(|c| c.id.clone()).collect();
-        let key = cache::key(&self.model_id, prefix, &refs);
+        let (vectors, cache) = self.embed_with_cache(&refs, prefix, cache)?;
+        Ok(ThreadEmbeddings { ids, vectors, prefix, cache })
+    }
+
+    /// Embed texts through the default cache ([`EmbeddingCache::default_location`]); a cache that
+    /// cannot be written is passed over.
+    pub fn embed_cached(&self, texts: &[&str], prefix: Prefix) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embed_with_cache(texts, prefix, EmbeddingCache::default_location().as_ref())?.0)
+    }
+
+    fn embed_with_cache(
+        &self,
+        refs: &[&str],
+        prefix: Prefix,
+        cache: Option<&EmbeddingCache>,
+    ) -> Result<(Vec<Vec<f32>>, CacheUse)> {
+        let key = cache::key(&self.model_id, prefix, refs);
         if let Some(c) = cache
             && let Some(vectors) = c.get(&key, refs.len(), self.dim())
         {
-            return Ok(ThreadEmbeddings { ids, vectors, prefix, cache: CacheUse::Hit(c.path(&key)) });
+            return Ok((vectors, CacheUse::Hit(c.path(&key))));
         }
-        let vectors = self.embed(&refs, prefix)?;
+        let vectors = self.embed(refs, prefix)?;
         let cache = match cache {
             None => CacheUse::Off,
             Some(c) => match c.put(&key, &vectors) {
@@ -293,7 +309,7 @@ impl Encoder {
                 Err(e) => CacheUse::Failed(format!("{}: {e}", c.path(&key).display())),
             },
         };
-        Ok(ThreadEmbeddings { ids, vectors, prefix, cache })
+        Ok((vectors, cache))
     }
 }
 
@@ -325,8 +341,12 @@ pub enum CacheUse {
 /// The text of each comment that gets embedded: what the commenter wrote, quotes left out
 /// (`Comment::text`); when that is empty, all blocks including quotes; else the empty string.
 pub fn comment_texts(thread: &Thread) -> Vec<String> {
-    thread
-        .comments
+    texts_of(&thread.comments)
+}
+
+/// [`comment_texts`] of a list of comments.
+pub fn texts_of(comments: &[crate::model::Comment]) -> Vec<String> {
+    comments
         .iter()
         .map(|c| {
             if !c.text.trim().is_empty() {

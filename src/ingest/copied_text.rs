@@ -27,10 +27,15 @@ pub fn read(text: &str, file: &str) -> Result<Thread> {
     read_with_starts(text, file, None)
 }
 
+/// [`read`], with the sentence encoder (if given) weighing the candidate parents of every reaction.
+pub fn read_using(text: &str, file: &str, encoder: Option<&crate::encoder::Encoder>) -> Result<Thread> {
+    read_with(text, file, None, &crate::reply_graph::ReplyWeights::default(), encoder)
+}
+
 /// Read a copied thread with the reactions starting at the given lines (1-based) instead of where
 /// the segmenter puts them: to score the reply reconstruction apart from segmentation.
 pub fn read_with_starts(text: &str, file: &str, starts: Option<&[usize]>) -> Result<Thread> {
-    read_with(text, file, starts, &crate::reply_graph::ReplyWeights::default())
+    read_with(text, file, starts, &crate::reply_graph::ReplyWeights::default(), None)
 }
 
 /// [`read_with_starts`] with other weights for the reply reconstruction.
@@ -39,6 +44,7 @@ pub fn read_with(
     file: &str,
     starts: Option<&[usize]>,
     weights: &crate::reply_graph::ReplyWeights,
+    encoder: Option<&crate::encoder::Encoder>,
 ) -> Result<Thread> {
     let lines: Vec<&str> = text.lines().collect();
     let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim())).ok_or_else(|| {
@@ -77,7 +83,22 @@ pub fn read_with(
     };
     let mut warnings = Vec::new();
     let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
-    crate::reply_graph::reconstruct_with(&mut comments, &reply_to, &article_text, weights);
+    let vectors = encoder.and_then(|e| {
+        let texts = crate::encoder::texts_of(&comments);
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        match e.embed_cached(&refs, crate::encoder::Prefix::Query) {
+            Ok(v) => Some(crate::semantic::SentenceVectors::new(v)),
+            Err(why) => {
+                warnings.push(Warning::new(
+                    "encoder_failed",
+                    format!("the sentence encoder failed; parents are chosen without it: {why}"),
+                    None,
+                ));
+                None
+            }
+        }
+    });
+    crate::reply_graph::reconstruct_with(&mut comments, &reply_to, &article_text, weights, vectors.as_ref());
     count_warning(&article, comments.len(), &mut warnings);
     Ok(Thread {
         schema: SCHEMA.into(),

@@ -45,6 +45,8 @@ pub struct ReadOptions {
     pub max_line_bytes: usize,
     /// Deepest element nesting accepted in HTML.
     pub max_nesting: usize,
+    /// The sentence encoder, if the copied-text reader may use it to weigh candidate parents.
+    pub encoder: Option<std::sync::Arc<crate::encoder::Encoder>>,
 }
 
 /// Default of [`ReadOptions::max_bytes`].
@@ -64,6 +66,7 @@ impl Default for ReadOptions {
             max_bytes: MAX_BYTES,
             max_line_bytes: MAX_LINE_BYTES,
             max_nesting: MAX_NESTING,
+            encoder: None,
         }
     }
 }
@@ -212,7 +215,7 @@ pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> 
         check_line_lengths(text, file, options.max_line_bytes)?;
     }
     match format {
-        Format::Text => copied_text::read(text, file),
+        Format::Text => copied_text::read_using(text, file, options.encoder.as_deref()),
         Format::Html => html::read(text, file, options.max_nesting),
         Format::Json => json::read(text, file),
         Format::Jsonl => table::read_jsonl(text, file, &options.columns),
