@@ -168,9 +168,13 @@ pub fn cross_validate(
     codebook: &Codebook,
     context: &[String],
     k: usize,
-    vectors: Option<&SentenceVectors>,
-    descriptions: &[Vec<f32>],
+    encoded: Option<(&SentenceVectors, &[Vec<f32>])>,
 ) -> Result<StanceEvaluation> {
+    // The sentence vectors of the comments and of the codebook's cluster descriptions, if any.
+    let (vectors, descriptions) = match encoded {
+        Some((v, d)) => (Some(v), d),
+        None => (None, &[][..]),
+    };
     let fold = branch_folds(thread, k);
     let cues = CueSets::new(codebook);
     let mut predictions = thread.clone();

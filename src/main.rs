@@ -427,8 +427,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     &codebook,
                     &a.context,
                     folds.max(2),
-                    v,
-                    &descriptions,
+                    v.map(|v| (v, descriptions.as_slice())),
                 )
             };
             let without = run(None)?;

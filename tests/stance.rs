@@ -66,7 +66,6 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
         &a.context,
         5,
         None,
-        &[],
     )
     .unwrap();
     let e2 = draad::eval_stance::cross_validate(
@@ -77,7 +76,6 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
         &a.context,
         5,
         None,
-        &[],
     )
     .unwrap();
     assert_eq!(serde_json::to_string(&e1.dimensions).unwrap(), serde_json::to_string(&e2.dimensions).unwrap());
