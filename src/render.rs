@@ -31,6 +31,11 @@ pub fn render(a: &Analysis, format: ReportFormat, style: TextStyle) -> String {
     }
 }
 
+/// "1 comment", "2 comments".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 fn who(c: &CommentRef) -> String {
     let author = c.author.as_deref().unwrap_or("anonymous");
     match c.span {
@@ -116,9 +121,9 @@ fn text(a: &Analysis, style: TextStyle) -> String {
     for c in &a.clusters {
         let _ = writeln!(
             out,
-            "\n  {} — {} comments ({:.0}%){}",
+            "\n  {} — {} ({:.0}%){}",
             bold(&clean_for_terminal(&c.name)),
-            c.size,
+            count(c.size, "comment"),
             c.share * 100.0,
             if c.secondary > 0 { format!(", secondary in {}", c.secondary) } else { String::new() }
         );
@@ -528,10 +533,10 @@ fn html(a: &Analysis) -> String {
 
 fn cluster_html(c: &ClusterSummary, dims: &[(String, Vec<String>)]) -> String {
     let mut out = format!(
-        "<div class=\"cluster\" data-cluster=\"{}\"><h3>{} <small>{} comments ({:.0}%)</small></h3>",
+        "<div class=\"cluster\" data-cluster=\"{}\"><h3>{} <small>{} ({:.0}%)</small></h3>",
         html_escape(&c.id),
         html_escape(&c.name),
-        c.size,
+        count(c.size, "comment"),
         c.share * 100.0
     );
     for (d, labels) in dims {
