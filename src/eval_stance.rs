@@ -277,6 +277,40 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
     out
 }
 
+/// Score the out-of-fold predictions of an evaluation against another annotation of the same thread
+/// (a `labels.tsv` file, matched by first line): how the model fares against labels it never learnt from.
+pub fn score_against(e: &StanceEvaluation, path: &str, codebook: &Codebook) -> Result<Vec<DimensionScores>> {
+    let labels = crate::stance::read_labels(path, codebook)?;
+    let by_line: HashMap<usize, usize> = labels.iter().enumerate().map(|(i, l)| (l.0, i)).collect();
+    let mut rows = Vec::with_capacity(e.predictions.comments.len());
+    for c in &e.predictions.comments {
+        let first = c.span.map_or(0, |s| s.first_line);
+        let i = *by_line.get(&first).ok_or_else(|| {
+            crate::Error::new(path, None, format!("no labels for the comment starting at line {first}"))
+        })?;
+        rows.push((c, &labels[i]));
+    }
+    let mut out = Vec::new();
+    for d in &codebook.dimensions {
+        let gold: Vec<String> = rows.iter().map(|(_, l)| l.1[&d.id].clone()).collect();
+        let predicted: Vec<String> = rows
+            .iter()
+            .map(|(c, _)| c.stance.as_ref().and_then(|s| s.get(&d.id)).map_or(d.neutral.clone(), |l| l.label.clone()))
+            .collect();
+        out.push(score(&d.id, &d.label_ids(), &gold, &predicted));
+    }
+    if e.clusters.is_some() {
+        let clusters: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+        let gold: Vec<String> = rows.iter().map(|(_, l)| l.2.clone()).collect();
+        let predicted: Vec<String> = rows
+            .iter()
+            .map(|(c, _)| c.clusters.as_ref().map_or_else(|| clusters[0].clone(), |a| a.primary.clone()))
+            .collect();
+        out.push(score("primary_cluster", &clusters, &gold, &predicted));
+    }
+    Ok(out)
+}
+
 /// Macro-F1 and accuracy per dimension without and with the sentence encoder, side by side.
 pub fn format_comparison(without: &StanceEvaluation, with: &StanceEvaluation) -> String {
     let mut out = String::from("the sentence encoder's effect (same folds):\n");

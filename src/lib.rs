@@ -4,6 +4,7 @@
 //! boundaries in copied text) → [`reply_graph`] (who answers whom, with evidence) → exports
 //! ([`graph_export`]) and evaluation ([`eval_graph`]). [`model`] holds the data every stage shares.
 
+pub mod agreement;
 pub mod analyze;
 pub mod annotated;
 pub mod batch;

@@ -200,9 +200,26 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also score the out-of-fold predictions against another annotation of the thread (a
+        /// labels.tsv file by the codebook, e.g. a second annotator's).
+        #[arg(long, value_name = "LABELS_TSV")]
+        against: Option<String>,
         /// With the encoder, the scores are given without and with it.
         #[command(flatten)]
         encoder: EncoderArgs,
+    },
+    /// Agreement between two annotations of a thread (labels.tsv files): per dimension and for the
+    /// primary cluster, observed agreement, Cohen's kappa and the confusion between annotators.
+    Agreement {
+        /// The first annotation (rows of the confusion matrices).
+        first: String,
+        /// The second annotation (columns).
+        second: String,
+        #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
+        codebook: String,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Analyse a thread: reply graph, the stance of every comment on the codebook's questions, the
     /// argument clusters, and a summary of who stands where and where people clash.
@@ -403,7 +420,17 @@ fn run(cli: Cli) -> draad::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { annotated, codebook, folds, predictions, force, json, encoder } => {
+        Command::Agreement { first, second, codebook, json } => {
+            let codebook = draad::codebook::Codebook::load(&codebook)?;
+            let a = draad::agreement::compare_files(&first, &second, &codebook)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&a).expect("agreement serialises"));
+            } else {
+                print!("{}", draad::agreement::format_agreements(&first, &second, &a));
+            }
+            Ok(())
+        }
+        Command::Eval { annotated, codebook, folds, predictions, force, json, against, encoder } => {
             if let Some(p) = predictions.as_deref().filter(|p| *p != "-" && !force)
                 && std::path::Path::new(p).exists()
             {
@@ -432,6 +459,14 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             let without = run(None)?;
             let with = vectors.as_ref().map(|v| run(Some(v))).transpose()?;
+            // The same out-of-fold predictions scored against another annotation.
+            let against_scores = match &against {
+                Some(path) => Some((
+                    draad::eval_stance::score_against(&without, path, &codebook)?,
+                    with.as_ref().map(|w| draad::eval_stance::score_against(w, path, &codebook)).transpose()?,
+                )),
+                None => None,
+            };
             if json {
                 let scores = |e: &draad::eval_stance::StanceEvaluation| {
                     e.dimensions.iter().chain(&e.clusters).cloned().collect::<Vec<_>>()
@@ -440,6 +475,11 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "encoder": encoder.as_ref().map(|_| draad::encoder::MODEL_NAME),
                     "without_encoder": scores(&without),
                     "with_encoder": with.as_ref().map(scores),
+                    "against": against_scores.as_ref().map(|(w, e)| serde_json::json!({
+                        "labels": against,
+                        "without_encoder": w,
+                        "with_encoder": e,
+                    })),
                 });
                 println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
@@ -452,6 +492,21 @@ fn run(cli: Cli) -> draad::Result<()> {
                         print!("\n{}", draad::eval_stance::format_comparison(&without, w));
                     }
                     None => println!("\n(the sentence encoder is off: no scores with it)"),
+                }
+                if let (Some((w, e)), Some(path)) = (&against_scores, &against) {
+                    let line = |d: &draad::eval_stance::DimensionScores| {
+                        format!(
+                            "  {:<18} macro-F1 {:.3}  accuracy {:.3}   (majority baseline: macro-F1 {:.3})\n",
+                            d.dimension, d.macro_f1, d.accuracy, d.majority_macro_f1
+                        )
+                    };
+                    println!("\n== the same out-of-fold predictions scored against {path}");
+                    println!("without the encoder:");
+                    w.iter().for_each(|d| print!("{}", line(d)));
+                    if let Some(e) = e {
+                        println!("with the encoder:");
+                        e.iter().for_each(|d| print!("{}", line(d)));
+                    }
                 }
             }
             if let Some(p) = predictions {
