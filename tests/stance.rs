@@ -124,3 +124,38 @@ fn folds_keep_branches_and_quotes_together() {
     }
     assert!((0..5).all(|f| fold.contains(&f)), "every fold is used");
 }
+
+#[test]
+fn agreement_compares_two_annotations_and_refuses_a_partial_one() {
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let labels = "threads/clearview-ap-2024/labels.tsv";
+    let same = draad::agreement::compare_files(labels, labels, &codebook).unwrap();
+    assert_eq!(same.len(), codebook.dimensions.len() + 1);
+    assert!(same.iter().all(|a| a.kappa == 1.0 && a.comments == 106));
+    // Flip one comment's jurisdiction label: agreement drops below 1, by one comment.
+    let text = std::fs::read_to_string(labels).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut changed = false;
+    let flipped: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split('\t').collect();
+            if !changed && f.len() > 3 && f[2] == "applies" {
+                f[2] = "rejects";
+                changed = true;
+            }
+            f.join("\t")
+        })
+        .collect();
+    let other = dir.join("labels-flipped.tsv");
+    std::fs::write(&other, flipped.join("\n")).unwrap();
+    let a = draad::agreement::compare_files(labels, other.to_str().unwrap(), &codebook).unwrap();
+    assert!((a[0].observed - 105.0 / 106.0).abs() < 1e-9, "{}", a[0].observed);
+    assert!(a[0].kappa < 1.0 && a[0].kappa > 0.9);
+    // A second annotation that lacks a comment is an error naming the file and the comment.
+    let partial: Vec<&str> = text.lines().filter(|l| !l.starts_with("5\t")).collect();
+    let short = dir.join("labels-partial.tsv");
+    std::fs::write(&short, partial.join("\n")).unwrap();
+    let e = draad::agreement::compare_files(labels, short.to_str().unwrap(), &codebook).unwrap_err().to_string();
+    assert!(e.contains("labels-partial.tsv") && e.contains("no labels for the comment starting at line"), "{e}");
+}
