@@ -8,7 +8,7 @@ use crate::codebook::Codebook;
 use crate::error::Result;
 use crate::features::{CommentFeatures, Opening, sparse};
 use crate::logreg::{LogReg, TrainOptions, softmax};
-use crate::model::{ClusterAssignment, LabelEvidence, Thread};
+use crate::model::{ClusterAssignment, LabelEvidence, Thread, add_scores};
 use crate::semantic::{Semantic, dot};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -300,52 +300,23 @@ pub fn assign(
         }
         if let Some((probe, vectors)) = semantic.and_then(|s| Some((s.model?.clusters.as_ref()?, s.vectors))) {
             let s = probe.scores_for(&vectors.raw[i], &labels);
-            for (c, v) in s.iter().enumerate() {
-                scores[c] += PROBE_WEIGHT * v;
-                if PROBE_WEIGHT * v > 0.25 {
-                    evidence[c].push(LabelEvidence {
-                        kind: "encoder".into(),
-                        detail: format!(
-                            "the sentence encoder places the whole comment in {} (+{:.2})",
-                            labels[c],
-                            PROBE_WEIGHT * v
-                        ),
-                        start: None,
-                        end: None,
-                    });
-                }
-            }
+            add_scores(&mut scores, &mut evidence, &s, PROBE_WEIGHT, "encoder", |c, v| {
+                format!("the sentence encoder places the whole comment in {} (+{:.2})", labels[c], PROBE_WEIGHT * v)
+            });
         }
         if let Some(s) = semantic.filter(|s| s.descriptions.len() == k) {
-            for c in 0..k {
-                let sim = dot(&s.vectors.centred[i], &s.vectors.centre_other(&s.descriptions[c]));
-                if sim > 0.0 {
-                    scores[c] += SEMANTIC_DESCRIPTION_WEIGHT * sim;
-                    if SEMANTIC_DESCRIPTION_WEIGHT * sim > 0.25 {
-                        evidence[c].push(LabelEvidence {
-                            kind: "encoder".into(),
-                            detail: format!("close in meaning to the description of {} ({sim:.2})", labels[c]),
-                            start: None,
-                            end: None,
-                        });
-                    }
-                }
-            }
+            let sims: Vec<f64> = (0..k)
+                .map(|c| dot(&s.vectors.centred[i], &s.vectors.centre_other(&s.descriptions[c])).max(0.0))
+                .collect();
+            add_scores(&mut scores, &mut evidence, &sims, SEMANTIC_DESCRIPTION_WEIGHT, "encoder", |c, sim| {
+                format!("close in meaning to the description of {} ({sim:.2})", labels[c])
+            });
         }
         if let Some(ex) = model.and_then(|m| m.exemplars.as_ref()) {
-            for (c, sim) in ex.similarities(f, &labels).into_iter().enumerate() {
-                if sim > 0.0 {
-                    scores[c] += EXEMPLAR_WEIGHT * sim;
-                    if EXEMPLAR_WEIGHT * sim > 0.25 {
-                        evidence[c].push(LabelEvidence {
-                            kind: "exemplars".into(),
-                            detail: format!("similar to the annotated comments of {} ({sim:.2})", labels[c]),
-                            start: None,
-                            end: None,
-                        });
-                    }
-                }
-            }
+            let sims: Vec<f64> = ex.similarities(f, &labels).into_iter().map(|x| x.max(0.0)).collect();
+            add_scores(&mut scores, &mut evidence, &sims, EXEMPLAR_WEIGHT, "exemplars", |c, sim| {
+                format!("similar to the annotated comments of {} ({sim:.2})", labels[c])
+            });
         }
         let mut own_cues = 0;
         for h in f.hits.iter().filter(|h| h.dimension == "cluster") {

@@ -219,6 +219,28 @@ pub struct LabelEvidence {
     pub end: Option<usize>,
 }
 
+/// A contribution this large or larger to a label's score is named in its evidence.
+pub const NOTED_FROM: f64 = 0.25;
+
+/// Add `weight * values[k]` to the score of every label `k`. A contribution of [`NOTED_FROM`] or
+/// more becomes evidence of `kind` without offsets (it speaks for the whole comment), its detail
+/// written by `detail(k, values[k])`.
+pub fn add_scores(
+    scores: &mut [f64],
+    evidence: &mut [Vec<LabelEvidence>],
+    values: &[f64],
+    weight: f64,
+    kind: &str,
+    detail: impl Fn(usize, f64) -> String,
+) {
+    for (k, &v) in values.iter().enumerate() {
+        scores[k] += weight * v;
+        if weight * v >= NOTED_FROM {
+            evidence[k].push(LabelEvidence { kind: kind.into(), detail: detail(k, v), start: None, end: None });
+        }
+    }
+}
+
 /// One block of a comment body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]

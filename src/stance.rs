@@ -9,7 +9,7 @@ use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::features::{CommentFeatures, CueSets, Opening, comment_features, merge_sorted, sparse, sparse_parts};
 use crate::logreg::{LogReg, TrainOptions, softmax};
-use crate::model::{Label, LabelEvidence, Thread};
+use crate::model::{Label, LabelEvidence, Thread, add_scores};
 use crate::semantic::Semantic;
 use crate::subwords::Subwords;
 use serde::{Deserialize, Serialize};
@@ -178,21 +178,9 @@ pub fn predict(
             }
             if let Some((probe, vectors)) = probe {
                 let s = probe.scores_for(&vectors.raw[i], &labels);
-                for (k, v) in s.iter().enumerate() {
-                    scores[k] += PROBE_WEIGHT * v;
-                    if PROBE_WEIGHT * v > 0.25 {
-                        evidence[k].push(LabelEvidence {
-                            kind: "encoder".into(),
-                            detail: format!(
-                                "the sentence encoder reads the whole comment as {} (+{:.2})",
-                                labels[k],
-                                PROBE_WEIGHT * v
-                            ),
-                            start: None,
-                            end: None,
-                        });
-                    }
-                }
+                add_scores(&mut scores, &mut evidence, &s, PROBE_WEIGHT, "encoder", |k, v| {
+                    format!("the sentence encoder reads the whole comment as {} (+{:.2})", labels[k], PROBE_WEIGHT * v)
+                });
             }
             for h in f.hits.iter().filter(|h| h.dimension == d.id) {
                 let Some(target) = &h.counts_for else { continue };
