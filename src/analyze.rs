@@ -179,8 +179,13 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
         cluster_model: models.clusters.as_ref().map(|_| ClusterModel::path_for(cb)),
         tokenizer: models.subwords.as_ref().map(|_| crate::subwords::DEFAULT_PATH.to_string()),
         encoder: sentence_vectors.as_ref().zip(models.encoder.as_ref()).map(|(_, e)| {
-            let probes = if models.semantic.is_some() {
-                format!("probes {}", SemanticModel::path_for(cb))
+            let probes = if let Some(m) = &models.semantic {
+                format!(
+                    "probes {} with weights stance {}, clusters {}",
+                    SemanticModel::path_for(cb),
+                    m.weights.stance,
+                    m.weights.clusters
+                )
             } else {
                 "no probes".to_string()
             };

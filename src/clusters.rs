@@ -15,9 +15,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Weight of one cluster cue phrase.
 const CUE_WEIGHT: f64 = 2.0;
-/// Weight of the sentence-vector probe's scores (when the encoder ran). The probe alone places a third of
-/// the seed thread's comments right; as a small addition it helps a little (`draad eval` prints both).
-pub const PROBE_WEIGHT: f64 = 0.25;
 /// Weight of the similarity of a comment's centred sentence vector to a cluster description's (when
 /// the encoder ran). Weights from 1 to 12 all moved the cross-validated figures by less than 0.02.
 const SEMANTIC_DESCRIPTION_WEIGHT: f64 = 4.0;
@@ -298,10 +295,13 @@ pub fn assign(
                 }
             }
         }
-        if let Some((probe, vectors)) = semantic.and_then(|s| Some((s.model?.clusters.as_ref()?, s.vectors))) {
+        if let Some((probe, vectors, weight)) = semantic
+            .and_then(|s| Some((s.model?.clusters.as_ref()?, s.vectors, s.model?.weights.clusters)))
+            .filter(|p| p.2 > 0.0)
+        {
             let s = probe.scores_for(&vectors.raw[i], &labels);
-            add_scores(&mut scores, &mut evidence, &s, PROBE_WEIGHT, "encoder", |c, v| {
-                format!("the sentence encoder places the whole comment in {} (+{:.2})", labels[c], PROBE_WEIGHT * v)
+            add_scores(&mut scores, &mut evidence, &s, weight, "encoder", |c, v| {
+                format!("the sentence encoder places the whole comment in {} (+{:.2})", labels[c], weight * v)
             });
         }
         if let Some(s) = semantic.filter(|s| s.descriptions.len() == k) {

@@ -10,7 +10,7 @@ use crate::codebook::Codebook;
 use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
-use crate::semantic::{Semantic, SemanticModel, SentenceVectors};
+use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
 use crate::stance::{GoldLabels, predict, train};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -150,6 +150,42 @@ pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
     group.iter().map(|g| fold_of_group[g]).collect()
 }
 
+/// What the sentence encoder gives a cross-validation: the comments' vectors, the vectors of the
+/// codebook's cluster descriptions, and the weights of the probes (trained per fold).
+#[derive(Clone, Copy)]
+pub struct Encoded<'a> {
+    pub vectors: &'a SentenceVectors,
+    pub descriptions: &'a [Vec<f32>],
+    pub weights: ProbeWeights,
+}
+
+/// Choose the probes' weights by cross-validation: each weight of [`WEIGHT_GRID`] for both probes,
+/// the stance weight with the best mean macro-F1 over the dimensions, the cluster weight with the
+/// best primary-cluster macro-F1 (ties to the smaller weight). Returns the weights and every row
+/// tried: (weight, mean stance macro-F1, cluster macro-F1).
+#[allow(clippy::too_many_arguments)]
+pub fn choose_probe_weights(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    primary: &[String],
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+    vectors: &SentenceVectors,
+    descriptions: &[Vec<f32>],
+) -> Result<(ProbeWeights, Vec<(f64, f64, f64)>)> {
+    let mut rows = Vec::new();
+    for &w in WEIGHT_GRID {
+        let encoded = Encoded { vectors, descriptions, weights: ProbeWeights { stance: w, clusters: w } };
+        let e = cross_validate(thread, gold, Some(primary), codebook, context, k, Some(encoded))?;
+        let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
+        rows.push((w, stance, e.clusters.as_ref().map_or(0.0, |c| c.macro_f1)));
+    }
+    let best =
+        |f: fn(&(f64, f64, f64)) -> f64| rows.iter().fold(rows[0], |b, r| if f(r) > f(&b) + 1e-9 { *r } else { b }).0;
+    Ok((ProbeWeights { stance: best(|r| r.1), clusters: best(|r| r.2) }, rows))
+}
+
 /// The result of cross-validation: scores per dimension and the out-of-fold thread.
 pub struct StanceEvaluation {
     pub folds: usize,
@@ -168,13 +204,10 @@ pub fn cross_validate(
     codebook: &Codebook,
     context: &[String],
     k: usize,
-    encoded: Option<(&SentenceVectors, &[Vec<f32>])>,
+    encoded: Option<Encoded>,
 ) -> Result<StanceEvaluation> {
-    // The sentence vectors of the comments and of the codebook's cluster descriptions, if any.
-    let (vectors, descriptions) = match encoded {
-        Some((v, d)) => (Some(v), d),
-        None => (None, &[][..]),
-    };
+    let vectors = encoded.map(|e| e.vectors);
+    let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
     let fold = branch_folds(thread, k);
     let cues = CueSets::new(codebook);
     let mut predictions = thread.clone();
@@ -197,7 +230,15 @@ pub fn cross_validate(
         let semantic_model = vectors.map(|v| {
             let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
             let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
-            SemanticModel::train(codebook, "cross-validation", &train_vectors, &train_gold, train_primary.as_deref())
+            let mut m = SemanticModel::train(
+                codebook,
+                "cross-validation",
+                &train_vectors,
+                &train_gold,
+                train_primary.as_deref(),
+            );
+            m.weights = encoded.map(|e| e.weights).unwrap_or_default();
+            m
         });
         let semantic = vectors.map(|vectors| Semantic { vectors, model: semantic_model.as_ref(), descriptions });
         let predicted = predict(thread, codebook, Some(&model), &features, semantic);

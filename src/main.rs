@@ -408,10 +408,32 @@ fn run(cli: Cli) -> draad::Result<()> {
                     let vectors = e.embed_thread(&a.thread)?.vectors;
                     let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
                     let id = draad::semantic::encoder_id(&e);
-                    let m =
+                    let mut m =
                         draad::semantic::SemanticModel::train(&codebook, &id, &refs, &a.gold, Some(&a.primary_cluster));
+                    // How much the probes weigh: chosen by cross-validation on the annotated thread.
+                    let sentence = draad::semantic::SentenceVectors::new(vectors.clone());
+                    let descriptions = draad::semantic::embed_descriptions(&e, &codebook)?;
+                    let (weights, rows) = draad::eval_stance::choose_probe_weights(
+                        &a.thread,
+                        &a.gold,
+                        &a.primary_cluster,
+                        &codebook,
+                        &a.context,
+                        5,
+                        &sentence,
+                        &descriptions,
+                    )?;
+                    for (w, stance, clusters) in rows {
+                        eprintln!(
+                            "encoder probes: weight {w:.2}: mean stance macro-F1 {stance:.3}, cluster macro-F1 {clusters:.3} (5-fold CV)"
+                        );
+                    }
+                    m.weights = weights;
                     m.save(&path)?;
-                    eprintln!("encoder probes: {path} (encoder {id})");
+                    eprintln!(
+                        "encoder probes: {path} (encoder {id}; weights: stance {}, clusters {})",
+                        weights.stance, weights.clusters
+                    );
                 }
                 None if std::path::Path::new(&path).exists() => eprintln!(
                     "encoder probes: not trained (the encoder is off); {path} is left as it was and may be out of date"
@@ -446,6 +468,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                 ),
                 None => (None, Vec::new()),
             };
+            // The probes' weights as `draad train` chose them (the defaults without a trained file).
+            let weights = draad::semantic::SemanticModel::load(&draad::semantic::SemanticModel::path_for(&codebook))
+                .map(|m| m.weights)
+                .unwrap_or_default();
             let run = |v: Option<&draad::semantic::SentenceVectors>| {
                 draad::eval_stance::cross_validate(
                     &a.thread,
@@ -454,7 +480,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     &codebook,
                     &a.context,
                     folds.max(2),
-                    v.map(|v| (v, descriptions.as_slice())),
+                    v.map(|vectors| draad::eval_stance::Encoded { vectors, descriptions: &descriptions, weights }),
                 )
             };
             let without = run(None)?;

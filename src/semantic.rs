@@ -173,7 +173,27 @@ pub struct SemanticModel {
     pub stance: BTreeMap<String, Probe>,
     /// Probe of the primary cluster.
     pub clusters: Option<Probe>,
+    /// How much the probes weigh beside the word models.
+    #[serde(default)]
+    pub weights: ProbeWeights,
 }
+
+/// Weights of the probes' scores, added to the word models' scores. `draad train` chooses them by
+/// cross-validation on the annotated thread ([`crate::eval_stance::choose_probe_weights`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ProbeWeights {
+    pub stance: f64,
+    pub clusters: f64,
+}
+
+impl Default for ProbeWeights {
+    fn default() -> Self {
+        ProbeWeights { stance: 0.1, clusters: 0.25 }
+    }
+}
+
+/// The weights `draad train` tries.
+pub const WEIGHT_GRID: &[f64] = &[0.0, 0.1, 0.25, 0.5, 1.0];
 
 impl SemanticModel {
     pub fn path_for(codebook: &crate::codebook::Codebook) -> String {
@@ -232,7 +252,13 @@ impl SemanticModel {
                 .collect();
             Probe::train(&labels, &examples)
         });
-        SemanticModel { codebook: codebook.id.clone(), encoder: encoder.to_string(), stance, clusters }
+        SemanticModel {
+            codebook: codebook.id.clone(),
+            encoder: encoder.to_string(),
+            stance,
+            clusters,
+            weights: ProbeWeights::default(),
+        }
     }
 }
 

@@ -20,10 +20,6 @@ const CUE_WEIGHT: f64 = 2.0;
 /// How strongly agreement or disagreement with the parent moves the label, times the parent's
 /// confidence.
 const GRAPH_WEIGHT: f64 = 1.5;
-/// Weight of the sentence-vector probe's scores (when the encoder ran), added to the model's. Kept
-/// small: on the seed thread the probe alone reaches a cross-validated macro-F1 of about 0.45-0.5, below the
-/// word model, and larger weights lowered the combined figures (`draad eval` prints both).
-pub const PROBE_WEIGHT: f64 = 0.1;
 /// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
 const OPENING_CONFIDENCE: f64 = 0.8;
 
@@ -149,7 +145,7 @@ pub fn predict(
         let labels = d.label_ids();
         let lr = model.and_then(|m| m.dimensions.get(&d.id));
         let index = lr.map(|m| m.index());
-        let probe = semantic.and_then(|s| Some((s.model?.stance.get(&d.id)?, s.vectors)));
+        let probe = semantic.and_then(|s| Some((s.model?.stance.get(&d.id)?, s.vectors, s.model?.weights.stance)));
         for (i, f) in features.iter().enumerate() {
             let mut scores = vec![0.0; labels.len()];
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
@@ -176,10 +172,10 @@ pub fn predict(
                 // No model: a small preference for "no position" unless cues speak.
                 scores[0] += CUE_WEIGHT;
             }
-            if let Some((probe, vectors)) = probe {
+            if let Some((probe, vectors, weight)) = probe.filter(|p| p.2 > 0.0) {
                 let s = probe.scores_for(&vectors.raw[i], &labels);
-                add_scores(&mut scores, &mut evidence, &s, PROBE_WEIGHT, "encoder", |k, v| {
-                    format!("the sentence encoder reads the whole comment as {} (+{:.2})", labels[k], PROBE_WEIGHT * v)
+                add_scores(&mut scores, &mut evidence, &s, weight, "encoder", |k, v| {
+                    format!("the sentence encoder reads the whole comment as {} (+{:.2})", labels[k], weight * v)
                 });
             }
             for h in f.hits.iter().filter(|h| h.dimension == d.id) {
