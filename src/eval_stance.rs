@@ -150,6 +150,9 @@ pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
     group.iter().map(|g| fold_of_group[g]).collect()
 }
 
+/// One weight tried by [`choose_probe_weights`]: (weight, mean stance macro-F1, cluster macro-F1).
+pub type WeightRow = (f64, f64, f64);
+
 /// What the sentence encoder gives a cross-validation: the comments' vectors, the vectors of the
 /// codebook's cluster descriptions, and the weights of the probes (trained per fold).
 #[derive(Clone, Copy)]
@@ -173,7 +176,7 @@ pub fn choose_probe_weights(
     k: usize,
     vectors: &SentenceVectors,
     descriptions: &[Vec<f32>],
-) -> Result<(ProbeWeights, Vec<(f64, f64, f64)>)> {
+) -> Result<(ProbeWeights, Vec<WeightRow>)> {
     let mut rows = Vec::new();
     for &w in WEIGHT_GRID {
         let encoded = Encoded { vectors, descriptions, weights: ProbeWeights { stance: w, clusters: w } };
