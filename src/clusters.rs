@@ -76,16 +76,22 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
 pub type TermVector = Vec<(u32, f64)>;
 
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
-pub fn tfidf(docs: &[Vec<String>]) -> Vec<TermVector> {
+pub fn tfidf<D: AsRef<[String]>>(docs: &[D]) -> Vec<TermVector> {
     let n = docs.len() as f64;
-    let mut vocabulary: Vec<&str> = docs.iter().flatten().map(String::as_str).collect();
+    // The distinct terms in alphabetical order, then their ids in that order.
+    let mut id: crate::textnorm::FastMap<&str, u32> = crate::textnorm::FastMap::default();
+    for t in docs.iter().flat_map(|d| d.as_ref()) {
+        id.entry(t.as_str()).or_insert(0);
+    }
+    let mut vocabulary: Vec<&str> = id.keys().copied().collect();
     vocabulary.sort_unstable();
-    vocabulary.dedup();
-    let id: crate::textnorm::FastMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
+    for (i, t) in vocabulary.iter().enumerate() {
+        id.insert(*t, i as u32);
+    }
     let counted: Vec<Vec<(u32, f64)>> = docs
         .iter()
         .map(|d| {
-            let mut ids: Vec<u32> = d.iter().map(|t| id[t.as_str()]).collect();
+            let mut ids: Vec<u32> = d.as_ref().iter().map(|t| id[t.as_str()]).collect();
             ids.sort_unstable();
             let mut v: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
             for t in ids {
@@ -131,8 +137,8 @@ pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
     dot
 }
 
-fn terms(f: &CommentFeatures) -> Vec<String> {
-    f.stems.clone()
+fn terms(f: &CommentFeatures) -> &[String] {
+    &f.stems
 }
 
 /// TF-IDF vectors of the comments' stems, shared by discovery and the summary.
@@ -153,13 +159,12 @@ pub fn assign(
         return Vec::new();
     }
     // Similarity to the cluster descriptions: TF-IDF over comments and descriptions together.
-    let mut docs: Vec<Vec<String>> = features.iter().map(terms).collect();
-    docs.extend(
-        codebook
-            .clusters
-            .iter()
-            .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" ")))),
-    );
+    let descriptions: Vec<Vec<String>> = codebook
+        .clusters
+        .iter()
+        .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" "))))
+        .collect();
+    let docs: Vec<&[String]> = features.iter().map(terms).chain(descriptions.iter().map(Vec::as_slice)).collect();
     let vectors = tfidf(&docs);
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
@@ -307,7 +312,7 @@ pub fn discover(
     if candidates.len() < 2 {
         return Vec::new();
     }
-    let all_docs: Vec<Vec<String>> = features.iter().map(terms).collect();
+    let all_docs: Vec<&[String]> = features.iter().map(terms).collect();
     let n = candidates.len();
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     for a in 0..n {
@@ -337,13 +342,13 @@ pub fn discover(
     // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
     let mut out = Vec::new();
     let mut everywhere: HashMap<&str, f64> = HashMap::new();
-    for t in all_docs.iter().flatten() {
+    for t in all_docs.iter().copied().flatten() {
         *everywhere.entry(t.as_str()).or_default() += 1.0;
     }
     for (gi, g) in groups.iter().enumerate() {
         let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
         for &i in g {
-            for t in &all_docs[i] {
+            for t in all_docs[i] {
                 *tf.entry(t.as_str()).or_default() += 1.0;
             }
         }

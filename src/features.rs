@@ -5,6 +5,7 @@
 use crate::codebook::{Codebook, Cue, CueHit, CueIndex, compile, words_and_sentences};
 use crate::model::{Block, Comment};
 use crate::subwords::Subwords;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Words that open agreement with the comment answered.
 pub const AGREE_OPENERS: &[&str] = &[
@@ -75,9 +76,9 @@ pub fn reply_opening(text: &str) -> (Opening, Option<String>) {
     if starts("ja") {
         return (Opening::Agree, Some("ja".into()));
     }
-    let words: Vec<String> = crate::textnorm::words(t).into_iter().take(25).collect();
-    if let Some(w) = words.iter().find(|w| ADDRESS_WORDS.contains(&w.as_str())) {
-        return (Opening::Address, Some(w.clone()));
+    // The words of `t` are those of its fold (`textnorm::words`), which `lower` already is.
+    if let Some(w) = lower.unicode_words().take(25).find(|w| ADDRESS_WORDS.contains(w)) {
+        return (Opening::Address, Some(w.to_string()));
     }
     (Opening::None, None)
 }
@@ -116,7 +117,9 @@ pub struct CommentFeatures {
     /// The first content stem of each word with its character span, for locating evidence.
     pub stem_spans: Vec<(String, usize, usize)>,
     /// The model features shared by every dimension, computed once.
-    pub base_sparse: std::sync::OnceLock<Vec<(String, f64)>>,
+    pub base_sparse: std::sync::OnceLock<NamedValues>,
+    /// `text` in lower case, made when a subword feature is first located.
+    lower: std::sync::OnceLock<String>,
 }
 
 impl CommentFeatures {
@@ -128,7 +131,7 @@ impl CommentFeatures {
             "s" => self.stem_spans.iter().find(|(s, _, _)| s == value).map(|(_, a, b)| (*a, *b)),
             "w" => {
                 let needle = value.trim_start_matches("##");
-                let lower = self.text.to_lowercase();
+                let lower = self.lower.get_or_init(|| self.text.to_lowercase());
                 let b = lower.find(needle)?;
                 let start = lower[..b].chars().count();
                 Some((start, start + needle.chars().count()))
@@ -171,6 +174,12 @@ impl CueSets {
 const RHETORICAL_OPENERS: &[&str] =
     &["hoezo", "waarom zou", "en dan", "wat denk je", "sinds wanneer", "wie denkt", "denk je nu echt"];
 
+/// Does `text` hold `". "` followed by `phrase` (`text.contains(". {phrase}")`)?
+fn after_full_stop(text: &str, phrase: &str) -> bool {
+    // ". " cannot overlap itself, so the matches are all its occurrences.
+    text.match_indices(". ").any(|(i, _)| text[i + 2..].starts_with(phrase))
+}
+
 /// Compute the features of a comment.
 pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Subwords>) -> CommentFeatures {
     let text = comment.text.clone();
@@ -207,7 +216,7 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let (opening, opening_words) = reply_opening(&text);
     let folded = crate::textnorm::fold(&text);
     let rhetorical_question =
-        questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || folded.contains(&format!(". {r}")));
+        questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r));
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
     let stem_spans: Vec<(String, usize, usize)> = words_off
         .iter()
@@ -216,9 +225,10 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
         .collect();
     CommentFeatures {
         base_sparse: std::sync::OnceLock::new(),
+        lower: std::sync::OnceLock::new(),
         stems: stem_spans.iter().map(|s| s.0.clone()).collect(),
         stem_spans,
-        words: words_off.iter().map(|w| w.text.clone()).collect(),
+        words: words_off.into_iter().map(|w| w.text).collect(),
         subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),
         sentences: sentences.len(),
         hits,
@@ -239,9 +249,64 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
     merge_sorted(base, &cues).map(|(n, v)| (n.to_string(), v)).collect()
 }
 
+/// Named feature values kept in one buffer: every name is a slice of one string, so a comment's
+/// features take two allocations instead of one per name. Sorted by name, without duplicates.
+#[derive(Debug, Clone, Default)]
+pub struct NamedValues {
+    names: String,
+    /// (start, end) of the name in `names`, and the value.
+    items: Vec<(u32, u32, f64)>,
+}
+
+impl NamedValues {
+    fn push(&mut self, parts: &[&str], value: f64) {
+        let start = self.names.len() as u32;
+        for p in parts {
+            self.names.push_str(p);
+        }
+        self.items.push((start, self.names.len() as u32, value));
+    }
+
+    fn name(&self, item: &(u32, u32, f64)) -> &str {
+        &self.names[item.0 as usize..item.1 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The features in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        self.items.iter().map(|it| (self.name(it), it.2))
+    }
+
+    /// Sort by name and merge duplicates as [`merge_duplicates`] does.
+    fn sort_and_merge(&mut self) {
+        let names = std::mem::take(&mut self.names);
+        let name = |it: &(u32, u32, f64)| &names[it.0 as usize..it.1 as usize];
+        self.items.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        self.items.dedup_by(|b, a| {
+            let n = name(a);
+            if n == name(b) {
+                if !(n.starts_with("s:") || n.starts_with("w:")) {
+                    a.2 += b.2;
+                }
+                true
+            } else {
+                false
+            }
+        });
+        self.names = names;
+    }
+}
+
 /// [`sparse`] in two sorted parts that share no names: the features every dimension shares
 /// (computed once per comment) and the cue features of this dimension.
-pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f [(String, f64)], Vec<(String, f64)>) {
+pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f NamedValues, Vec<(String, f64)>) {
     let base = f.base_sparse.get_or_init(|| base_sparse(f));
     let mut cues: Vec<(String, f64)> = Vec::new();
     for h in &f.hits {
@@ -260,45 +325,49 @@ pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f
 }
 
 /// Two sorted feature lists as one, in name order.
-pub fn merge_sorted<'a>(a: &'a [(String, f64)], b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
-    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
-    std::iter::from_fn(move || {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if y.0 < x.0 => b.next(),
-            (Some(_), _) => a.next(),
-            (None, _) => b.next(),
-        };
-        next.map(|(n, v)| (n.as_str(), *v))
+pub fn merge_sorted<'a>(a: &'a NamedValues, b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().map(|(n, v)| (n.as_str(), *v)).peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
     })
 }
 
 /// The features of every dimension: words, stems, the opening, questions, length and bias (sorted,
 /// without duplicates).
-fn base_sparse(f: &CommentFeatures) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
-    let named = |prefix: &str, s: &str| {
-        let mut name = String::with_capacity(prefix.len() + s.len());
-        name.push_str(prefix);
-        name.push_str(s);
-        (name, 1.0)
+fn base_sparse(f: &CommentFeatures) -> NamedValues {
+    let mut out = NamedValues {
+        names: String::with_capacity(f.stems.iter().chain(&f.subwords).map(|s| s.len() + 2).sum::<usize>() + 64),
+        items: Vec::with_capacity(f.stems.len() + f.subwords.len() + 8),
     };
-    out.extend(f.stems.iter().map(|s| named("s:", s)));
+    for s in &f.stems {
+        out.push(&["s:", s], 1.0);
+    }
     for s in &f.subwords {
         let bare = s.trim_start_matches("##");
         if bare.chars().nth(3).is_some() && !crate::textnorm::is_stopword(bare) {
-            out.push(named("w:", s));
+            out.push(&["w:", s], 1.0);
         }
     }
-    out.push((format!("open:{:?}", f.opening).to_lowercase(), 1.0));
+    out.push(
+        &[match f.opening {
+            Opening::Agree => "open:agree",
+            Opening::Disagree => "open:disagree",
+            Opening::Address => "open:address",
+            Opening::None => "open:none",
+        }],
+        1.0,
+    );
     if f.only_question {
-        out.push(("only_question".into(), 1.0));
+        out.push(&["only_question"], 1.0);
     }
     if f.rhetorical_question {
-        out.push(("rhetorical_question".into(), 1.0));
+        out.push(&["rhetorical_question"], 1.0);
     }
-    out.push(("len".into(), (f.words.len() as f64 + 1.0).ln() / 5.0));
-    out.push(("bias".into(), 1.0));
-    merge_duplicates(&mut out);
+    out.push(&["len"], (f.words.len() as f64 + 1.0).ln() / 5.0);
+    out.push(&["bias"], 1.0);
+    out.sort_and_merge();
     out
 }
 
