@@ -169,31 +169,23 @@ pub fn assign(
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
     let fallback = catch_all(codebook);
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     let mut out = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
         let mut scores = vec![0.0; k];
         let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
-        if let (Some(m), Some(index)) = (model, &index) {
-            let (base, cues) = crate::features::sparse_parts(f, Some("cluster"));
-            let (s, contrib) = m.primary.scores(crate::features::merge_sorted(base, &cues), index);
+        // The model's contributions; its evidence is written for the chosen cluster only.
+        let parts = model.map(|_| crate::features::sparse_parts(f, Some("cluster")));
+        let mut contrib = Vec::new();
+        if let (Some(m), Some(index), Some((base, cues))) = (model, &index, &parts) {
+            let (s, c) = m.primary.scores(crate::features::merge_sorted(base, cues), index);
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
                 scores[c] += s[j];
-                let mut top: Vec<(&str, f64)> =
-                    contrib[j].iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
-                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-                for (name, v) in top.into_iter().take(3) {
-                    let at = f.locate(&name);
-                    evidence[c].push(LabelEvidence {
-                        kind: "feature".into(),
-                        detail: format!("word stem '{}' (+{v:.2})", &name[2..]),
-                        start: at.map(|a| a.0),
-                        end: at.map(|a| a.1),
-                    });
-                }
             }
+            contrib = c;
         }
         let mut own_cues = 0;
         for h in f.hits.iter().filter(|h| h.dimension == "cluster") {
@@ -208,19 +200,15 @@ pub fn assign(
                 });
             }
         }
+        // The description evidence follows the cue evidence; it is written for the chosen cluster only.
+        let after_cues: Vec<usize> = evidence.iter().map(Vec::len).collect();
+        let mut sims = vec![0.0; k];
         for c in 0..k {
             let sim = cosine(&comment_vecs[i], &desc_vecs[c]);
             if sim > 0.0 {
                 scores[c] += DESCRIPTION_WEIGHT * sim;
-                if sim > 0.08 {
-                    evidence[c].push(LabelEvidence {
-                        kind: "description".into(),
-                        detail: format!("similar to the description of {} ({sim:.2})", labels[c]),
-                        start: None,
-                        end: None,
-                    });
-                }
             }
+            sims[c] = sim;
         }
         // A short reply without cues of its own takes its parent's topic.
         let short = f.text.chars().count() < SHORT_REPLY || matches!(f.opening, Opening::Agree | Opening::Disagree);
@@ -260,6 +248,33 @@ pub fn assign(
             (0..k).filter(|&c| c != best && p[c] >= SECONDARY_MIN).map(|c| (c, p[c])).collect();
         secondary.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut ev = std::mem::take(&mut evidence[best]);
+        if sims[best] > 0.08 {
+            let sim = sims[best];
+            let description = LabelEvidence {
+                kind: "description".into(),
+                detail: format!("similar to the description of {} ({sim:.2})", labels[best]),
+                start: None,
+                end: None,
+            };
+            ev.insert(after_cues[best], description);
+        }
+        if let Some(m) = model
+            && let Some(contrib) = m.primary.labels.iter().position(|x| *x == labels[best]).and_then(|j| contrib.get(j))
+        {
+            let mut top: Vec<(&str, f64)> =
+                contrib.iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+            let features = top.into_iter().take(3).map(|(name, v)| {
+                let at = f.locate(name);
+                LabelEvidence {
+                    kind: "feature".into(),
+                    detail: format!("word stem '{}' (+{v:.2})", &name[2..]),
+                    start: at.map(|a| a.0),
+                    end: at.map(|a| a.1),
+                }
+            });
+            ev.splice(0..0, features);
+        }
         if !ev.iter().any(|e| e.start.is_some()) {
             ev.push(LabelEvidence {
                 kind: "text".into(),

@@ -141,27 +141,19 @@ pub fn words_with_offsets(text: &str) -> Vec<Word> {
 pub fn words_and_sentences(text: &str) -> (Vec<Word>, Vec<&str>) {
     let mut out = Vec::new();
     let mut sentences = Vec::new();
-    // Character offset of each byte offset, computed once.
-    let mut char_at = vec![0usize; text.len() + 1];
-    let mut c = 0;
-    for (b, ch) in text.char_indices() {
-        char_at[b] = c;
-        c += 1;
-        for k in 1..ch.len_utf8() {
-            char_at[b + k] = c;
-        }
-    }
-    char_at[text.len()] = c;
+    // Words come in text order: count characters from the last word's end (byte `at`, char `c`).
+    let (mut at, mut c) = (0usize, 0usize);
+    let mut chars_to = |b: usize| {
+        c += text[at..b].chars().count();
+        at = b;
+        c
+    };
     for (s, (sent_start, sentence)) in text.split_sentence_bound_indices().enumerate() {
         sentences.push(sentence);
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
-            out.push(Word {
-                text: crate::textnorm::fold(w),
-                start: char_at[start],
-                end: char_at[start + w.len()],
-                sentence: s,
-            });
+            let (start, end) = (chars_to(start), chars_to(start + w.len()));
+            out.push(Word { text: crate::textnorm::fold(w), start, end, sentence: s });
         }
     }
     (out, sentences)

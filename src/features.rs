@@ -345,7 +345,10 @@ fn base_sparse(f: &CommentFeatures) -> NamedValues {
         out.push(&["s:", s], 1.0);
     }
     for s in &f.subwords {
-        let bare = s.trim_start_matches("##");
+        let mut bare = s.as_str();
+        while let Some(rest) = bare.strip_prefix("##") {
+            bare = rest;
+        }
         if bare.chars().nth(3).is_some() && !crate::textnorm::is_stopword(bare) {
             out.push(&["w:", s], 1.0);
         }

@@ -122,7 +122,8 @@ impl LogReg {
         let sparse: Vec<(usize, f64, &str)> =
             x.into_iter().filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))).collect();
         let mut out = vec![0.0; self.labels.len()];
-        let mut contrib = vec![Vec::with_capacity(sparse.len()); self.labels.len()];
+        let mut contrib: Vec<Vec<(&str, f64)>> =
+            (0..self.labels.len()).map(|_| Vec::with_capacity(sparse.len())).collect();
         for (c, wc) in self.weights.iter().enumerate() {
             for &(i, v, name) in &sparse {
                 out[c] += wc[i] * v;
