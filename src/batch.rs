@@ -184,6 +184,14 @@ struct ReadBackAnalysis {
     comments: Vec<Comment>,
 }
 
+/// The entry of `key`, made (with the key cloned) only the first time.
+fn count<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
 /// The result of one thread, as counted for the summary.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct ThreadTally {
@@ -203,10 +211,10 @@ impl ThreadTally {
         let mut t = ThreadTally { input: input.to_string(), ok: true, comments: comments.len(), ..Default::default() };
         for c in comments {
             for (dim, label) in c.stance.iter().flatten() {
-                *t.stance.entry(dim.clone()).or_default().entry(label.label.clone()).or_default() += 1;
+                *count(count(&mut t.stance, dim), &label.label) += 1;
             }
             if let Some(a) = &c.clusters {
-                *t.clusters.entry(a.primary.clone()).or_default() += 1;
+                *count(&mut t.clusters, &a.primary) += 1;
             }
         }
         t
