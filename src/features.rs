@@ -104,7 +104,7 @@ pub struct CommentFeatures {
     pub quoted: String,
     pub words: Vec<String>,
     pub stems: Vec<String>,
-    pub subwords: Vec<String>,
+    pub subwords: StrList,
     pub sentences: usize,
     pub hits: Vec<LabelledHit>,
     pub questions: usize,
@@ -115,7 +115,8 @@ pub struct CommentFeatures {
     pub opening: Opening,
     pub opening_words: Option<String>,
     /// The first content stem of each word with its character span, for locating evidence.
-    pub stem_spans: Vec<(String, usize, usize)>,
+    /// The character span of each of `stems` in the comment's own text, for locating evidence.
+    pub stem_spans: Vec<(usize, usize)>,
     /// The model features shared by every dimension, computed once.
     pub base_sparse: std::sync::OnceLock<NamedValues>,
     /// `text` in lower case, made when a subword feature is first located.
@@ -128,7 +129,7 @@ impl CommentFeatures {
     pub fn locate(&self, feature: &str) -> Option<(usize, usize)> {
         let (kind, value) = feature.split_once(':')?;
         match kind {
-            "s" => self.stem_spans.iter().find(|(s, _, _)| s == value).map(|(_, a, b)| (*a, *b)),
+            "s" => self.stems.iter().position(|s| s == value).map(|i| self.stem_spans[i]),
             "w" => {
                 let needle = value.trim_start_matches("##");
                 let lower = self.lower.get_or_init(|| self.text.to_lowercase());
@@ -218,18 +219,22 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let rhetorical_question =
         questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r));
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
-    let stem_spans: Vec<(String, usize, usize)> = words_off
+    let (stems, stem_spans): (Vec<String>, Vec<(usize, usize)>) = words_off
         .iter()
         .filter(|w| crate::textnorm::is_content_word(&w.text))
-        .map(|w| (crate::textnorm::stem(&w.text), w.start, w.end))
-        .collect();
+        .map(|w| (crate::textnorm::stem(&w.text), (w.start, w.end)))
+        .unzip();
+    let mut subword_list = StrList::default();
+    if let Some(s) = subwords {
+        s.for_each_token(&text, |t| subword_list.push(t));
+    }
     CommentFeatures {
         base_sparse: std::sync::OnceLock::new(),
         lower: std::sync::OnceLock::new(),
-        stems: stem_spans.iter().map(|s| s.0.clone()).collect(),
+        stems,
         stem_spans,
         words: words_off.into_iter().map(|w| w.text).collect(),
-        subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),
+        subwords: subword_list,
         sentences: sentences.len(),
         hits,
         questions,
@@ -247,6 +252,49 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
 pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)> {
     let (base, cues) = sparse_parts(f, dimension);
     merge_sorted(base, &cues).map(|(n, v)| (n.to_string(), v)).collect()
+}
+
+/// A list of strings kept in one buffer (two allocations however many strings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrList {
+    text: String,
+    /// Where each string ends in `text` (it starts where the one before it ends).
+    ends: Vec<u32>,
+}
+
+impl StrList {
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of all the strings together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.text[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = &self.text[start..end as usize];
+            start = end as usize;
+            s
+        })
+    }
 }
 
 /// Named feature values kept in one buffer: every name is a slice of one string, so a comment's
@@ -338,14 +386,16 @@ pub fn merge_sorted<'a>(a: &'a NamedValues, b: &'a [(String, f64)]) -> impl Iter
 /// without duplicates).
 fn base_sparse(f: &CommentFeatures) -> NamedValues {
     let mut out = NamedValues {
-        names: String::with_capacity(f.stems.iter().chain(&f.subwords).map(|s| s.len() + 2).sum::<usize>() + 64),
+        names: String::with_capacity(
+            f.stems.iter().map(|s| s.len() + 2).sum::<usize>() + f.subwords.text_len() + 2 * f.subwords.len() + 64,
+        ),
         items: Vec::with_capacity(f.stems.len() + f.subwords.len() + 8),
     };
     for s in &f.stems {
         out.push(&["s:", s], 1.0);
     }
-    for s in &f.subwords {
-        let mut bare = s.as_str();
+    for s in f.subwords.iter() {
+        let mut bare = s;
         while let Some(rest) = bare.strip_prefix("##") {
             bare = rest;
         }
