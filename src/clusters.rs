@@ -402,9 +402,9 @@ pub fn discover(
 fn surface_form(stem: &str, group: &[usize], features: &[CommentFeatures]) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for &i in group {
-        for w in &features[i].words {
+        for w in features[i].words.iter() {
             if crate::textnorm::is_content_word(w) && crate::textnorm::stem(w) == stem {
-                *counts.entry(w.as_str()).or_default() += 1;
+                *counts.entry(w).or_default() += 1;
             }
         }
     }

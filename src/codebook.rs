@@ -124,8 +124,9 @@ const NEGATION_REACH: usize = 3;
 
 /// A word of a text with its character offsets (start inclusive, end exclusive).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Word {
-    pub text: String,
+pub struct Word<'a> {
+    /// The folded word: borrowed from the text when folding leaves it as it is.
+    pub text: std::borrow::Cow<'a, str>,
     pub start: usize,
     pub end: usize,
     /// Index of the sentence the word is in.
@@ -133,12 +134,12 @@ pub struct Word {
 }
 
 /// Words of a text, folded to lower case, with character offsets and sentence numbers.
-pub fn words_with_offsets(text: &str) -> Vec<Word> {
+pub fn words_with_offsets(text: &str) -> Vec<Word<'_>> {
     words_and_sentences(text).0
 }
 
 /// [`words_with_offsets`] and the sentence segments of the text (Unicode sentence bounds).
-pub fn words_and_sentences(text: &str) -> (Vec<Word>, Vec<&str>) {
+pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
     let mut out = Vec::new();
     let mut sentences = Vec::new();
     // Words come in text order: count characters from the last word's end (byte `at`, char `c`).
@@ -153,7 +154,7 @@ pub fn words_and_sentences(text: &str) -> (Vec<Word>, Vec<&str>) {
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
             let (start, end) = (chars_to(start), chars_to(start + w.len()));
-            out.push(Word { text: crate::textnorm::fold(w), start, end, sentence: s });
+            out.push(Word { text: crate::textnorm::fold_word(w), start, end, sentence: s });
         }
     }
     (out, sentences)
@@ -190,7 +191,7 @@ impl Cue {
             return false;
         }
         self.parts.iter().enumerate().all(|(k, (p, prefix))| {
-            let w = &words[i + k].text;
+            let w: &str = &words[i + k].text;
             if *prefix { w.starts_with(p.as_str()) } else { w == p }
         })
     }
@@ -228,7 +229,7 @@ impl Cue {
         let last = &words[i + self.parts.len() - 1];
         let negated = !self.has_negation
             && (i.saturating_sub(NEGATION_REACH)..i)
-                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_str()));
+                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_ref()));
         CueHit { phrase: self.phrase.clone(), start: words[i].start, end: last.end, negated }
     }
 }
@@ -263,7 +264,7 @@ impl CueIndex {
     pub fn find(&self, lists: &[&[Cue]], words: &[Word]) -> Vec<Vec<CueHit>> {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         for (i, w) in words.iter().enumerate() {
-            let exact = self.exact.get(&w.text).into_iter().flatten().copied();
+            let exact = self.exact.get(w.text.as_ref()).into_iter().flatten().copied();
             let prefix = self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
             for (l, c) in exact.chain(prefix) {
                 if lists[l][c].matches_at(words, i) {

@@ -102,7 +102,7 @@ pub struct CommentFeatures {
     pub text: String,
     /// The text it quotes (context only).
     pub quoted: String,
-    pub words: Vec<String>,
+    pub words: StrList,
     pub stems: Vec<String>,
     pub subwords: StrList,
     pub sentences: usize,
@@ -233,7 +233,10 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
         lower: std::sync::OnceLock::new(),
         stems,
         stem_spans,
-        words: words_off.into_iter().map(|w| w.text).collect(),
+        words: words_off.iter().fold(StrList::default(), |mut list, w| {
+            list.push(&w.text);
+            list
+        }),
         subwords: subword_list,
         sentences: sentences.len(),
         hits,

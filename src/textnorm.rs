@@ -32,6 +32,18 @@ pub fn fold(text: &str) -> String {
     fold_chars(text)
 }
 
+/// [`fold`] of one word (no white space in it), borrowed when folding changes nothing: plain
+/// lower-case ASCII, as most words are.
+pub fn fold_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let unchanged =
+        |b: &u8| b.is_ascii() && !b.is_ascii_uppercase() && !b.is_ascii_whitespace() && *b != 0x0B && *b != b'`';
+    if !word.is_empty() && word.as_bytes().iter().all(unchanged) {
+        std::borrow::Cow::Borrowed(word)
+    } else {
+        std::borrow::Cow::Owned(fold(word))
+    }
+}
+
 /// [`fold`] character by character.
 fn fold_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -413,6 +425,13 @@ mod tests {
     fn fold_of_ascii_text_is_the_general_fold() {
         for t in ["  Ze Gaan\tNIET\x0b betalen `echt`  \n", "", "   ", "A-b, C.D?\r\n\x0cX"] {
             assert_eq!(fold(t), fold_chars(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn fold_word_is_fold() {
+        for w in ["betalen", "Betalen", "AVG", "zo'n", "`t", "2024", "café", "ÉÉN", "a\x0bb", " x", "x ", ""] {
+            assert_eq!(fold_word(w), fold(w), "{w:?}");
         }
     }
 
