@@ -140,8 +140,9 @@ pub fn words_with_offsets(text: &str) -> Vec<Word<'_>> {
 
 /// [`words_with_offsets`] and the sentence segments of the text (Unicode sentence bounds).
 pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
-    let mut out = Vec::new();
-    let mut sentences = Vec::new();
+    // Room for the words and sentences of ordinary prose, so the lists rarely grow.
+    let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    let mut sentences = Vec::with_capacity(text.len() / 40 + 1);
     // Words come in text order: count characters from the last word's end (byte `at`, char `c`).
     let (mut at, mut c) = (0usize, 0usize);
     let mut chars_to = |b: usize| {

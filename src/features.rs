@@ -219,12 +219,12 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let rhetorical_question =
         questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r));
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
-    let (stems, stem_spans): (Vec<String>, Vec<(usize, usize)>) = words_off
-        .iter()
-        .filter(|w| crate::textnorm::is_content_word(&w.text))
-        .map(|w| (crate::textnorm::stem(&w.text), (w.start, w.end)))
-        .unzip();
-    let mut subword_list = StrList::default();
+    let (mut stems, mut stem_spans) = (Vec::with_capacity(words_off.len()), Vec::with_capacity(words_off.len()));
+    for w in words_off.iter().filter(|w| crate::textnorm::is_content_word(&w.text)) {
+        stems.push(crate::textnorm::stem(&w.text));
+        stem_spans.push((w.start, w.end));
+    }
+    let mut subword_list = StrList::with_capacity(text.len(), text.len() / 3);
     if let Some(s) = subwords {
         s.for_each_token(&text, |t| subword_list.push(t));
     }
@@ -233,7 +233,7 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
         lower: std::sync::OnceLock::new(),
         stems,
         stem_spans,
-        words: words_off.iter().fold(StrList::default(), |mut list, w| {
+        words: words_off.iter().fold(StrList::with_capacity(text.len(), words_off.len()), |mut list, w| {
             list.push(&w.text);
             list
         }),
@@ -266,6 +266,11 @@ pub struct StrList {
 }
 
 impl StrList {
+    /// An empty list with room for `count` strings of `bytes` bytes in all.
+    pub fn with_capacity(bytes: usize, count: usize) -> StrList {
+        StrList { text: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
+    }
+
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);
         self.ends.push(self.text.len() as u32);
@@ -377,12 +382,43 @@ pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f
 
 /// Two sorted feature lists as one, in name order.
 pub fn merge_sorted<'a>(a: &'a NamedValues, b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
-    let (mut a, mut b) = (a.iter().peekable(), b.iter().map(|(n, v)| (n.as_str(), *v)).peekable());
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
-    })
+    MergeSorted { a, i: 0, b, j: 0 }
+}
+
+/// [`merge_sorted`]: the next feature of `a` (from `i`) or `b` (from `j`), whichever comes first.
+struct MergeSorted<'a> {
+    a: &'a NamedValues,
+    i: usize,
+    b: &'a [(String, f64)],
+    j: usize,
+}
+
+impl<'a> Iterator for MergeSorted<'a> {
+    type Item = (&'a str, f64);
+
+    fn next(&mut self) -> Option<(&'a str, f64)> {
+        let x = self.a.items.get(self.i).map(|it| (self.a.name(it), it.2));
+        let y = self.b.get(self.j).map(|(n, v)| (n.as_str(), *v));
+        match (x, y) {
+            (Some(x), Some(y)) if y.0 < x.0 => {
+                self.j += 1;
+                Some(y)
+            }
+            (Some(x), _) => {
+                self.i += 1;
+                Some(x)
+            }
+            (None, y) => {
+                self.j += usize::from(y.is_some());
+                y
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.a.items.len() - self.i + self.b.len() - self.j;
+        (n, Some(n))
+    }
 }
 
 /// The features of every dimension: words, stems, the opening, questions, length and bias (sorted,

@@ -119,8 +119,9 @@ impl LogReg {
         x: impl IntoIterator<Item = (&'x str, f64)>,
         index: &FeatureIndex,
     ) -> (Vec<f64>, Vec<Vec<(&'x str, f64)>>) {
-        let sparse: Vec<(usize, f64, &str)> =
-            x.into_iter().filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))).collect();
+        let x = x.into_iter();
+        let mut sparse: Vec<(usize, f64, &str)> = Vec::with_capacity(x.size_hint().0);
+        sparse.extend(x.filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))));
         let mut out = vec![0.0; self.labels.len()];
         let mut contrib: Vec<Vec<(&str, f64)>> =
             (0..self.labels.len()).map(|_| Vec::with_capacity(sparse.len())).collect();

@@ -13,6 +13,7 @@ use crate::model::{Label, LabelEvidence, Thread};
 use crate::subwords::Subwords;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// Weight of one cue phrase for its label, added to the model's score.
 const CUE_WEIGHT: f64 = 2.0;
@@ -211,12 +212,9 @@ pub fn predict(
                 top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
                 let features = top.into_iter().take(4).map(|(name, v)| {
                     let at = f.locate(name);
-                    LabelEvidence {
-                        kind: "feature".into(),
-                        detail: format!("{} (+{v:.2})", describe(name)),
-                        start: at.map(|a| a.0),
-                        end: at.map(|a| a.1),
-                    }
+                    let mut detail = String::with_capacity(64);
+                    let _ = write!(detail, "{} (+{v:.2})", describe(name));
+                    LabelEvidence { kind: "feature".into(), detail, start: at.map(|a| a.0), end: at.map(|a| a.1) }
                 });
                 ev.splice(0..0, features);
             }

@@ -82,7 +82,14 @@ pub struct Summary {
 const EXCERPT_CHARS: usize = 160;
 
 fn excerpt(text: &str) -> String {
-    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The words joined by single spaces.
+    let mut t = String::with_capacity(text.len());
+    for w in text.split_whitespace() {
+        if !t.is_empty() {
+            t.push(' ');
+        }
+        t.push_str(w);
+    }
     if t.chars().count() <= EXCERPT_CHARS {
         return t;
     }
