@@ -150,7 +150,7 @@ pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
         at = b;
         c
     };
-    for (s, (sent_start, sentence)) in text.split_sentence_bound_indices().enumerate() {
+    for (s, (sent_start, sentence)) in crate::textnorm::sentence_bound_indices(text).into_iter().enumerate() {
         sentences.push(sentence);
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
