@@ -241,18 +241,22 @@ impl Cue {
 pub struct CueIndex {
     /// First word (exact) → (list, cue) positions.
     exact: crate::textnorm::FastMap<String, Vec<(usize, usize)>>,
-    /// First words matched as a prefix (`*`).
-    prefix: Vec<(String, usize, usize)>,
+    /// First words matched as a prefix (`*`), by the first byte a word must have to start with them
+    /// (256 lists; an empty prefix is in every list).
+    prefix: Vec<Vec<(String, usize, usize)>>,
 }
 
 impl CueIndex {
     pub fn new(lists: &[&[Cue]]) -> CueIndex {
-        let mut index = CueIndex::default();
+        let mut index = CueIndex { prefix: vec![Vec::new(); 256], ..CueIndex::default() };
         for (l, list) in lists.iter().enumerate() {
             for (c, cue) in list.iter().enumerate() {
                 let (first, is_prefix) = &cue.parts[0];
                 if *is_prefix {
-                    index.prefix.push((first.clone(), l, c));
+                    match first.as_bytes().first() {
+                        Some(&b) => index.prefix[b as usize].push((first.clone(), l, c)),
+                        None => index.prefix.iter_mut().for_each(|p| p.push((first.clone(), l, c))),
+                    }
                 } else {
                     index.exact.entry(first.clone()).or_default().push((l, c));
                 }
@@ -266,7 +270,12 @@ impl CueIndex {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         for (i, w) in words.iter().enumerate() {
             let exact = self.exact.get(w.text.as_ref()).into_iter().flatten().copied();
-            let prefix = self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
+            let candidates = w.text.as_bytes().first().and_then(|&b| self.prefix.get(b as usize));
+            let prefix = candidates
+                .into_iter()
+                .flatten()
+                .filter(|(p, _, _)| w.text.starts_with(p.as_str()))
+                .map(|&(_, l, c)| (l, c));
             for (l, c) in exact.chain(prefix) {
                 if lists[l][c].matches_at(words, i) {
                     found.push((l, i, c));

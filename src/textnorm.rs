@@ -232,7 +232,7 @@ enum SentenceCat {
     SContinue,
 }
 
-fn ascii_sentence_cat(b: u8) -> SentenceCat {
+const fn ascii_sentence_cat(b: u8) -> SentenceCat {
     match b {
         b'\t' | 0x0B | 0x0C | b' ' => SentenceCat::Sp,
         b'\n' => SentenceCat::LF,
@@ -247,6 +247,17 @@ fn ascii_sentence_cat(b: u8) -> SentenceCat {
         _ => SentenceCat::Other,
     }
 }
+
+/// [`ascii_sentence_cat`] of every ASCII byte.
+static ASCII_SENTENCE_CATS: [SentenceCat; 128] = {
+    let mut table = [SentenceCat::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = ascii_sentence_cat(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// What the sentence-break state remembers of a character (or a run of `Close` or `Sp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,7 +291,7 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
     let is_term = |p: Part| p == Part::STerm || p == Part::ATerm;
     for (pos, &b) in s.iter().enumerate() {
         let before = parts;
-        let cat = ascii_sentence_cat(b);
+        let cat = ASCII_SENTENCE_CATS[b as usize & 0x7F];
         parts = match (parts[3], cat) {
             (Part::ClosePlus, C::Close) | (Part::SpPlus, C::Sp) => parts,
             _ => [
@@ -300,12 +311,18 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
             ],
         };
         let last = before[3];
+        // Every rule after the first three needs a terminator among the last three parts.
+        if !matches!(last, Part::Sot | Part::CR | Part::LF)
+            && !(is_term(before[1]) || is_term(before[2]) || is_term(last))
+        {
+            continue;
+        }
         let sb8 = || {
             // ATerm Close* Sp* × (¬(OLetter | Upper | Lower | ParaSep | SATerm))* Lower
             term_at(&before, true) == Part::ATerm
                 && s[pos..]
                     .iter()
-                    .map(|&b| ascii_sentence_cat(b))
+                    .map(|&b| ASCII_SENTENCE_CATS[b as usize & 0x7F])
                     .find(|c| matches!(c, C::Lower | C::Upper | C::CR | C::LF | C::STerm | C::ATerm))
                     == Some(C::Lower)
         };
