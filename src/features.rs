@@ -215,9 +215,10 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let sentences: Vec<&str> = bounds.into_iter().filter(|s| s.chars().any(char::is_alphanumeric)).collect();
     let questions = sentences.iter().filter(|s| s.trim_end().ends_with('?')).count();
     let (opening, opening_words) = reply_opening(&text);
-    let folded = crate::textnorm::fold(&text);
-    let rhetorical_question =
-        questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r));
+    let rhetorical_question = questions > 0 && {
+        let folded = crate::textnorm::fold(&text);
+        RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r))
+    };
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
     let (mut stems, mut stem_spans) = (Vec::with_capacity(words_off.len()), Vec::with_capacity(words_off.len()));
     for w in words_off.iter().filter(|w| crate::textnorm::is_content_word(&w.text)) {
@@ -344,7 +345,19 @@ impl NamedValues {
     fn sort_and_merge(&mut self) {
         let names = std::mem::take(&mut self.names);
         let name = |it: &(u32, u32, f64)| &names[it.0 as usize..it.1 as usize];
-        self.items.sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        // The first eight bytes as a number (zero-padded) order names as their bytes do, but for
+        // ties, which the names themselves settle.
+        let head = |it: &(u32, u32, f64)| {
+            let mut b = [0u8; 8];
+            let n = name(it).as_bytes();
+            let k = n.len().min(8);
+            b[..k].copy_from_slice(&n[..k]);
+            u64::from_be_bytes(b)
+        };
+        let mut keyed: Vec<(u64, (u32, u32, f64))> = self.items.iter().map(|it| (head(it), *it)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(&a.1).cmp(name(&b.1))));
+        self.items.clear();
+        self.items.extend(keyed.into_iter().map(|(_, it)| it));
         self.items.dedup_by(|b, a| {
             let n = name(a);
             if n == name(b) {
