@@ -178,14 +178,14 @@ pub fn assign(
         let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
         // The model's contributions; its evidence is written for the chosen cluster only.
         let parts = model.map(|_| crate::features::sparse_parts(f, Some("cluster")));
-        let mut contrib = Vec::new();
+        let mut scored = None;
         if let (Some(m), Some(index), Some((base, cues))) = (model, &index, &parts) {
-            let (s, c) = m.primary.scores(crate::features::merge_sorted(base, cues), index);
+            let s = m.primary.score(crate::features::merge_sorted(base, cues), index);
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
-                scores[c] += s[j];
+                scores[c] += s.scores[j];
             }
-            contrib = c;
+            scored = Some(s);
         }
         let mut own_cues = 0;
         for h in f.hits.iter().filter(|h| h.dimension == "cluster") {
@@ -259,8 +259,10 @@ pub fn assign(
             ev.insert(after_cues[best], description);
         }
         if let Some(m) = model
-            && let Some(contrib) = m.primary.labels.iter().position(|x| *x == labels[best]).and_then(|j| contrib.get(j))
+            && let Some(j) = m.primary.labels.iter().position(|x| *x == labels[best])
+            && let Some(scored) = &scored
         {
+            let contrib = scored.contributions(j);
             let mut top: Vec<(&str, f64)> =
                 contrib.iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
             top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));

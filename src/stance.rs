@@ -149,14 +149,14 @@ pub fn predict(
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
             // The model's contributions; its evidence is written for the chosen label only.
             let parts = lr.map(|_| sparse_parts(f, Some(&d.id)));
-            let mut contrib = Vec::new();
+            let mut scored = None;
             if let (Some(lr), Some(index), Some((base, cues))) = (lr, &index, &parts) {
-                let (s, c) = lr.scores(merge_sorted(base, cues), index);
+                let s = lr.score(merge_sorted(base, cues), index);
                 for (k, l) in labels.iter().enumerate() {
                     let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
-                    scores[k] += s[m];
+                    scores[k] += s.scores[m];
                 }
-                contrib = c;
+                scored = Some(s);
             } else {
                 // No model: a small preference for "no position" unless cues speak.
                 scores[0] += CUE_WEIGHT;
@@ -205,8 +205,9 @@ pub fn predict(
             let best = (0..labels.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
             let mut ev = std::mem::take(&mut evidence[best]);
             if let Some(m) = lr.and_then(|lr| lr.labels.iter().position(|x| *x == labels[best]))
-                && let Some(contrib) = contrib.get(m)
+                && let Some(scored) = &scored
             {
+                let contrib = scored.contributions(m);
                 let mut top: Vec<(&str, f64)> =
                     contrib.iter().copied().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).collect();
                 top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
