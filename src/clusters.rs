@@ -78,20 +78,32 @@ pub type TermVector = Vec<(u32, f64)>;
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
 pub fn tfidf<D: AsRef<[String]>>(docs: &[D]) -> Vec<TermVector> {
     let n = docs.len() as f64;
-    // The distinct terms in alphabetical order, then their ids in that order.
-    let mut id: crate::textnorm::FastMap<&str, u32> = crate::textnorm::FastMap::default();
-    for t in docs.iter().flat_map(|d| d.as_ref()) {
-        id.entry(t.as_str()).or_insert(0);
+    // Number the distinct terms as they come, then renumber them in alphabetical order.
+    let mut first_seen: crate::textnorm::FastMap<&str, u32> = crate::textnorm::FastMap::default();
+    let mut vocabulary: Vec<&str> = Vec::new();
+    let mut seen_ids: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+    for d in docs {
+        let mut ids = Vec::with_capacity(d.as_ref().len());
+        for t in d.as_ref() {
+            let next = vocabulary.len() as u32;
+            let id = *first_seen.entry(t.as_str()).or_insert(next);
+            if id == next {
+                vocabulary.push(t);
+            }
+            ids.push(id);
+        }
+        seen_ids.push(ids);
     }
-    let mut vocabulary: Vec<&str> = id.keys().copied().collect();
-    vocabulary.sort_unstable();
-    for (i, t) in vocabulary.iter().enumerate() {
-        id.insert(*t, i as u32);
+    let mut alphabetical: Vec<u32> = (0..vocabulary.len() as u32).collect();
+    alphabetical.sort_unstable_by_key(|&i| vocabulary[i as usize]);
+    let mut rank = vec![0u32; vocabulary.len()];
+    for (r, &i) in alphabetical.iter().enumerate() {
+        rank[i as usize] = r as u32;
     }
-    let counted: Vec<Vec<(u32, f64)>> = docs
-        .iter()
-        .map(|d| {
-            let mut ids: Vec<u32> = d.as_ref().iter().map(|t| id[t.as_str()]).collect();
+    let counted: Vec<Vec<(u32, f64)>> = seen_ids
+        .into_iter()
+        .map(|mut ids| {
+            ids.iter_mut().for_each(|t| *t = rank[*t as usize]);
             ids.sort_unstable();
             let mut v: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
             for t in ids {

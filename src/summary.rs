@@ -171,21 +171,25 @@ pub fn cluster_summaries(
         .map(|(id, name, terms, members, secondary)| {
             let comments: Vec<&Comment> = members.iter().map(|&i| &thread.comments[i]).collect();
             // Centrality: similarity to the members' centroid; representatives are central and confident.
-            let mut sums: BTreeMap<u32, f64> = BTreeMap::new();
-            for &i in &members {
-                for (t, x) in &vectors[i] {
-                    *sums.entry(*t).or_default() += x;
+            // Each term's sum over the members, added in member order, in term order.
+            let mut term_weights: Vec<(u32, f64)> = members.iter().flat_map(|&i| vectors[i].iter().copied()).collect();
+            term_weights.sort_by_key(|t| t.0);
+            let mut sums: Vec<(u32, f64)> = Vec::with_capacity(term_weights.len());
+            for (t, x) in term_weights {
+                match sums.last_mut() {
+                    Some(last) if last.0 == t => last.1 += x,
+                    _ => sums.push((t, 0.0 + x)),
                 }
             }
-            let norm = sums.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            let norm = sums.iter().map(|(_, x)| x * x).sum::<f64>().sqrt().max(1e-12);
             let centroid: Vec<(u32, f64)> = sums.into_iter().map(|(t, x)| (t, x / norm)).collect();
             let weight = |i: usize| {
                 let conf = thread.comments[i].clusters.as_ref().map_or(0.0, |a| a.confidence);
                 cosine(&vectors[i], &centroid) * conf
             };
-            let weights: HashMap<usize, f64> = members.iter().map(|&i| (i, weight(i))).collect();
-            let mut ranked = members.clone();
-            ranked.sort_by(|a, b| weights[b].total_cmp(&weights[a]).then(a.cmp(b)));
+            let mut weighted: Vec<(usize, f64)> = members.iter().map(|&i| (i, weight(i))).collect();
+            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let ranked: Vec<usize> = weighted.into_iter().map(|(i, _)| i).collect();
             let take = if members.len() >= 6 { 3 } else { 2 };
             let representatives: Vec<CommentRef> =
                 ranked.iter().take(take).map(|&i| comment_ref(&thread.comments[i])).collect();
