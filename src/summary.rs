@@ -8,7 +8,7 @@ use crate::clusters::{DiscoveredGroup, cosine};
 use crate::codebook::Codebook;
 use crate::model::{Comment, Span, Thread};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A comment quoted in the summary.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -160,7 +160,8 @@ pub fn cluster_summaries(
             .count();
         groups.push((cl.id.clone(), cl.name.clone(), Vec::new(), members, secondary));
     }
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     for g in discovered {
         let members: Vec<usize> = g.members.iter().filter_map(|m| pos.get(m.as_str()).copied()).collect();
         groups.push((g.id.clone(), format!("New: {}", g.terms.join(", ")), g.terms.clone(), members, 0));
@@ -236,7 +237,8 @@ pub fn cluster_summaries(
 /// The thread-level summary.
 pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
     let all: Vec<&Comment> = thread.comments.iter().collect();
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let parent_of = |i: usize| thread.comments[i].parent.as_deref().and_then(|p| pos.get(p).copied());
     // Clashes: a reply on the opposite side of its parent.
     let mut clashes = Vec::new();
