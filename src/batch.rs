@@ -4,7 +4,7 @@
 //! A thread that fails is written as an error line and the run goes on (unless `fail_fast`).
 //! An interrupted run leaves its temporary file; `resume` keeps the threads it finished.
 //!
-//! Memory stays bounded: units are read and analysed a chunk at a time.
+//! Memory stays bounded: at most a window of units (64 by default) is read but not yet written.
 
 use crate::analyze::{Models, analyze};
 use crate::error::{Error, Result};

@@ -312,8 +312,10 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
         };
         let last = before[3];
         // Every rule after the first three needs a terminator among the last three parts.
-        if !matches!(last, Part::Sot | Part::CR | Part::LF)
-            && !(is_term(before[1]) || is_term(before[2]) || is_term(last))
+        if !(matches!(last, Part::Sot | Part::CR | Part::LF)
+            || is_term(before[1])
+            || is_term(before[2])
+            || is_term(last))
         {
             continue;
         }
