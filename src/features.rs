@@ -377,16 +377,24 @@ impl NamedValues {
 /// (computed once per comment) and the cue features of this dimension.
 pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f NamedValues, Vec<(String, f64)>) {
     let base = f.base_sparse.get_or_init(|| base_sparse(f));
-    let mut cues: Vec<(String, f64)> = Vec::new();
+    let mut cues: Vec<(String, f64)> = Vec::with_capacity(f.hits.len() * 2);
+    // `kind:dimension:label`, in a string of the right size.
+    let name = |kind: &str, dimension: &str, label: &str| {
+        let mut n = String::with_capacity(kind.len() + dimension.len() + label.len() + 2);
+        for part in [kind, ":", dimension, ":", label] {
+            n.push_str(part);
+        }
+        n
+    };
     for h in &f.hits {
         if dimension.is_some_and(|d| d != h.dimension) {
             continue;
         }
         if let Some(c) = &h.counts_for {
-            cues.push((format!("cue:{}:{c}", h.dimension), 1.0));
+            cues.push((name("cue", &h.dimension, c), 1.0));
         }
         if h.hit.negated {
-            cues.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
+            cues.push((name("negcue", &h.dimension, &h.label), 1.0));
         }
     }
     merge_duplicates(&mut cues);

@@ -157,7 +157,9 @@ impl<'x> Scored<'_, 'x> {
     /// Each feature's contribution to label `c` (the bias left out), in input order.
     pub fn contributions(&self, c: usize) -> Vec<(&'x str, f64)> {
         let wc = &self.model.weights[c];
-        self.sparse.iter().filter(|(_, _, name)| *name != "bias").map(|&(i, v, name)| (name, wc[i] * v)).collect()
+        let mut out = Vec::with_capacity(self.sparse.len());
+        out.extend(self.sparse.iter().filter(|(_, _, name)| *name != "bias").map(|&(i, v, name)| (name, wc[i] * v)));
+        out
     }
 }
 
