@@ -4,13 +4,12 @@
 //! A thread that fails is written as an error line and the run goes on (unless `fail_fast`).
 //! An interrupted run leaves its temporary file; `resume` keeps the threads it finished.
 //!
-//! Memory stays bounded: units are read and analysed a chunk at a time.
+//! Memory stays bounded: at most a window of units (64 by default) is read but not yet written.
 
 use crate::analyze::{Models, analyze};
 use crate::error::{Error, Result};
 use crate::ingest::ReadOptions;
 use crate::model::{Comment, Format};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -184,6 +183,14 @@ struct ReadBackAnalysis {
     comments: Vec<Comment>,
 }
 
+/// The entry of `key`, made (with the key cloned) only the first time.
+fn count<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
 /// The result of one thread, as counted for the summary.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct ThreadTally {
@@ -203,10 +210,10 @@ impl ThreadTally {
         let mut t = ThreadTally { input: input.to_string(), ok: true, comments: comments.len(), ..Default::default() };
         for c in comments {
             for (dim, label) in c.stance.iter().flatten() {
-                *t.stance.entry(dim.clone()).or_default().entry(label.label.clone()).or_default() += 1;
+                *count(count(&mut t.stance, dim), &label.label) += 1;
             }
             if let Some(a) = &c.clusters {
-                *t.clusters.entry(a.primary.clone()).or_default() += 1;
+                *count(&mut t.clusters, &a.primary) += 1;
             }
         }
         t
@@ -362,7 +369,7 @@ pub struct BatchOptions {
     pub force: bool,
     /// Also write the per-comment table here.
     pub csv: Option<String>,
-    /// Threads analysed together (bounds memory).
+    /// Threads in flight at once: read but not yet written (bounds memory).
     pub chunk: usize,
 }
 
@@ -525,81 +532,104 @@ pub fn run(
     }
     progress.start(total);
     progress.advance(previous.len(), tallies.iter().map(|t| t.comments).sum());
-    // The main thread reads and analyses a chunk while a writer thread writes the one before, so the
-    // workers do not wait for the disk.
-    type Chunk = Vec<(String, String, std::result::Result<Vec<Comment>, String>)>;
-    let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(1);
+    // The main thread reads units and hands each to the worker pool as soon as it is read; the
+    // workers send their results to a writer thread, which writes them in input order. At most
+    // `chunk` units are in flight (read but not yet written): the main thread takes a token before
+    // it reads a unit and the writer gives it back when the unit is written. So memory stays
+    // bounded, and no worker waits for the slowest thread of a chunk or for the reading.
+    type Done = (String, String, std::result::Result<Vec<Comment>, String>);
+    let window = options.chunk.max(1);
+    let (send, receive) = std::sync::mpsc::channel::<(usize, Done)>();
+    let (give_token, take_token) = std::sync::mpsc::sync_channel::<()>(window);
+    for _ in 0..window {
+        give_token.send(()).expect("the token channel holds the window");
+    }
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     let fail_fast = options.fail_fast;
     let written = std::thread::scope(|scope| -> Result<(usize, usize, usize, Option<Error>)> {
         let csv = &mut csv;
         let tallies = &mut tallies;
         let writer = &mut writer;
+        let stopped = &stopped;
         let write_thread = scope.spawn(move || -> Result<(usize, usize, usize, Option<Error>)> {
             let (mut comments_done, mut failed, mut analysed) = (0usize, 0usize, 0usize);
-            for chunk in receive {
-                let (threads, mut chunk_comments) = (chunk.len(), 0);
-                for (name, line, result) in chunk {
-                    match result {
-                        Ok(comments) => {
-                            writer
-                                .write_all(line.as_bytes())
-                                .and_then(|_| writer.write_all(b"\n"))
-                                .map_err(write_err)?;
-                            if let Some(t) = csv.as_mut() {
-                                t.rows(&name, &comments)?;
+            // Results that came before the ones ahead of them.
+            let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
+            let outcome = (|| {
+                for (index, done) in receive {
+                    waiting.insert(index, done);
+                    while let Some((name, line, result)) = waiting.remove(&analysed) {
+                        let mut comments = 0;
+                        match result {
+                            Ok(list) => {
+                                writer
+                                    .write_all(line.as_bytes())
+                                    .and_then(|_| writer.write_all(b"\n"))
+                                    .map_err(write_err)?;
+                                if let Some(t) = csv.as_mut() {
+                                    t.rows(&name, &list)?;
+                                }
+                                comments = list.len();
+                                tallies.push(ThreadTally::of(&name, &list));
                             }
-                            chunk_comments += comments.len();
-                            tallies.push(ThreadTally::of(&name, &comments));
-                        }
-                        Err(message) => {
-                            failed += 1;
-                            if fail_fast {
-                                writer.flush().map_err(write_err)?;
-                                let why = format!("stopped at the first failing thread (--fail-fast): {message}");
-                                return Ok((comments_done, failed, analysed, Some(Error::new(&name, None, why))));
+                            Err(message) => {
+                                failed += 1;
+                                if fail_fast {
+                                    writer.flush().map_err(write_err)?;
+                                    let why = format!("stopped at the first failing thread (--fail-fast): {message}");
+                                    return Ok(Some(Error::new(&name, None, why)));
+                                }
+                                writer
+                                    .write_all(line.as_bytes())
+                                    .and_then(|_| writer.write_all(b"\n"))
+                                    .map_err(write_err)?;
+                                tallies.push(ThreadTally::failed(&name, message));
                             }
-                            writer
-                                .write_all(line.as_bytes())
-                                .and_then(|_| writer.write_all(b"\n"))
-                                .map_err(write_err)?;
-                            tallies.push(ThreadTally::failed(&name, message));
                         }
+                        analysed += 1;
+                        writer.flush().map_err(write_err)?;
+                        comments_done += comments;
+                        progress.advance(1, comments);
+                        // The main thread may read another unit.
+                        let _ = give_token.send(());
                     }
-                    analysed += 1;
                 }
-                writer.flush().map_err(write_err)?;
-                comments_done += chunk_comments;
-                progress.advance(threads, chunk_comments);
-            }
-            Ok((comments_done, failed, analysed, None))
+                Ok(None)
+            })();
+            // Stop the reading when the writer stops early (--fail-fast or a write error).
+            stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+            drop(give_token);
+            outcome.map(|stop| (comments_done, failed, analysed, stop))
         });
-        let mut stream = units(sources).peekable();
         let mut read_error = None;
-        while stream.peek().is_some() {
-            let mut chunk = Vec::with_capacity(options.chunk);
-            while chunk.len() < options.chunk.max(1) {
-                match stream.next() {
+        rayon::in_place_scope(|pool| {
+            let mut stream = units(sources);
+            let mut index = 0;
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) && take_token.recv().is_ok() {
+                let unit = loop {
+                    match stream.next() {
+                        Some(Ok(u)) if done.contains(&u.name()) => continue,
+                        other => break other,
+                    }
+                };
+                let unit = match unit {
                     None => break,
                     Some(Err(e)) => {
                         read_error = Some(e);
                         break;
                     }
-                    Some(Ok(u)) if done.contains(&u.name()) => continue,
-                    Some(Ok(u)) => chunk.push(u),
-                }
+                    Some(Ok(u)) => u,
+                };
+                let send = send.clone();
+                let read = &options.read;
+                pool.spawn(move |_| {
+                    let (line, result) = analyse_unit(&unit, models, read);
+                    // The writer has stopped (--fail-fast or a write error): nothing to do.
+                    let _ = send.send((index, (unit.name(), line, result)));
+                });
+                index += 1;
             }
-            let results: Chunk = chunk
-                .par_iter()
-                .map(|u| {
-                    let (line, result) = analyse_unit(u, models, &options.read);
-                    (u.name(), line, result)
-                })
-                .collect();
-            // The writer has stopped (--fail-fast or a write error): stop reading.
-            if send.send(results).is_err() || read_error.is_some() {
-                break;
-            }
-        }
+        });
         drop(send);
         let outcome = write_thread.join().map_err(|_| Error::new(&tmp, None, "the writer thread failed"))??;
         match read_error {

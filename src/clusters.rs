@@ -180,16 +180,34 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
 pub type TermVector = Vec<(u32, f64)>;
 
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
-pub fn tfidf(docs: &[Vec<String>]) -> Vec<TermVector> {
+pub fn tfidf<D: AsRef<[String]>>(docs: &[D]) -> Vec<TermVector> {
     let n = docs.len() as f64;
-    let mut vocabulary: Vec<&str> = docs.iter().flatten().map(String::as_str).collect();
-    vocabulary.sort_unstable();
-    vocabulary.dedup();
-    let id: crate::textnorm::FastMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
-    let counted: Vec<Vec<(u32, f64)>> = docs
-        .iter()
-        .map(|d| {
-            let mut ids: Vec<u32> = d.iter().map(|t| id[t.as_str()]).collect();
+    // Number the distinct terms as they come, then renumber them in alphabetical order.
+    let mut first_seen: crate::textnorm::FastMap<&str, u32> = crate::textnorm::FastMap::default();
+    let mut vocabulary: Vec<&str> = Vec::new();
+    let mut seen_ids: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+    for d in docs {
+        let mut ids = Vec::with_capacity(d.as_ref().len());
+        for t in d.as_ref() {
+            let next = vocabulary.len() as u32;
+            let id = *first_seen.entry(t.as_str()).or_insert(next);
+            if id == next {
+                vocabulary.push(t);
+            }
+            ids.push(id);
+        }
+        seen_ids.push(ids);
+    }
+    let mut alphabetical: Vec<u32> = (0..vocabulary.len() as u32).collect();
+    alphabetical.sort_unstable_by_key(|&i| vocabulary[i as usize]);
+    let mut rank = vec![0u32; vocabulary.len()];
+    for (r, &i) in alphabetical.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let counted: Vec<Vec<(u32, f64)>> = seen_ids
+        .into_iter()
+        .map(|mut ids| {
+            ids.iter_mut().for_each(|t| *t = rank[*t as usize]);
             ids.sort_unstable();
             let mut v: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
             for t in ids {
@@ -235,8 +253,8 @@ pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
     dot
 }
 
-fn terms(f: &CommentFeatures) -> Vec<String> {
-    f.stems.clone()
+fn terms(f: &CommentFeatures) -> &[String] {
+    &f.stems
 }
 
 /// TF-IDF vectors of the comments' stems, shared by discovery and the summary.
@@ -258,42 +276,33 @@ pub fn assign(
         return Vec::new();
     }
     // Similarity to the cluster descriptions: TF-IDF over comments and descriptions together.
-    let mut docs: Vec<Vec<String>> = features.iter().map(terms).collect();
-    docs.extend(
-        codebook
-            .clusters
-            .iter()
-            .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" ")))),
-    );
+    let descriptions: Vec<Vec<String>> = codebook
+        .clusters
+        .iter()
+        .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" "))))
+        .collect();
+    let docs: Vec<&[String]> = features.iter().map(terms).chain(descriptions.iter().map(Vec::as_slice)).collect();
     let vectors = tfidf(&docs);
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
     let fallback = catch_all(codebook);
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     let mut out = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
         let mut scores = vec![0.0; k];
         let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); k];
-        if let (Some(m), Some(index)) = (model, &index) {
-            let (base, cues) = crate::features::sparse_parts(f, Some("cluster"));
-            let (s, contrib) = m.primary.scores(crate::features::merge_sorted(base, &cues), index);
+        // The model's contributions; its evidence is written for the chosen cluster only.
+        let parts = model.map(|_| crate::features::sparse_parts(f, Some("cluster")));
+        let mut scored = None;
+        if let (Some(m), Some(index), Some((base, cues))) = (model, &index, &parts) {
+            let s = m.primary.score(crate::features::merge_sorted(base, cues), index);
             for (c, l) in labels.iter().enumerate() {
                 let Some(j) = m.primary.labels.iter().position(|x| x == l) else { continue };
-                scores[c] += s[j];
-                let mut top: Vec<(&str, f64)> =
-                    contrib[j].iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
-                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-                for (name, v) in top.into_iter().take(3) {
-                    let at = f.locate(&name);
-                    evidence[c].push(LabelEvidence {
-                        kind: "feature".into(),
-                        detail: format!("word stem '{}' (+{v:.2})", &name[2..]),
-                        start: at.map(|a| a.0),
-                        end: at.map(|a| a.1),
-                    });
-                }
+                scores[c] += s.scores[j];
             }
+            scored = Some(s);
         }
         if let Some((probe, vectors, weight)) = semantic
             .and_then(|s| Some((s.model?.clusters.as_ref()?, s.vectors, s.model?.weights.clusters)))
@@ -331,19 +340,15 @@ pub fn assign(
                 });
             }
         }
+        // The description evidence follows the cue evidence; it is written for the chosen cluster only.
+        let after_cues: Vec<usize> = evidence.iter().map(Vec::len).collect();
+        let mut sims = vec![0.0; k];
         for c in 0..k {
             let sim = cosine(&comment_vecs[i], &desc_vecs[c]);
             if sim > 0.0 {
                 scores[c] += DESCRIPTION_WEIGHT * sim;
-                if sim > 0.08 {
-                    evidence[c].push(LabelEvidence {
-                        kind: "description".into(),
-                        detail: format!("similar to the description of {} ({sim:.2})", labels[c]),
-                        start: None,
-                        end: None,
-                    });
-                }
             }
+            sims[c] = sim;
         }
         // A short reply without cues of its own takes its parent's topic.
         let short = f.text.chars().count() < SHORT_REPLY || matches!(f.opening, Opening::Agree | Opening::Disagree);
@@ -383,6 +388,35 @@ pub fn assign(
             (0..k).filter(|&c| c != best && p[c] >= SECONDARY_MIN).map(|c| (c, p[c])).collect();
         secondary.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut ev = std::mem::take(&mut evidence[best]);
+        if sims[best] > 0.08 {
+            let sim = sims[best];
+            let description = LabelEvidence {
+                kind: "description".into(),
+                detail: format!("similar to the description of {} ({sim:.2})", labels[best]),
+                start: None,
+                end: None,
+            };
+            ev.insert(after_cues[best], description);
+        }
+        if let Some(m) = model
+            && let Some(j) = m.primary.labels.iter().position(|x| *x == labels[best])
+            && let Some(scored) = &scored
+        {
+            let contrib = scored.contributions(j);
+            let mut top: Vec<(&str, f64)> =
+                contrib.iter().copied().filter(|(n, v)| *v > 0.05 && n.starts_with("s:")).collect();
+            top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+            let features = top.into_iter().take(3).map(|(name, v)| {
+                let at = f.locate(name);
+                LabelEvidence {
+                    kind: "feature".into(),
+                    detail: format!("word stem '{}' (+{v:.2})", &name[2..]),
+                    start: at.map(|a| a.0),
+                    end: at.map(|a| a.1),
+                }
+            });
+            ev.splice(0..0, features);
+        }
         if !ev.iter().any(|e| e.start.is_some()) {
             ev.push(LabelEvidence {
                 kind: "text".into(),
@@ -436,7 +470,7 @@ pub fn discover(
     if candidates.len() < 2 {
         return Vec::new();
     }
-    let all_docs: Vec<Vec<String>> = features.iter().map(terms).collect();
+    let all_docs: Vec<&[String]> = features.iter().map(terms).collect();
     let n = candidates.len();
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     // Distance: of the sentence vectors when the encoder ran, else of the stem TF-IDF vectors.
@@ -473,13 +507,13 @@ pub fn discover(
     // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
     let mut out = Vec::new();
     let mut everywhere: HashMap<&str, f64> = HashMap::new();
-    for t in all_docs.iter().flatten() {
+    for t in all_docs.iter().copied().flatten() {
         *everywhere.entry(t.as_str()).or_default() += 1.0;
     }
     for (gi, g) in groups.iter().enumerate() {
         let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
         for &i in g {
-            for t in &all_docs[i] {
+            for t in all_docs[i] {
                 *tf.entry(t.as_str()).or_default() += 1.0;
             }
         }
@@ -518,9 +552,9 @@ pub fn discover(
 fn surface_form(stem: &str, group: &[usize], features: &[CommentFeatures]) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for &i in group {
-        for w in &features[i].words {
+        for w in features[i].words.iter() {
             if crate::textnorm::is_content_word(w) && crate::textnorm::stem(w) == stem {
-                *counts.entry(w.as_str()).or_default() += 1;
+                *counts.entry(w).or_default() += 1;
             }
         }
     }

@@ -124,8 +124,9 @@ const NEGATION_REACH: usize = 3;
 
 /// A word of a text with its character offsets (start inclusive, end exclusive).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Word {
-    pub text: String,
+pub struct Word<'a> {
+    /// The folded word: borrowed from the text when folding leaves it as it is.
+    pub text: std::borrow::Cow<'a, str>,
     pub start: usize,
     pub end: usize,
     /// Index of the sentence the word is in.
@@ -133,35 +134,28 @@ pub struct Word {
 }
 
 /// Words of a text, folded to lower case, with character offsets and sentence numbers.
-pub fn words_with_offsets(text: &str) -> Vec<Word> {
+pub fn words_with_offsets(text: &str) -> Vec<Word<'_>> {
     words_and_sentences(text).0
 }
 
 /// [`words_with_offsets`] and the sentence segments of the text (Unicode sentence bounds).
-pub fn words_and_sentences(text: &str) -> (Vec<Word>, Vec<&str>) {
-    let mut out = Vec::new();
-    let mut sentences = Vec::new();
-    // Character offset of each byte offset, computed once.
-    let mut char_at = vec![0usize; text.len() + 1];
-    let mut c = 0;
-    for (b, ch) in text.char_indices() {
-        char_at[b] = c;
-        c += 1;
-        for k in 1..ch.len_utf8() {
-            char_at[b + k] = c;
-        }
-    }
-    char_at[text.len()] = c;
-    for (s, (sent_start, sentence)) in text.split_sentence_bound_indices().enumerate() {
+pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
+    // Room for the words and sentences of ordinary prose, so the lists rarely grow.
+    let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    let mut sentences = Vec::with_capacity(text.len() / 40 + 1);
+    // Words come in text order: count characters from the last word's end (byte `at`, char `c`).
+    let (mut at, mut c) = (0usize, 0usize);
+    let mut chars_to = |b: usize| {
+        c += text[at..b].chars().count();
+        at = b;
+        c
+    };
+    for (s, (sent_start, sentence)) in crate::textnorm::sentence_bound_indices(text).into_iter().enumerate() {
         sentences.push(sentence);
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
-            out.push(Word {
-                text: crate::textnorm::fold(w),
-                start: char_at[start],
-                end: char_at[start + w.len()],
-                sentence: s,
-            });
+            let (start, end) = (chars_to(start), chars_to(start + w.len()));
+            out.push(Word { text: crate::textnorm::fold_word(w), start, end, sentence: s });
         }
     }
     (out, sentences)
@@ -198,7 +192,7 @@ impl Cue {
             return false;
         }
         self.parts.iter().enumerate().all(|(k, (p, prefix))| {
-            let w = &words[i + k].text;
+            let w: &str = &words[i + k].text;
             if *prefix { w.starts_with(p.as_str()) } else { w == p }
         })
     }
@@ -236,7 +230,7 @@ impl Cue {
         let last = &words[i + self.parts.len() - 1];
         let negated = !self.has_negation
             && (i.saturating_sub(NEGATION_REACH)..i)
-                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_str()));
+                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_ref()));
         CueHit { phrase: self.phrase.clone(), start: words[i].start, end: last.end, negated }
     }
 }
@@ -247,18 +241,22 @@ impl Cue {
 pub struct CueIndex {
     /// First word (exact) → (list, cue) positions.
     exact: crate::textnorm::FastMap<String, Vec<(usize, usize)>>,
-    /// First words matched as a prefix (`*`).
-    prefix: Vec<(String, usize, usize)>,
+    /// First words matched as a prefix (`*`), by the first byte a word must have to start with them
+    /// (256 lists; an empty prefix is in every list).
+    prefix: Vec<Vec<(String, usize, usize)>>,
 }
 
 impl CueIndex {
     pub fn new(lists: &[&[Cue]]) -> CueIndex {
-        let mut index = CueIndex::default();
+        let mut index = CueIndex { prefix: vec![Vec::new(); 256], ..CueIndex::default() };
         for (l, list) in lists.iter().enumerate() {
             for (c, cue) in list.iter().enumerate() {
                 let (first, is_prefix) = &cue.parts[0];
                 if *is_prefix {
-                    index.prefix.push((first.clone(), l, c));
+                    match first.as_bytes().first() {
+                        Some(&b) => index.prefix[b as usize].push((first.clone(), l, c)),
+                        None => index.prefix.iter_mut().for_each(|p| p.push((first.clone(), l, c))),
+                    }
                 } else {
                     index.exact.entry(first.clone()).or_default().push((l, c));
                 }
@@ -271,8 +269,13 @@ impl CueIndex {
     pub fn find(&self, lists: &[&[Cue]], words: &[Word]) -> Vec<Vec<CueHit>> {
         let mut found: Vec<(usize, usize, usize)> = Vec::new();
         for (i, w) in words.iter().enumerate() {
-            let exact = self.exact.get(&w.text).into_iter().flatten().copied();
-            let prefix = self.prefix.iter().filter(|(p, _, _)| w.text.starts_with(p.as_str())).map(|&(_, l, c)| (l, c));
+            let exact = self.exact.get(w.text.as_ref()).into_iter().flatten().copied();
+            let candidates = w.text.as_bytes().first().and_then(|&b| self.prefix.get(b as usize));
+            let prefix = candidates
+                .into_iter()
+                .flatten()
+                .filter(|(p, _, _)| w.text.starts_with(p.as_str()))
+                .map(|&(_, l, c)| (l, c));
             for (l, c) in exact.chain(prefix) {
                 if lists[l][c].matches_at(words, i) {
                     found.push((l, i, c));

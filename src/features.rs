@@ -5,6 +5,7 @@
 use crate::codebook::{Codebook, Cue, CueHit, CueIndex, compile, words_and_sentences};
 use crate::model::{Block, Comment};
 use crate::subwords::Subwords;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Words that open agreement with the comment answered.
 pub const AGREE_OPENERS: &[&str] = &[
@@ -75,9 +76,9 @@ pub fn reply_opening(text: &str) -> (Opening, Option<String>) {
     if starts("ja") {
         return (Opening::Agree, Some("ja".into()));
     }
-    let words: Vec<String> = crate::textnorm::words(t).into_iter().take(25).collect();
-    if let Some(w) = words.iter().find(|w| ADDRESS_WORDS.contains(&w.as_str())) {
-        return (Opening::Address, Some(w.clone()));
+    // The words of `t` are those of its fold (`textnorm::words`), which `lower` already is.
+    if let Some(w) = lower.unicode_words().take(25).find(|w| ADDRESS_WORDS.contains(w)) {
+        return (Opening::Address, Some(w.to_string()));
     }
     (Opening::None, None)
 }
@@ -101,9 +102,9 @@ pub struct CommentFeatures {
     pub text: String,
     /// The text it quotes (context only).
     pub quoted: String,
-    pub words: Vec<String>,
+    pub words: StrList,
     pub stems: Vec<String>,
-    pub subwords: Vec<String>,
+    pub subwords: StrList,
     pub sentences: usize,
     pub hits: Vec<LabelledHit>,
     pub questions: usize,
@@ -114,9 +115,12 @@ pub struct CommentFeatures {
     pub opening: Opening,
     pub opening_words: Option<String>,
     /// The first content stem of each word with its character span, for locating evidence.
-    pub stem_spans: Vec<(String, usize, usize)>,
+    /// The character span of each of `stems` in the comment's own text, for locating evidence.
+    pub stem_spans: Vec<(usize, usize)>,
     /// The model features shared by every dimension, computed once.
-    pub base_sparse: std::sync::OnceLock<Vec<(String, f64)>>,
+    pub base_sparse: std::sync::OnceLock<NamedValues>,
+    /// `text` in lower case, made when a subword feature is first located.
+    lower: std::sync::OnceLock<String>,
 }
 
 impl CommentFeatures {
@@ -125,10 +129,10 @@ impl CommentFeatures {
     pub fn locate(&self, feature: &str) -> Option<(usize, usize)> {
         let (kind, value) = feature.split_once(':')?;
         match kind {
-            "s" => self.stem_spans.iter().find(|(s, _, _)| s == value).map(|(_, a, b)| (*a, *b)),
+            "s" => self.stems.iter().position(|s| s == value).map(|i| self.stem_spans[i]),
             "w" => {
                 let needle = value.trim_start_matches("##");
-                let lower = self.text.to_lowercase();
+                let lower = self.lower.get_or_init(|| self.text.to_lowercase());
                 let b = lower.find(needle)?;
                 let start = lower[..b].chars().count();
                 Some((start, start + needle.chars().count()))
@@ -171,6 +175,12 @@ impl CueSets {
 const RHETORICAL_OPENERS: &[&str] =
     &["hoezo", "waarom zou", "en dan", "wat denk je", "sinds wanneer", "wie denkt", "denk je nu echt"];
 
+/// Does `text` hold `". "` followed by `phrase` (`text.contains(". {phrase}")`)?
+fn after_full_stop(text: &str, phrase: &str) -> bool {
+    // ". " cannot overlap itself, so the matches are all its occurrences.
+    text.match_indices(". ").any(|(i, _)| text[i + 2..].starts_with(phrase))
+}
+
 /// Compute the features of a comment.
 pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Subwords>) -> CommentFeatures {
     let text = comment.text.clone();
@@ -205,21 +215,30 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let sentences: Vec<&str> = bounds.into_iter().filter(|s| s.chars().any(char::is_alphanumeric)).collect();
     let questions = sentences.iter().filter(|s| s.trim_end().ends_with('?')).count();
     let (opening, opening_words) = reply_opening(&text);
-    let folded = crate::textnorm::fold(&text);
-    let rhetorical_question =
-        questions > 0 && RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || folded.contains(&format!(". {r}")));
+    let rhetorical_question = questions > 0 && {
+        let folded = crate::textnorm::fold(&text);
+        RHETORICAL_OPENERS.iter().any(|r| folded.starts_with(r) || after_full_stop(&folded, r))
+    };
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
-    let stem_spans: Vec<(String, usize, usize)> = words_off
-        .iter()
-        .filter(|w| crate::textnorm::is_content_word(&w.text))
-        .map(|w| (crate::textnorm::stem(&w.text), w.start, w.end))
-        .collect();
+    let (mut stems, mut stem_spans) = (Vec::with_capacity(words_off.len()), Vec::with_capacity(words_off.len()));
+    for w in words_off.iter().filter(|w| crate::textnorm::is_content_word(&w.text)) {
+        stems.push(crate::textnorm::stem(&w.text));
+        stem_spans.push((w.start, w.end));
+    }
+    let mut subword_list = StrList::with_capacity(text.len(), text.len() / 3);
+    if let Some(s) = subwords {
+        s.for_each_token(&text, |t| subword_list.push(t));
+    }
     CommentFeatures {
         base_sparse: std::sync::OnceLock::new(),
-        stems: stem_spans.iter().map(|s| s.0.clone()).collect(),
+        lower: std::sync::OnceLock::new(),
+        stems,
         stem_spans,
-        words: words_off.iter().map(|w| w.text.clone()).collect(),
-        subwords: subwords.map(|s| s.tokens(&text)).unwrap_or_default(),
+        words: words_off.iter().fold(StrList::with_capacity(text.len(), words_off.len()), |mut list, w| {
+            list.push(&w.text);
+            list
+        }),
+        subwords: subword_list,
         sentences: sentences.len(),
         hits,
         questions,
@@ -239,20 +258,143 @@ pub fn sparse(f: &CommentFeatures, dimension: Option<&str>) -> Vec<(String, f64)
     merge_sorted(base, &cues).map(|(n, v)| (n.to_string(), v)).collect()
 }
 
+/// A list of strings kept in one buffer (two allocations however many strings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrList {
+    text: String,
+    /// Where each string ends in `text` (it starts where the one before it ends).
+    ends: Vec<u32>,
+}
+
+impl StrList {
+    /// An empty list with room for `count` strings of `bytes` bytes in all.
+    pub fn with_capacity(bytes: usize, count: usize) -> StrList {
+        StrList { text: String::with_capacity(bytes), ends: Vec::with_capacity(count) }
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of all the strings together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.text[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let s = &self.text[start..end as usize];
+            start = end as usize;
+            s
+        })
+    }
+}
+
+/// Named feature values kept in one buffer: every name is a slice of one string, so a comment's
+/// features take two allocations instead of one per name. Sorted by name, without duplicates.
+#[derive(Debug, Clone, Default)]
+pub struct NamedValues {
+    names: String,
+    /// (start, end) of the name in `names`, and the value.
+    items: Vec<(u32, u32, f64)>,
+}
+
+impl NamedValues {
+    fn push(&mut self, parts: &[&str], value: f64) {
+        let start = self.names.len() as u32;
+        for p in parts {
+            self.names.push_str(p);
+        }
+        self.items.push((start, self.names.len() as u32, value));
+    }
+
+    fn name(&self, item: &(u32, u32, f64)) -> &str {
+        &self.names[item.0 as usize..item.1 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The features in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        self.items.iter().map(|it| (self.name(it), it.2))
+    }
+
+    /// Sort by name and merge duplicates as [`merge_duplicates`] does.
+    fn sort_and_merge(&mut self) {
+        let names = std::mem::take(&mut self.names);
+        let name = |it: &(u32, u32, f64)| &names[it.0 as usize..it.1 as usize];
+        // The first eight bytes as a number (zero-padded) order names as their bytes do, but for
+        // ties, which the names themselves settle.
+        let head = |it: &(u32, u32, f64)| {
+            let mut b = [0u8; 8];
+            let n = name(it).as_bytes();
+            let k = n.len().min(8);
+            b[..k].copy_from_slice(&n[..k]);
+            u64::from_be_bytes(b)
+        };
+        let mut keyed: Vec<(u64, (u32, u32, f64))> = self.items.iter().map(|it| (head(it), *it)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| name(&a.1).cmp(name(&b.1))));
+        self.items.clear();
+        self.items.extend(keyed.into_iter().map(|(_, it)| it));
+        self.items.dedup_by(|b, a| {
+            let n = name(a);
+            if n == name(b) {
+                if !(n.starts_with("s:") || n.starts_with("w:")) {
+                    a.2 += b.2;
+                }
+                true
+            } else {
+                false
+            }
+        });
+        self.names = names;
+    }
+}
+
 /// [`sparse`] in two sorted parts that share no names: the features every dimension shares
 /// (computed once per comment) and the cue features of this dimension.
-pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f [(String, f64)], Vec<(String, f64)>) {
+pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f NamedValues, Vec<(String, f64)>) {
     let base = f.base_sparse.get_or_init(|| base_sparse(f));
-    let mut cues: Vec<(String, f64)> = Vec::new();
+    let mut cues: Vec<(String, f64)> = Vec::with_capacity(f.hits.len() * 2);
+    // `kind:dimension:label`, in a string of the right size.
+    let name = |kind: &str, dimension: &str, label: &str| {
+        let mut n = String::with_capacity(kind.len() + dimension.len() + label.len() + 2);
+        for part in [kind, ":", dimension, ":", label] {
+            n.push_str(part);
+        }
+        n
+    };
     for h in &f.hits {
         if dimension.is_some_and(|d| d != h.dimension) {
             continue;
         }
         if let Some(c) = &h.counts_for {
-            cues.push((format!("cue:{}:{c}", h.dimension), 1.0));
+            cues.push((name("cue", &h.dimension, c), 1.0));
         }
         if h.hit.negated {
-            cues.push((format!("negcue:{}:{}", h.dimension, h.label), 1.0));
+            cues.push((name("negcue", &h.dimension, &h.label), 1.0));
         }
     }
     merge_duplicates(&mut cues);
@@ -260,45 +402,85 @@ pub fn sparse_parts<'f>(f: &'f CommentFeatures, dimension: Option<&str>) -> (&'f
 }
 
 /// Two sorted feature lists as one, in name order.
-pub fn merge_sorted<'a>(a: &'a [(String, f64)], b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
-    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
-    std::iter::from_fn(move || {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if y.0 < x.0 => b.next(),
-            (Some(_), _) => a.next(),
-            (None, _) => b.next(),
-        };
-        next.map(|(n, v)| (n.as_str(), *v))
-    })
+pub fn merge_sorted<'a>(a: &'a NamedValues, b: &'a [(String, f64)]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+    MergeSorted { a, i: 0, b, j: 0 }
+}
+
+/// [`merge_sorted`]: the next feature of `a` (from `i`) or `b` (from `j`), whichever comes first.
+struct MergeSorted<'a> {
+    a: &'a NamedValues,
+    i: usize,
+    b: &'a [(String, f64)],
+    j: usize,
+}
+
+impl<'a> Iterator for MergeSorted<'a> {
+    type Item = (&'a str, f64);
+
+    fn next(&mut self) -> Option<(&'a str, f64)> {
+        let x = self.a.items.get(self.i).map(|it| (self.a.name(it), it.2));
+        let y = self.b.get(self.j).map(|(n, v)| (n.as_str(), *v));
+        match (x, y) {
+            (Some(x), Some(y)) if y.0 < x.0 => {
+                self.j += 1;
+                Some(y)
+            }
+            (Some(x), _) => {
+                self.i += 1;
+                Some(x)
+            }
+            (None, y) => {
+                self.j += usize::from(y.is_some());
+                y
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.a.items.len() - self.i + self.b.len() - self.j;
+        (n, Some(n))
+    }
 }
 
 /// The features of every dimension: words, stems, the opening, questions, length and bias (sorted,
 /// without duplicates).
-fn base_sparse(f: &CommentFeatures) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::with_capacity(f.stems.len() + f.subwords.len() + 8);
-    let named = |prefix: &str, s: &str| {
-        let mut name = String::with_capacity(prefix.len() + s.len());
-        name.push_str(prefix);
-        name.push_str(s);
-        (name, 1.0)
+fn base_sparse(f: &CommentFeatures) -> NamedValues {
+    let mut out = NamedValues {
+        names: String::with_capacity(
+            f.stems.iter().map(|s| s.len() + 2).sum::<usize>() + f.subwords.text_len() + 2 * f.subwords.len() + 64,
+        ),
+        items: Vec::with_capacity(f.stems.len() + f.subwords.len() + 8),
     };
-    out.extend(f.stems.iter().map(|s| named("s:", s)));
-    for s in &f.subwords {
-        let bare = s.trim_start_matches("##");
+    for s in &f.stems {
+        out.push(&["s:", s], 1.0);
+    }
+    for s in f.subwords.iter() {
+        let mut bare = s;
+        while let Some(rest) = bare.strip_prefix("##") {
+            bare = rest;
+        }
         if bare.chars().nth(3).is_some() && !crate::textnorm::is_stopword(bare) {
-            out.push(named("w:", s));
+            out.push(&["w:", s], 1.0);
         }
     }
-    out.push((format!("open:{:?}", f.opening).to_lowercase(), 1.0));
+    out.push(
+        &[match f.opening {
+            Opening::Agree => "open:agree",
+            Opening::Disagree => "open:disagree",
+            Opening::Address => "open:address",
+            Opening::None => "open:none",
+        }],
+        1.0,
+    );
     if f.only_question {
-        out.push(("only_question".into(), 1.0));
+        out.push(&["only_question"], 1.0);
     }
     if f.rhetorical_question {
-        out.push(("rhetorical_question".into(), 1.0));
+        out.push(&["rhetorical_question"], 1.0);
     }
-    out.push(("len".into(), (f.words.len() as f64 + 1.0).ln() / 5.0));
-    out.push(("bias".into(), 1.0));
-    merge_duplicates(&mut out);
+    out.push(&["len"], (f.words.len() as f64 + 1.0).ln() / 5.0);
+    out.push(&["bias"], 1.0);
+    out.sort_and_merge();
     out
 }
 

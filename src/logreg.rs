@@ -119,19 +119,47 @@ impl LogReg {
         x: impl IntoIterator<Item = (&'x str, f64)>,
         index: &FeatureIndex,
     ) -> (Vec<f64>, Vec<Vec<(&'x str, f64)>>) {
-        let sparse: Vec<(usize, f64, &str)> =
-            x.into_iter().filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))).collect();
-        let mut out = vec![0.0; self.labels.len()];
-        let mut contrib = vec![Vec::with_capacity(sparse.len()); self.labels.len()];
+        let scored = self.score(x, index);
+        let contrib = (0..self.labels.len()).map(|c| scored.contributions(c)).collect();
+        (scored.scores, contrib)
+    }
+
+    /// Raw scores per label for named features; the contributions to a label are worked out when
+    /// asked for ([`Scored::contributions`]), as [`LogReg::scores`] gives them.
+    pub fn score<'m, 'x>(
+        &'m self,
+        x: impl IntoIterator<Item = (&'x str, f64)>,
+        index: &FeatureIndex,
+    ) -> Scored<'m, 'x> {
+        let x = x.into_iter();
+        let mut sparse: Vec<(usize, f64, &str)> = Vec::with_capacity(x.size_hint().0);
+        sparse.extend(x.filter_map(|(n, v)| index.get(n).map(|&i| (i, v, n))));
+        let mut scores = vec![0.0; self.labels.len()];
         for (c, wc) in self.weights.iter().enumerate() {
-            for &(i, v, name) in &sparse {
-                out[c] += wc[i] * v;
-                if name != "bias" {
-                    contrib[c].push((name, wc[i] * v));
-                }
+            for &(i, v, _) in &sparse {
+                scores[c] += wc[i] * v;
             }
         }
-        (out, contrib)
+        Scored { model: self, sparse, scores }
+    }
+}
+
+/// The scores of one example ([`LogReg::score`]).
+pub struct Scored<'m, 'x> {
+    model: &'m LogReg,
+    /// (feature column, value, name) of the example's features the model knows, in input order.
+    sparse: Vec<(usize, f64, &'x str)>,
+    /// Raw score per label.
+    pub scores: Vec<f64>,
+}
+
+impl<'x> Scored<'_, 'x> {
+    /// Each feature's contribution to label `c` (the bias left out), in input order.
+    pub fn contributions(&self, c: usize) -> Vec<(&'x str, f64)> {
+        let wc = &self.model.weights[c];
+        let mut out = Vec::with_capacity(self.sparse.len());
+        out.extend(self.sparse.iter().filter(|(_, _, name)| *name != "bias").map(|&(i, v, name)| (name, wc[i] * v)));
+        out
     }
 }
 

@@ -211,7 +211,8 @@ pub struct Label {
 /// evidence is a phrase of it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabelEvidence {
-    pub kind: String,
+    /// What kind of evidence (`cue`, `feature`, `graph`, ...): a fixed word when draad wrote it.
+    pub kind: std::borrow::Cow<'static, str>,
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<usize>,
@@ -230,7 +231,7 @@ pub fn add_scores(
     evidence: &mut [Vec<LabelEvidence>],
     values: &[f64],
     weight: f64,
-    kind: &str,
+    kind: &'static str,
     detail: impl Fn(usize, f64) -> String,
 ) {
     for (k, &v) in values.iter().enumerate() {

@@ -13,7 +13,8 @@ use crate::model::{Label, LabelEvidence, Thread, add_scores};
 use crate::semantic::Semantic;
 use crate::subwords::Subwords;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// Weight of one cue phrase for its label, added to the model's score.
 const CUE_WEIGHT: f64 = 2.0;
@@ -111,7 +112,8 @@ pub fn predict(
     features: &[CommentFeatures],
     semantic: Option<Semantic>,
 ) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let relations: Vec<Option<Label>> = thread
         .comments
         .iter()
@@ -149,25 +151,16 @@ pub fn predict(
         for (i, f) in features.iter().enumerate() {
             let mut scores = vec![0.0; labels.len()];
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
-            if let (Some(lr), Some(index)) = (lr, &index) {
-                let (base, cues) = sparse_parts(f, Some(&d.id));
-                let (s, contrib) = lr.scores(merge_sorted(base, &cues), index);
+            // The model's contributions; its evidence is written for the chosen label only.
+            let parts = lr.map(|_| sparse_parts(f, Some(&d.id)));
+            let mut scored = None;
+            if let (Some(lr), Some(index), Some((base, cues))) = (lr, &index, &parts) {
+                let s = lr.score(merge_sorted(base, cues), index);
                 for (k, l) in labels.iter().enumerate() {
                     let Some(m) = lr.labels.iter().position(|x| x == l) else { continue };
-                    scores[k] += s[m];
-                    let mut top: Vec<(&str, f64)> =
-                        contrib[m].iter().copied().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).collect();
-                    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-                    for (name, v) in top.into_iter().take(4) {
-                        let at = f.locate(&name);
-                        evidence[k].push(LabelEvidence {
-                            kind: "feature".into(),
-                            detail: format!("{} (+{v:.2})", describe(&name)),
-                            start: at.map(|a| a.0),
-                            end: at.map(|a| a.1),
-                        });
-                    }
+                    scores[k] += s.scores[m];
                 }
+                scored = Some(s);
             } else {
                 // No model: a small preference for "no position" unless cues speak.
                 scores[0] += CUE_WEIGHT;
@@ -221,6 +214,21 @@ pub fn predict(
             let p = softmax(&scores);
             let best = (0..labels.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
             let mut ev = std::mem::take(&mut evidence[best]);
+            if let Some(m) = lr.and_then(|lr| lr.labels.iter().position(|x| *x == labels[best]))
+                && let Some(scored) = &scored
+            {
+                let contrib = scored.contributions(m);
+                let mut top: Vec<(&str, f64)> =
+                    contrib.iter().copied().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).collect();
+                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+                let features = top.into_iter().take(4).map(|(name, v)| {
+                    let at = f.locate(name);
+                    let mut detail = String::with_capacity(64);
+                    let _ = write!(detail, "{} (+{v:.2})", describe(name));
+                    LabelEvidence { kind: "feature".into(), detail, start: at.map(|a| a.0), end: at.map(|a| a.1) }
+                });
+                ev.splice(0..0, features);
+            }
             if !ev.iter().any(|e| e.start.is_some()) {
                 // No phrase decided it: point at the whole text that was read.
                 ev.push(LabelEvidence {

@@ -90,6 +90,13 @@ impl Subwords {
 
     /// The subword tokens of a text.
     pub fn tokens(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_token(text, |t| out.push(t.to_string()));
+        out
+    }
+
+    /// Call `f` with each subword token of a text, in order (what [`Subwords::tokens`] returns).
+    pub fn for_each_token(&self, text: &str, mut f: impl FnMut(&str)) {
         // The pre-tokenizer never joins across white space, and the normaliser (NFC, lower case)
         // composes nothing across it, so a text's pieces are its words' pieces one after another.
         PIECES.with(|cache| {
@@ -98,18 +105,15 @@ impl Subwords {
             if words.len() > 200_000 {
                 words.clear();
             }
-            let mut out = Vec::new();
             for word in text.split_whitespace() {
-                match words.get(word) {
-                    Some(pieces) => out.extend(pieces.iter().cloned()),
-                    None => {
-                        let pieces = self.encode(word);
-                        out.extend(pieces.iter().cloned());
-                        words.insert(word.to_string(), pieces);
-                    }
+                if let Some(pieces) = words.get(word) {
+                    pieces.iter().for_each(|p| f(p));
+                    continue;
                 }
+                let pieces = self.encode(word);
+                pieces.iter().for_each(|p| f(p));
+                words.insert(word.to_string(), pieces);
             }
-            out
         })
     }
 

@@ -8,7 +8,7 @@ use crate::clusters::{DiscoveredGroup, cosine};
 use crate::codebook::Codebook;
 use crate::model::{Comment, Span, Thread};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A comment quoted in the summary.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -82,7 +82,14 @@ pub struct Summary {
 const EXCERPT_CHARS: usize = 160;
 
 fn excerpt(text: &str) -> String {
-    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The words joined by single spaces.
+    let mut t = String::with_capacity(text.len());
+    for w in text.split_whitespace() {
+        if !t.is_empty() {
+            t.push(' ');
+        }
+        t.push_str(w);
+    }
     if t.chars().count() <= EXCERPT_CHARS {
         return t;
     }
@@ -153,7 +160,8 @@ pub fn cluster_summaries(
             .count();
         groups.push((cl.id.clone(), cl.name.clone(), Vec::new(), members, secondary));
     }
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     for g in discovered {
         let members: Vec<usize> = g.members.iter().filter_map(|m| pos.get(m.as_str()).copied()).collect();
         groups.push((g.id.clone(), format!("New: {}", g.terms.join(", ")), g.terms.clone(), members, 0));
@@ -164,21 +172,25 @@ pub fn cluster_summaries(
         .map(|(id, name, terms, members, secondary)| {
             let comments: Vec<&Comment> = members.iter().map(|&i| &thread.comments[i]).collect();
             // Centrality: similarity to the members' centroid; representatives are central and confident.
-            let mut sums: BTreeMap<u32, f64> = BTreeMap::new();
-            for &i in &members {
-                for (t, x) in &vectors[i] {
-                    *sums.entry(*t).or_default() += x;
+            // Each term's sum over the members, added in member order, in term order.
+            let mut term_weights: Vec<(u32, f64)> = members.iter().flat_map(|&i| vectors[i].iter().copied()).collect();
+            term_weights.sort_by_key(|t| t.0);
+            let mut sums: Vec<(u32, f64)> = Vec::with_capacity(term_weights.len());
+            for (t, x) in term_weights {
+                match sums.last_mut() {
+                    Some(last) if last.0 == t => last.1 += x,
+                    _ => sums.push((t, 0.0 + x)),
                 }
             }
-            let norm = sums.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+            let norm = sums.iter().map(|(_, x)| x * x).sum::<f64>().sqrt().max(1e-12);
             let centroid: Vec<(u32, f64)> = sums.into_iter().map(|(t, x)| (t, x / norm)).collect();
             let weight = |i: usize| {
                 let conf = thread.comments[i].clusters.as_ref().map_or(0.0, |a| a.confidence);
                 cosine(&vectors[i], &centroid) * conf
             };
-            let weights: HashMap<usize, f64> = members.iter().map(|&i| (i, weight(i))).collect();
-            let mut ranked = members.clone();
-            ranked.sort_by(|a, b| weights[b].total_cmp(&weights[a]).then(a.cmp(b)));
+            let mut weighted: Vec<(usize, f64)> = members.iter().map(|&i| (i, weight(i))).collect();
+            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let ranked: Vec<usize> = weighted.into_iter().map(|(i, _)| i).collect();
             let take = if members.len() >= 6 { 3 } else { 2 };
             let representatives: Vec<CommentRef> =
                 ranked.iter().take(take).map(|&i| comment_ref(&thread.comments[i])).collect();
@@ -225,7 +237,8 @@ pub fn cluster_summaries(
 /// The thread-level summary.
 pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
     let all: Vec<&Comment> = thread.comments.iter().collect();
-    let pos: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     let parent_of = |i: usize| thread.comments[i].parent.as_deref().and_then(|p| pos.get(p).copied());
     // Clashes: a reply on the opposite side of its parent.
     let mut clashes = Vec::new();

@@ -32,6 +32,18 @@ pub fn fold(text: &str) -> String {
     fold_chars(text)
 }
 
+/// [`fold`] of one word (no white space in it), borrowed when folding changes nothing: plain
+/// lower-case ASCII, as most words are.
+pub fn fold_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let unchanged =
+        |b: &u8| b.is_ascii() && !b.is_ascii_uppercase() && !b.is_ascii_whitespace() && *b != 0x0B && *b != b'`';
+    if !word.is_empty() && word.as_bytes().iter().all(unchanged) {
+        std::borrow::Cow::Borrowed(word)
+    } else {
+        std::borrow::Cow::Owned(fold(word))
+    }
+}
+
 /// [`fold`] character by character.
 fn fold_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -194,6 +206,165 @@ pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
     t.valid().then_some(t)
 }
 
+/// The sentence segments of a text with their byte offsets: exactly what
+/// `UnicodeSegmentation::split_sentence_bound_indices` gives, found faster for ASCII text.
+pub fn sentence_bound_indices(text: &str) -> Vec<(usize, &str)> {
+    if !text.is_ascii() {
+        return text.split_sentence_bound_indices().collect();
+    }
+    let breaks = ascii_sentence_breaks(text.as_bytes());
+    breaks.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect()
+}
+
+/// Sentence categories (UAX #29) of ASCII characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentenceCat {
+    Other,
+    CR,
+    LF,
+    Sp,
+    Lower,
+    Upper,
+    Numeric,
+    ATerm,
+    STerm,
+    Close,
+    SContinue,
+}
+
+const fn ascii_sentence_cat(b: u8) -> SentenceCat {
+    match b {
+        b'\t' | 0x0B | 0x0C | b' ' => SentenceCat::Sp,
+        b'\n' => SentenceCat::LF,
+        b'\r' => SentenceCat::CR,
+        b'!' | b'?' => SentenceCat::STerm,
+        b'"' | b'\'' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => SentenceCat::Close,
+        b',' | b'-' | b':' | b';' => SentenceCat::SContinue,
+        b'.' => SentenceCat::ATerm,
+        b'0'..=b'9' => SentenceCat::Numeric,
+        b'A'..=b'Z' => SentenceCat::Upper,
+        b'a'..=b'z' => SentenceCat::Lower,
+        _ => SentenceCat::Other,
+    }
+}
+
+/// [`ascii_sentence_cat`] of every ASCII byte.
+static ASCII_SENTENCE_CATS: [SentenceCat; 128] = {
+    let mut table = [SentenceCat::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = ascii_sentence_cat(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// What the sentence-break state remembers of a character (or a run of `Close` or `Sp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Sot,
+    Other,
+    CR,
+    LF,
+    ATerm,
+    UpperLower,
+    ClosePlus,
+    SpPlus,
+    STerm,
+}
+
+/// The byte offsets where sentences start, and the end of the text: the forward sentence breaks of
+/// unicode-segmentation (a port of its state machine; ASCII has no `Sep`, `OLetter`, `Extend` or
+/// `Format` characters, so their rules never apply).
+fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
+    use SentenceCat as C;
+    let mut out = Vec::with_capacity(s.len() / 40 + 2);
+    let mut parts = [Part::Sot; 4];
+    // The last terminator before position 3 - skip: `Sp*` (when `sp`) and then `Close*`.
+    let term_at = |parts: &[Part; 4], sp: bool| {
+        let mut i = if sp && parts[3] == Part::SpPlus { 2 } else { 3 };
+        if parts[i] == Part::ClosePlus {
+            i -= 1;
+        }
+        parts[i]
+    };
+    let is_term = |p: Part| p == Part::STerm || p == Part::ATerm;
+    for (pos, &b) in s.iter().enumerate() {
+        let before = parts;
+        let cat = ASCII_SENTENCE_CATS[b as usize & 0x7F];
+        parts = match (parts[3], cat) {
+            (Part::ClosePlus, C::Close) | (Part::SpPlus, C::Sp) => parts,
+            _ => [
+                parts[1],
+                parts[2],
+                parts[3],
+                match cat {
+                    C::CR => Part::CR,
+                    C::LF => Part::LF,
+                    C::ATerm => Part::ATerm,
+                    C::Upper | C::Lower => Part::UpperLower,
+                    C::Close => Part::ClosePlus,
+                    C::Sp => Part::SpPlus,
+                    C::STerm => Part::STerm,
+                    _ => Part::Other,
+                },
+            ],
+        };
+        let last = before[3];
+        // Every rule after the first three needs a terminator among the last three parts.
+        if !(matches!(last, Part::Sot | Part::CR | Part::LF)
+            || is_term(before[1])
+            || is_term(before[2])
+            || is_term(last))
+        {
+            continue;
+        }
+        let sb8 = || {
+            // ATerm Close* Sp* × (¬(OLetter | Upper | Lower | ParaSep | SATerm))* Lower
+            term_at(&before, true) == Part::ATerm
+                && s[pos..]
+                    .iter()
+                    .map(|&b| ASCII_SENTENCE_CATS[b as usize & 0x7F])
+                    .find(|c| matches!(c, C::Lower | C::Upper | C::CR | C::LF | C::STerm | C::ATerm))
+                    == Some(C::Lower)
+        };
+        let sb11 = || {
+            let mut i = if matches!(last, Part::CR | Part::LF) { 2 } else { 3 };
+            if before[i] == Part::SpPlus {
+                i -= 1;
+            }
+            if before[i] == Part::ClosePlus {
+                i -= 1;
+            }
+            is_term(before[i])
+        };
+        let is_break = if last == Part::Sot {
+            true
+        } else if cat == C::LF && last == Part::CR {
+            false
+        } else if matches!(last, Part::CR | Part::LF) {
+            true
+        } else if (cat == C::Numeric && last == Part::ATerm)
+            || (cat == C::Upper && before[2] == Part::UpperLower && last == Part::ATerm)
+            || sb8()
+            || (matches!(cat, C::SContinue | C::STerm | C::ATerm) && is_term(term_at(&before, true)))
+            || (matches!(cat, C::Close | C::Sp | C::CR | C::LF) && is_term(term_at(&before, false)))
+            || (matches!(cat, C::Sp | C::CR | C::LF) && is_term(term_at(&before, true)))
+        {
+            false
+        } else {
+            sb11()
+        };
+        if is_break {
+            out.push(pos);
+        }
+    }
+    if !s.is_empty() {
+        out.push(s.len());
+    }
+    out
+}
+
 /// Common Dutch function words, left out when comparing what two comments talk about.
 pub const STOPWORDS: &[&str] = &[
     "de",
@@ -333,7 +504,7 @@ pub const STOPWORDS: &[&str] = &[
 ];
 
 pub fn is_stopword(word: &str) -> bool {
-    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    static SET: std::sync::LazyLock<std::collections::HashSet<&'static str, std::hash::BuildHasherDefault<Fnv1a>>> =
         std::sync::LazyLock::new(|| STOPWORDS.iter().copied().collect());
     SET.contains(word)
 }
@@ -413,6 +584,40 @@ mod tests {
     fn fold_of_ascii_text_is_the_general_fold() {
         for t in ["  Ze Gaan\tNIET\x0b betalen `echt`  \n", "", "   ", "A-b, C.D?\r\n\x0cX"] {
             assert_eq!(fold(t), fold_chars(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_sentences_are_the_unicode_sentences() {
+        // Every sentence category of ASCII, and runs of closers, spaces and terminators.
+        let alphabet: &[&str] = &[
+            "a", "z", "B", "Q", "7", ".", ".", "!", "?", ",", "-", ":", ";", " ", " ", "\t", "\x0b", "\x0c", "\n",
+            "\r", "\r\n", "\"", "'", "(", ")", "[", "]", "{", "}", "#", "@", "\x00", "~", "word", "Word", "e.g.",
+            "U.S.", "3.5", "... ", "?! ", ".) ", ".\" a",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..20_000 {
+            let len = next(if round % 10 == 0 { 60 } else { 14 });
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let expected: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
+            assert_eq!(sentence_bound_indices(&text), expected, "{text:?}");
+        }
+        for text in ["", " ", "Nee. Dat klopt niet.", "Echt?! (Ja.) Nou...  ok", "a.b. C. d", "x\r\n\ry"] {
+            let expected: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
+            assert_eq!(sentence_bound_indices(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn fold_word_is_fold() {
+        for w in ["betalen", "Betalen", "AVG", "zo'n", "`t", "2024", "café", "ÉÉN", "a\x0bb", " x", "x ", ""] {
+            assert_eq!(fold_word(w), fold(w), "{w:?}");
         }
     }
 

@@ -136,7 +136,10 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
             if bytes.is_empty() { "the file is empty" } else { "the file holds only white space" },
         ));
     }
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+    // `contains` finds a byte with memchr, far faster than `position` on long texts.
+    if bytes.contains(&0)
+        && let Some(pos) = bytes.iter().position(|&b| b == 0)
+    {
         let (line, col) = line_col(bytes, pos);
         return Err(Error::new(
             file,
