@@ -18,10 +18,6 @@ const CUE_WEIGHT: f64 = 2.0;
 /// Weight of the similarity of a comment's centred sentence vector to a cluster description's (when
 /// the encoder ran). Weights from 1 to 12 all moved the cross-validated figures by less than 0.02.
 const SEMANTIC_DESCRIPTION_WEIGHT: f64 = 4.0;
-/// Weight of the cosine similarity to a cluster's annotated comments ([`Exemplars`]). On the seed
-/// thread it changes the cross-validated figures by nothing up to weight 2 and lowers them from 8 on:
-/// the trained model already holds most of what the centroids know.
-const EXEMPLAR_WEIGHT: f64 = 2.0;
 /// Weight of the cosine similarity to a cluster's description.
 const DESCRIPTION_WEIGHT: f64 = 2.0;
 /// How much a short reply leans on its parent's clusters (times the parent's probabilities).
@@ -46,92 +42,6 @@ pub const DISCOVERY_MAX: usize = 300;
 pub struct ClusterModel {
     pub codebook: String,
     pub primary: LogReg,
-    /// TF-IDF centroids of the annotated comments of each cluster.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exemplars: Option<Exemplars>,
-}
-
-/// The annotated comments of each cluster as one TF-IDF vector (stems and subword tokens): a
-/// comment's similarity to a cluster's annotated comments is its cosine with the centroid.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Exemplars {
-    /// Inverse document frequency of each term over the annotated comments.
-    pub idf: BTreeMap<String, f64>,
-    /// Cluster id -> unit-length centroid (term -> weight); clusters without annotated comments are absent.
-    pub centroids: BTreeMap<String, BTreeMap<String, f64>>,
-}
-
-/// The terms of a comment for the similarity to annotated comments: stems and subword tokens.
-fn exemplar_terms(f: &CommentFeatures) -> Vec<String> {
-    let mut t: Vec<String> = f.stems.clone();
-    t.extend(f.subwords.iter().map(|w| format!("w:{w}")));
-    t
-}
-
-/// A unit TF-IDF vector of terms under fixed IDF weights (terms without a weight are left out).
-fn weigh(terms: &[String], idf: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
-    let mut tf: BTreeMap<String, f64> = BTreeMap::new();
-    for t in terms {
-        if idf.contains_key(t) {
-            *tf.entry(t.clone()).or_default() += 1.0;
-        }
-    }
-    for (t, x) in tf.iter_mut() {
-        *x = (1.0 + x.ln()) * idf[t];
-    }
-    let norm = tf.values().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
-    tf.values_mut().for_each(|x| *x /= norm);
-    tf
-}
-
-impl Exemplars {
-    fn train(labels: &[String], features: &[CommentFeatures], primary: &[String]) -> Exemplars {
-        let docs: Vec<Vec<String>> = features.iter().map(exemplar_terms).collect();
-        let n = docs.len() as f64;
-        let mut df: BTreeMap<&str, f64> = BTreeMap::new();
-        for d in &docs {
-            let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for t in seen {
-                *df.entry(t).or_default() += 1.0;
-            }
-        }
-        // Terms of a single comment say nothing about a cluster.
-        let idf: BTreeMap<String, f64> = df
-            .into_iter()
-            .filter(|(_, d)| *d >= 2.0)
-            .map(|(t, d)| (t.to_string(), ((1.0 + n) / (1.0 + d)).ln()))
-            .collect();
-        let mut centroids = BTreeMap::new();
-        for l in labels {
-            let mut sum: BTreeMap<String, f64> = BTreeMap::new();
-            for (d, p) in docs.iter().zip(primary) {
-                if p == l {
-                    for (t, x) in weigh(d, &idf) {
-                        *sum.entry(t).or_default() += x;
-                    }
-                }
-            }
-            let norm = sum.values().map(|x| x * x).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                sum.values_mut().for_each(|x| *x /= norm);
-                centroids.insert(l.clone(), sum);
-            }
-        }
-        Exemplars { idf, centroids }
-    }
-
-    /// Cosine of a comment with each label's centroid (0 for a label without one).
-    fn similarities(&self, f: &CommentFeatures, labels: &[String]) -> Vec<f64> {
-        let v = weigh(&exemplar_terms(f), &self.idf);
-        labels
-            .iter()
-            .map(|l| {
-                self.centroids.get(l).map_or(0.0, |c| v.iter().map(|(t, x)| x * c.get(t).copied().unwrap_or(0.0)).sum())
-            })
-            .collect()
-    }
 }
 
 impl ClusterModel {
@@ -164,15 +74,7 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
         .filter_map(|(f, p)| labels.iter().position(|l| l == p).map(|y| (cluster_features(f), y)))
         .collect();
     let opts = TrainOptions { l2: 0.1, ..TrainOptions::default() };
-    let (train_features, train_primary): (Vec<&CommentFeatures>, Vec<&String>) =
-        features.iter().zip(primary).filter(|(_, p)| labels.contains(p)).unzip();
-    let train_features: Vec<CommentFeatures> = train_features.into_iter().cloned().collect();
-    let train_primary: Vec<String> = train_primary.into_iter().cloned().collect();
-    ClusterModel {
-        codebook: codebook.id.clone(),
-        primary: LogReg::train(&labels, &examples, 2, opts),
-        exemplars: Some(Exemplars::train(&labels, &train_features, &train_primary)),
-    }
+    ClusterModel { codebook: codebook.id.clone(), primary: LogReg::train(&labels, &examples, 2, opts) }
 }
 
 /// A sparse vector over a vocabulary: (term id, weight), sorted by id. Ids follow the terms'
@@ -319,12 +221,6 @@ pub fn assign(
                 .collect();
             add_scores(&mut scores, &mut evidence, &sims, SEMANTIC_DESCRIPTION_WEIGHT, "encoder", |c, sim| {
                 format!("close in meaning to the description of {} ({sim:.2})", labels[c])
-            });
-        }
-        if let Some(ex) = model.and_then(|m| m.exemplars.as_ref()) {
-            let sims: Vec<f64> = ex.similarities(f, &labels).into_iter().map(|x| x.max(0.0)).collect();
-            add_scores(&mut scores, &mut evidence, &sims, EXEMPLAR_WEIGHT, "exemplars", |c, sim| {
-                format!("similar to the annotated comments of {} ({sim:.2})", labels[c])
             });
         }
         let mut own_cues = 0;
