@@ -100,15 +100,7 @@ pub fn format_agreements(first: &str, second: &str, agreements: &[Agreement]) ->
             a.dimension, a.comments, a.observed, a.expected, a.kappa
         ));
         let w = a.labels.iter().map(|l| l.len() + 4).max().unwrap_or(8);
-        out.push_str(&format!(
-            "  {:<w$} {}\n",
-            "",
-            (1..=a.labels.len()).map(|c| format!("{c:>5}")).collect::<String>()
-        ));
-        for (i, l) in a.labels.iter().enumerate() {
-            let row: String = a.confusion[i].iter().map(|v| format!("{v:>5}")).collect();
-            out.push_str(&format!("  {:<w$} {row}\n", format!("{} {l}", i + 1)));
-        }
+        out.push_str(&crate::eval_stance::format_confusion(&a.labels, &a.confusion, w));
     }
     out
 }

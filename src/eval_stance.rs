@@ -308,15 +308,18 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
         ));
         // Columns are numbered like the rows, so that long label names stay readable.
         out.push_str("  confusion (rows gold, columns predicted):\n");
-        out.push_str(&format!(
-            "  {:<w$} {}\n",
-            "",
-            (1..=d.labels.len()).map(|c| format!("{c:>5}")).collect::<String>()
-        ));
-        for (i, l) in d.labels.iter().enumerate() {
-            let row: String = d.confusion[i].iter().map(|v| format!("{v:>5}")).collect();
-            out.push_str(&format!("  {:<w$} {row}\n", format!("{} {l}", i + 1)));
-        }
+        out.push_str(&format_confusion(&d.labels, &d.confusion, w));
+    }
+    out
+}
+
+/// A confusion matrix as text: rows numbered and named, columns numbered alike (so long label
+/// names stay readable), the name column `w` wide.
+pub fn format_confusion(labels: &[String], confusion: &[Vec<usize>], w: usize) -> String {
+    let mut out = format!("  {:<w$} {}\n", "", (1..=labels.len()).map(|c| format!("{c:>5}")).collect::<String>());
+    for (i, l) in labels.iter().enumerate() {
+        let row: String = confusion[i].iter().map(|v| format!("{v:>5}")).collect();
+        out.push_str(&format!("  {:<w$} {row}\n", format!("{} {l}", i + 1)));
     }
     out
 }

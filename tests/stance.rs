@@ -58,26 +58,11 @@ fn every_label_has_evidence_inside_the_comment() {
 fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
-    let e1 = draad::eval_stance::cross_validate(
-        &a.thread,
-        &a.gold,
-        Some(&a.primary_cluster),
-        &codebook,
-        &a.context,
-        5,
-        None,
-    )
-    .unwrap();
-    let e2 = draad::eval_stance::cross_validate(
-        &a.thread,
-        &a.gold,
-        Some(&a.primary_cluster),
-        &codebook,
-        &a.context,
-        5,
-        None,
-    )
-    .unwrap();
+    let run = || {
+        draad::eval_stance::cross_validate(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, None)
+            .unwrap()
+    };
+    let (e1, e2) = (run(), run());
     assert_eq!(serde_json::to_string(&e1.dimensions).unwrap(), serde_json::to_string(&e2.dimensions).unwrap());
     assert_eq!(e1.predictions, e2.predictions);
     let macro_f1 = |d: &str| e1.dimensions.iter().find(|x| x.dimension == d).unwrap().macro_f1;
