@@ -485,6 +485,21 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             let without = run(None)?;
             let with = vectors.as_ref().map(|v| run(Some(v))).transpose()?;
+            // The reply graph of the annotated thread, without and with the encoder: parent accuracy
+            // with the annotated boundaries and from the copied text as it is (as `eval-graph`).
+            let parents = match &encoder {
+                Some(e) => {
+                    let dir = annotated.trim_end_matches('/');
+                    let (text, replies) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
+                    let given = |e| draad::eval_graph::evaluate_parents_given_boundaries(&text, &replies, e);
+                    let read = |e| draad::eval_graph::evaluate_annotated(&text, &replies, e);
+                    Some([
+                        (given(None)?.parent_accuracy, given(Some(e))?.parent_accuracy),
+                        (read(None)?.parent_accuracy, read(Some(e))?.parent_accuracy),
+                    ])
+                }
+                None => None,
+            };
             // The same out-of-fold predictions scored against another annotation.
             let against_scores = match &against {
                 Some(path) => Some((
@@ -501,6 +516,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "encoder": encoder.as_ref().map(|_| draad::encoder::MODEL_NAME),
                     "without_encoder": scores(&without),
                     "with_encoder": with.as_ref().map(scores),
+                    "parent_accuracy": parents.map(|[g, r]| serde_json::json!({
+                        "reference_boundaries": {"without_encoder": g.0, "with_encoder": g.1},
+                        "copied_text": {"without_encoder": r.0, "with_encoder": r.1},
+                    })),
                     "against": against_scores.as_ref().map(|(w, e)| serde_json::json!({
                         "labels": against,
                         "without_encoder": w,
@@ -516,6 +535,12 @@ fn run(cli: Cli) -> draad::Result<()> {
                         println!("\n== with the sentence encoder ({})", draad::encoder::MODEL_NAME);
                         print!("{}", draad::eval_stance::format_scores(w));
                         print!("\n{}", draad::eval_stance::format_comparison(&without, w));
+                        if let Some([g, r]) = parents {
+                            println!(
+                                "  {:<18} {:>16.3} {:>16.3}   parent accuracy, annotated boundaries\n  {:<18} {:>16.3} {:>16.3}   parent accuracy, copied text as it is (see eval-graph)",
+                                "reply graph", g.0, g.1, "", r.0, r.1
+                            );
+                        }
                     }
                     None => println!("\n(the sentence encoder is off: no scores with it)"),
                 }
