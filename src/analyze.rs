@@ -32,6 +32,22 @@ pub struct Models {
     pub encoder_note: Option<String>,
 }
 
+/// Load the sentence encoder as chosen: `None` when it is off, with the reason when it was not
+/// turned off (`auto` without its files); `e5` without its files is an error naming the file.
+pub fn load_encoder(choice: EncoderChoice, dir: &Path) -> Result<(Option<Encoder>, Option<String>)> {
+    match choice {
+        EncoderChoice::Off => Ok((None, None)),
+        EncoderChoice::Auto => match Encoder::load_if_present(dir)? {
+            Some(e) => Ok((Some(e), None)),
+            None => Ok((None, Some(Encoder::off_message(dir)))),
+        },
+        EncoderChoice::E5 => match Encoder::load_if_present(dir)? {
+            Some(e) => Ok((Some(e), None)),
+            None => Err(crate::Error::new("", None, Encoder::off_message(dir))),
+        },
+    }
+}
+
 /// Whether to use the sentence encoder: `auto` uses it when its files are in place, `e5` requires
 /// it, `off` never uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -56,21 +72,7 @@ impl Models {
     /// [`Models::load`] with the sentence encoder as chosen, from `encoder_dir`.
     pub fn load_with(codebook_path: &str, choice: EncoderChoice, encoder_dir: &Path) -> Result<Models> {
         let codebook = Codebook::load(codebook_path)?;
-        let mut encoder_note = None;
-        let encoder = match choice {
-            EncoderChoice::Off => None,
-            EncoderChoice::Auto => {
-                let e = Encoder::load_if_present(encoder_dir)?;
-                if e.is_none() {
-                    encoder_note = Some(Encoder::off_message(encoder_dir));
-                }
-                e
-            }
-            EncoderChoice::E5 => match Encoder::load_if_present(encoder_dir)? {
-                Some(e) => Some(e),
-                None => return Err(crate::Error::new("", None, Encoder::off_message(encoder_dir))),
-            },
-        };
+        let (encoder, mut encoder_note) = load_encoder(choice, encoder_dir)?;
         let semantic_path = SemanticModel::path_for(&codebook);
         let mut semantic = None;
         if let Some(e) = &encoder {

@@ -73,16 +73,7 @@ impl EncoderArgs {
     }
     /// The encoder, if chosen and present (`e5` and missing files: an error).
     fn load(&self) -> draad::Result<Option<std::sync::Arc<draad::encoder::Encoder>>> {
-        use draad::analyze::EncoderChoice;
-        let dir = self.dir();
-        match self.encoder {
-            EncoderChoice::Off => Ok(None),
-            EncoderChoice::Auto => Ok(draad::encoder::Encoder::load_if_present(&dir)?.map(std::sync::Arc::new)),
-            EncoderChoice::E5 => match draad::encoder::Encoder::load_if_present(&dir)? {
-                Some(e) => Ok(Some(std::sync::Arc::new(e))),
-                None => Err(draad::Error::new("", None, draad::encoder::Encoder::off_message(&dir))),
-            },
-        }
+        Ok(draad::analyze::load_encoder(self.encoder, &self.dir())?.0.map(std::sync::Arc::new))
     }
 }
 
@@ -633,8 +624,8 @@ fn run(cli: Cli) -> draad::Result<()> {
             if let Some(j) = jobs {
                 let _ = rayon::ThreadPoolBuilder::new().num_threads(j.max(1)).build_global();
             }
-            let dir = encoder.encoder_dir.map_or_else(draad::encoder::Encoder::default_dir, std::path::PathBuf::from);
-            let models = draad::analyze::Models::load_with(&codebook, encoder.encoder, &dir)?;
+            let models =
+                EncoderArgs { encoder: encoder.encoder, encoder_dir: encoder.encoder_dir }.models(&codebook)?;
             let options = draad::batch::BatchOptions {
                 read: models.read_options(limits.options(None, ColumnMap::default())),
                 fail_fast,
