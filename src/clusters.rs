@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::features::{CommentFeatures, Opening, sparse};
 use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{ClusterAssignment, LabelEvidence, Thread, add_scores};
-use crate::semantic::{Semantic, dot};
+use crate::semantic::{Semantic, SentenceVectors, dot};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -187,6 +187,10 @@ pub fn assign(
     let vectors = tfidf(&docs);
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
+    // The cluster descriptions' sentence vectors, centred like the comments' (once per thread).
+    let descriptions: Option<(&SentenceVectors, Vec<Vec<f32>>)> = semantic
+        .filter(|s| s.descriptions.len() == k)
+        .map(|s| (s.vectors, s.descriptions.iter().map(|d| s.vectors.centre_other(d)).collect()));
     let fallback = catch_all(codebook);
     let pos: crate::textnorm::FastMap<&str, usize> =
         thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
@@ -215,10 +219,8 @@ pub fn assign(
                 format!("the sentence encoder places the whole comment in {} (+{:.2})", labels[c], weight * v)
             });
         }
-        if let Some(s) = semantic.filter(|s| s.descriptions.len() == k) {
-            let sims: Vec<f64> = (0..k)
-                .map(|c| dot(&s.vectors.centred[i], &s.vectors.centre_other(&s.descriptions[c])).max(0.0))
-                .collect();
+        if let Some((vectors, centred)) = &descriptions {
+            let sims: Vec<f64> = centred.iter().map(|d| dot(&vectors.centred[i], d).max(0.0)).collect();
             add_scores(&mut scores, &mut evidence, &sims, SEMANTIC_DESCRIPTION_WEIGHT, "encoder", |c, sim| {
                 format!("close in meaning to the description of {} ({sim:.2})", labels[c])
             });
