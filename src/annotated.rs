@@ -9,6 +9,9 @@ use crate::stance::{GoldLabels, read_labels};
 pub struct AnnotatedThread {
     /// The thread, cut and linked as the annotation says.
     pub thread: Thread,
+    /// The same reactions with the parents draad reconstructs from the text (given the annotated
+    /// boundaries): what the labels see when a user analyses the copied text.
+    pub reconstructed: Thread,
     pub gold: Vec<GoldLabels>,
     pub primary_cluster: Vec<String>,
     pub secondary_clusters: Vec<Vec<String>>,
@@ -26,6 +29,7 @@ pub fn load(dir: &str, codebook: &Codebook) -> Result<AnnotatedThread> {
     let text = crate::ingest::check_text(&bytes, &thread_path)?;
     let starts: Vec<usize> = replies.iter().map(|g| g.first_line).collect();
     let mut thread = crate::ingest::copied_text::read_with_starts(text, &thread_path, Some(&starts))?;
+    let reconstructed = thread.clone();
     let id_of_line: std::collections::HashMap<usize, String> =
         thread.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c.id.clone()))).collect();
     for (c, g) in thread.comments.iter_mut().zip(&replies) {
@@ -54,5 +58,5 @@ pub fn load(dir: &str, codebook: &Codebook) -> Result<AnnotatedThread> {
             context.push(std::fs::read_to_string(&f).map_err(|e| Error::new(&f, None, format!("cannot read: {e}")))?);
         }
     }
-    Ok(AnnotatedThread { thread, gold, primary_cluster, secondary_clusters, context })
+    Ok(AnnotatedThread { thread, reconstructed, gold, primary_cluster, secondary_clusters, context })
 }

@@ -211,6 +211,21 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
             });
         }
     }
+    // A cue inside a longer cue of the same dimension ("van toepassing" in "niet van toepassing") is
+    // the longer cue's part, not a second hit.
+    let covered: Vec<bool> = hits
+        .iter()
+        .map(|h| {
+            hits.iter().any(|o| {
+                o.dimension == h.dimension
+                    && o.hit.start <= h.hit.start
+                    && o.hit.end >= h.hit.end
+                    && o.hit.end - o.hit.start > h.hit.end - h.hit.start
+            })
+        })
+        .collect();
+    let mut keep = covered.into_iter().map(|c| !c);
+    hits.retain(|_| keep.next().unwrap_or(true));
     // Sentences as `unicode_sentences` gives them: the bounds that hold a letter or digit.
     let sentences: Vec<&str> = bounds.into_iter().filter(|s| s.chars().any(char::is_alphanumeric)).collect();
     let questions = sentences.iter().filter(|s| s.trim_end().ends_with('?')).count();

@@ -476,6 +476,17 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             let without = run(None)?;
             let with = vectors.as_ref().map(|v| run(Some(v))).transpose()?;
+            // The same folds on the reply graph draad rebuilds itself (annotated boundaries): the
+            // labels lean on parents, and a user of copied text gets these parents, not the annotation's.
+            let own_graph = draad::eval_stance::cross_validate(
+                &a.reconstructed,
+                &a.gold,
+                Some(&a.primary_cluster),
+                &codebook,
+                &a.context,
+                folds.max(2),
+                None,
+            )?;
             // The reply graph of the annotated thread, without and with the encoder: parent accuracy
             // with the annotated boundaries and from the copied text as it is (as `eval-graph`).
             let parents = match &encoder {
@@ -507,6 +518,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "encoder": encoder.as_ref().map(|_| draad::encoder::MODEL_NAME),
                     "without_encoder": scores(&without),
                     "with_encoder": with.as_ref().map(scores),
+                    "own_reply_graph_without_encoder": scores(&own_graph),
                     "parent_accuracy": parents.map(|[g, r]| serde_json::json!({
                         "reference_boundaries": {"without_encoder": g.0, "with_encoder": g.1},
                         "copied_text": {"without_encoder": r.0, "with_encoder": r.1},
@@ -535,13 +547,17 @@ fn run(cli: Cli) -> draad::Result<()> {
                     }
                     None => println!("\n(the sentence encoder is off: no scores with it)"),
                 }
+                let line = |d: &draad::eval_stance::DimensionScores| {
+                    format!(
+                        "  {:<18} macro-F1 {:.3}  accuracy {:.3}   (majority baseline: macro-F1 {:.3})\n",
+                        d.dimension, d.macro_f1, d.accuracy, d.majority_macro_f1
+                    )
+                };
+                println!(
+                    "\n== the same folds with draad's own reply graph (annotated boundaries, parents as draad rebuilds them), without the encoder"
+                );
+                own_graph.dimensions.iter().chain(&own_graph.clusters).for_each(|d| print!("{}", line(d)));
                 if let (Some((w, e)), Some(path)) = (&against_scores, &against) {
-                    let line = |d: &draad::eval_stance::DimensionScores| {
-                        format!(
-                            "  {:<18} macro-F1 {:.3}  accuracy {:.3}   (majority baseline: macro-F1 {:.3})\n",
-                            d.dimension, d.macro_f1, d.accuracy, d.majority_macro_f1
-                        )
-                    };
                     println!("\n== the same out-of-fold predictions scored against {path}");
                     println!("without the encoder:");
                     w.iter().for_each(|d| print!("{}", line(d)));
