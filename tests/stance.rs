@@ -72,10 +72,10 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
     let clusters = e1.clusters.as_ref().unwrap();
-    assert!(clusters.accuracy >= 0.70, "primary-cluster accuracy {:.3}", clusters.accuracy);
+    assert!(clusters.accuracy >= 0.75, "primary-cluster accuracy {:.3}", clusters.accuracy);
     let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
-    assert!(f1("personal_liability") >= 0.70, "personal liability F1 {:.3}", f1("personal_liability"));
-    assert!(f1("extraterritoriality") >= 0.72, "extraterritoriality F1 {:.3}", f1("extraterritoriality"));
+    assert!(f1("personal_liability") >= 0.85, "personal liability F1 {:.3}", f1("personal_liability"));
+    assert!(f1("extraterritoriality") >= 0.70, "extraterritoriality F1 {:.3}", f1("extraterritoriality"));
     assert!(f1("collection") >= 0.80, "collection F1 {:.3}", f1("collection"));
     // The same texts give the same model.
     let cues = draad::features::CueSets::new(&codebook);
@@ -169,4 +169,27 @@ fn a_reply_that_does_not_settle_its_topic_leans_on_its_parent() {
     assert!(graph.detail.contains("do not settle the topic") && graph.detail.contains("parent 1"), "{}", graph.detail);
     // The reply is no surer of the topic than its parent.
     assert!(assigned[1].confidence <= 0.9 * assigned[0].confidence + 1e-3);
+}
+
+#[test]
+fn a_comment_that_does_not_settle_its_topic_is_about_what_its_replies_are_about() {
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let jsonl = concat!(
+        r#"{"id":"1","parent":null,"author":"a","text":"Ik ben benieuwd hoe dit verder gaat, eerlijk gezegd, want ik zie het nog niet zo snel gebeuren."}"#,
+        "\n",
+        r#"{"id":"2","parent":"1","author":"b","text":"Dan stuurt de AP toch gewoon een deurwaarder? Via een incassobureau in de VS kan de boete geïnd worden, met beslag op hun bezittingen."}"#,
+        "\n",
+    );
+    let mut t = draad::ingest::read_bytes_as_thread(
+        jsonl.as_bytes(),
+        "inline.jsonl",
+        &ReadOptions { format: Some(draad::model::Format::Jsonl), ..Default::default() },
+    )
+    .unwrap();
+    let features = draad::stance::label_thread(&mut t, &codebook, None, None, None);
+    let assigned = draad::clusters::assign(&t, &codebook, None, &features, None);
+    assert_eq!(assigned[1].primary, "collection");
+    assert_eq!(assigned[0].primary, "collection", "the comment takes its reply's topic");
+    let graph = assigned[0].evidence.iter().find(|e| e.kind == "graph").expect("graph evidence");
+    assert!(graph.detail.contains("its replies speak of collection"), "{}", graph.detail);
 }
