@@ -72,10 +72,10 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
     let clusters = e1.clusters.as_ref().unwrap();
-    assert!(clusters.accuracy >= 0.75, "primary-cluster accuracy {:.3}", clusters.accuracy);
+    assert!(clusters.accuracy >= 0.80, "primary-cluster accuracy {:.3}", clusters.accuracy);
     let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
-    assert!(f1("personal_liability") >= 0.85, "personal liability F1 {:.3}", f1("personal_liability"));
-    assert!(f1("extraterritoriality") >= 0.70, "extraterritoriality F1 {:.3}", f1("extraterritoriality"));
+    assert!(f1("personal_liability") >= 0.90, "personal liability F1 {:.3}", f1("personal_liability"));
+    assert!(f1("extraterritoriality") >= 0.85, "extraterritoriality F1 {:.3}", f1("extraterritoriality"));
     assert!(f1("collection") >= 0.80, "collection F1 {:.3}", f1("collection"));
     // The same texts give the same model.
     let cues = draad::features::CueSets::new(&codebook);
