@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 /// Weight of one cluster cue phrase. Chosen on the seed thread's cross-validation (with the reply
 /// graph steps below in place) from 0.75 to 2.5: 1.5 scores best both with the annotated parents and
 /// with the parents draad rebuilds (the README shows the grid).
-const CUE_WEIGHT: f64 = 1.5;
+pub const CUE_WEIGHT: f64 = 1.5;
+/// The cue weights `draad eval --nested` chooses from inside each training fold.
+pub const CUE_WEIGHT_GRID: &[f64] = &[0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5];
 /// Weight of the similarity of a comment's centred sentence vector to a cluster description's (when
 /// the encoder ran). Weights from 1 to 12 all moved the cross-validated figures by less than 0.02.
 const SEMANTIC_DESCRIPTION_WEIGHT: f64 = 4.0;
@@ -186,6 +188,18 @@ pub fn assign(
     features: &[CommentFeatures],
     semantic: Option<Semantic>,
 ) -> Vec<ClusterAssignment> {
+    assign_with_cue_weight(thread, codebook, model, features, semantic, CUE_WEIGHT)
+}
+
+/// [`assign`] with another weight for a cluster cue phrase (for choosing it by cross-validation).
+pub fn assign_with_cue_weight(
+    thread: &Thread,
+    codebook: &Codebook,
+    model: Option<&ClusterModel>,
+    features: &[CommentFeatures],
+    semantic: Option<Semantic>,
+    cue_weight: f64,
+) -> Vec<ClusterAssignment> {
     let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
     let k = labels.len();
     if k == 0 {
@@ -244,7 +258,7 @@ pub fn assign(
         let mut cues = 0;
         for h in f.hits.iter().filter(|h| h.dimension == "cluster") {
             if let Some(c) = labels.iter().position(|l| *l == h.label) {
-                scores[c] += CUE_WEIGHT;
+                scores[c] += cue_weight;
                 cues += 1;
                 evidence[c].push(LabelEvidence {
                     kind: "cue".into(),

@@ -209,6 +209,22 @@ pub fn cross_validate(
     k: usize,
     encoded: Option<Encoded>,
 ) -> Result<StanceEvaluation> {
+    let weight = crate::clusters::CUE_WEIGHT;
+    cross_validate_with_cue_weight(thread, gold, primary, codebook, context, k, encoded, weight)
+}
+
+/// [`cross_validate`] with another weight for a cluster cue phrase.
+#[allow(clippy::too_many_arguments)]
+pub fn cross_validate_with_cue_weight(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    primary: Option<&[String]>,
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+    encoded: Option<Encoded>,
+    cluster_cue_weight: f64,
+) -> Result<StanceEvaluation> {
     let vectors = encoded.map(|e| e.vectors);
     let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
     let fold = branch_folds(thread, k);
@@ -254,7 +270,14 @@ pub fn cross_validate(
         if let Some(primary) = primary {
             let train_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
             let cmodel = crate::clusters::train(codebook, &train_features, &train_primary);
-            let assigned = crate::clusters::assign(thread, codebook, Some(&cmodel), &features, semantic);
+            let assigned = crate::clusters::assign_with_cue_weight(
+                thread,
+                codebook,
+                Some(&cmodel),
+                &features,
+                semantic,
+                cluster_cue_weight,
+            );
             for (i, a) in assigned.into_iter().enumerate() {
                 if fold[i] == f {
                     predictions.comments[i].clusters = Some(a);
@@ -284,6 +307,73 @@ pub fn cross_validate(
     Ok(StanceEvaluation { folds: k, dimensions, clusters, predictions })
 }
 
+/// Primary-cluster scores by nested cross-validation: for each outer fold the cluster cue weight is
+/// chosen from [`crate::clusters::CUE_WEIGHT_GRID`] by an inner cross-validation on the outer
+/// training comments only (best accuracy, the smaller weight on a tie), and the outer fold is then
+/// predicted with it. So no figure rests on a weight chosen with the comments it scores.
+pub struct NestedClusterScores {
+    pub scores: DimensionScores,
+    /// The weight chosen in each outer fold.
+    pub chosen: Vec<f64>,
+}
+
+pub fn nested_cluster_scores(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    primary: &[String],
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+) -> Result<NestedClusterScores> {
+    let fold = branch_folds(thread, k);
+    let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+    let mut predicted: Vec<String> = vec![labels.first().cloned().unwrap_or_default(); thread.comments.len()];
+    // Outer predictions per weight: the outer folds are the same whatever the weight.
+    let mut outer: Vec<(f64, Thread)> = Vec::new();
+    let mut chosen = Vec::new();
+    for f in 0..k {
+        let train_idx: Vec<usize> = (0..thread.comments.len()).filter(|&i| fold[i] != f).collect();
+        if train_idx.len() == thread.comments.len() {
+            continue;
+        }
+        // The outer training comments are whole branches, so every parent among them is there too.
+        let mut inner = thread.clone();
+        inner.comments = train_idx.iter().map(|&i| thread.comments[i].clone()).collect();
+        let inner_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
+        let inner_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
+        let mut best = (f64::NEG_INFINITY, crate::clusters::CUE_WEIGHT);
+        for &w in crate::clusters::CUE_WEIGHT_GRID {
+            let e = cross_validate_with_cue_weight(
+                &inner,
+                &inner_gold,
+                Some(&inner_primary),
+                codebook,
+                context,
+                k,
+                None,
+                w,
+            )?;
+            let accuracy = e.clusters.as_ref().map_or(0.0, |c| c.accuracy);
+            if accuracy > best.0 + 1e-9 {
+                best = (accuracy, w);
+            }
+        }
+        let w = best.1;
+        chosen.push(w);
+        if !outer.iter().any(|(x, _)| *x == w) {
+            let e = cross_validate_with_cue_weight(thread, gold, Some(primary), codebook, context, k, None, w)?;
+            outer.push((w, e.predictions));
+        }
+        let predictions = &outer.iter().find(|(x, _)| *x == w).expect("just computed").1;
+        for i in (0..thread.comments.len()).filter(|&i| fold[i] == f) {
+            if let Some(a) = &predictions.comments[i].clusters {
+                predicted[i] = a.primary.clone();
+            }
+        }
+    }
+    Ok(NestedClusterScores { scores: score("primary_cluster", &labels, primary, &predicted), chosen })
+}
+
 /// A plain-text report of the scores.
 pub fn format_scores(e: &StanceEvaluation) -> String {
     let mut out = format!(
@@ -291,25 +381,34 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
         e.folds
     );
     for d in e.dimensions.iter().chain(&e.clusters) {
-        out.push_str(&format!("\n{}\n", d.dimension));
-        let w = d.labels.iter().map(|l| l.len() + 3).max().unwrap_or(8).max(8);
-        out.push_str(&format!("  {:<w$} {:>9} {:>7} {:>6} {:>8}\n", "label", "precision", "recall", "F1", "support"));
-        for (i, l) in d.labels.iter().enumerate() {
-            let support: usize = d.confusion[i].iter().sum();
-            let name = format!("{} {l}", i + 1);
-            out.push_str(&format!(
-                "  {name:<w$} {:>9.3} {:>7.3} {:>6.3} {:>8}\n",
-                d.precision[i], d.recall[i], d.f1[i], support
-            ));
-        }
-        out.push_str(&format!(
-            "  macro-F1 {:.3}  accuracy {:.3}   majority baseline ('{}'): macro-F1 {:.3}  accuracy {:.3}\n",
-            d.macro_f1, d.accuracy, d.majority_label, d.majority_macro_f1, d.majority_accuracy
-        ));
-        // Columns are numbered like the rows, so that long label names stay readable.
-        out.push_str("  confusion (rows gold, columns predicted):\n");
-        out.push_str(&format_confusion(&d.labels, &d.confusion, w));
+        out.push('\n');
+        out.push_str(&format_dimension(d));
     }
+    out
+}
+
+/// One dimension's scores as text: per-class precision, recall and F1, macro-F1, accuracy, the
+/// majority baseline and the confusion matrix.
+pub fn format_dimension(d: &DimensionScores) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("{}\n", d.dimension));
+    let w = d.labels.iter().map(|l| l.len() + 3).max().unwrap_or(8).max(8);
+    out.push_str(&format!("  {:<w$} {:>9} {:>7} {:>6} {:>8}\n", "label", "precision", "recall", "F1", "support"));
+    for (i, l) in d.labels.iter().enumerate() {
+        let support: usize = d.confusion[i].iter().sum();
+        let name = format!("{} {l}", i + 1);
+        out.push_str(&format!(
+            "  {name:<w$} {:>9.3} {:>7.3} {:>6.3} {:>8}\n",
+            d.precision[i], d.recall[i], d.f1[i], support
+        ));
+    }
+    out.push_str(&format!(
+        "  macro-F1 {:.3}  accuracy {:.3}   majority baseline ('{}'): macro-F1 {:.3}  accuracy {:.3}\n",
+        d.macro_f1, d.accuracy, d.majority_label, d.majority_macro_f1, d.majority_accuracy
+    ));
+    // Columns are numbered like the rows, so that long label names stay readable.
+    out.push_str("  confusion (rows gold, columns predicted):\n");
+    out.push_str(&format_confusion(&d.labels, &d.confusion, w));
     out
 }
 

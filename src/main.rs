@@ -195,6 +195,11 @@ enum Command {
         /// labels.tsv file by the codebook, e.g. a second annotator's).
         #[arg(long, value_name = "LABELS_TSV")]
         against: Option<String>,
+        /// Also score the primary cluster by nested cross-validation: the cluster cue weight is
+        /// chosen inside each training fold, so no figure rests on a weight chosen with the comments
+        /// it scores (about 30 s).
+        #[arg(long)]
+        nested: bool,
         /// With the encoder, the scores are given without and with it.
         #[command(flatten)]
         encoder: EncoderArgs,
@@ -443,7 +448,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { annotated, codebook, folds, predictions, force, json, against, encoder } => {
+        Command::Eval { annotated, codebook, folds, predictions, force, json, against, nested, encoder } => {
             if let Some(p) = predictions.as_deref().filter(|p| *p != "-" && !force)
                 && std::path::Path::new(p).exists()
             {
@@ -502,6 +507,12 @@ fn run(cli: Cli) -> draad::Result<()> {
                 }
                 None => None,
             };
+            let nested = if nested {
+                let (t, g, p) = (&a.thread, &a.gold, &a.primary_cluster);
+                Some(draad::eval_stance::nested_cluster_scores(t, g, p, &codebook, &a.context, folds.max(2))?)
+            } else {
+                None
+            };
             // The same out-of-fold predictions scored against another annotation.
             let against_scores = match &against {
                 Some(path) => Some((
@@ -519,6 +530,11 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "without_encoder": scores(&without),
                     "with_encoder": with.as_ref().map(scores),
                     "own_reply_graph_without_encoder": scores(&own_graph),
+                    "nested_primary_cluster": nested.as_ref().map(|n| serde_json::json!({
+                        "cue_weight_grid": draad::clusters::CUE_WEIGHT_GRID,
+                        "chosen_per_fold": n.chosen,
+                        "scores": n.scores,
+                    })),
                     "parent_accuracy": parents.map(|[g, r]| serde_json::json!({
                         "reference_boundaries": {"without_encoder": g.0, "with_encoder": g.1},
                         "copied_text": {"without_encoder": r.0, "with_encoder": r.1},
@@ -557,6 +573,14 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "\n== the same folds with draad's own reply graph (annotated boundaries, parents as draad rebuilds them), without the encoder"
                 );
                 own_graph.dimensions.iter().chain(&own_graph.clusters).for_each(|d| print!("{}", line(d)));
+                if let Some(n) = &nested {
+                    println!(
+                        "\n== nested cross-validation, without the encoder: the cluster cue weight chosen inside each training fold from {:?} (chosen per fold: {:?})",
+                        draad::clusters::CUE_WEIGHT_GRID,
+                        n.chosen
+                    );
+                    print!("{}", draad::eval_stance::format_dimension(&n.scores));
+                }
                 if let (Some((w, e)), Some(path)) = (&against_scores, &against) {
                     println!("\n== the same out-of-fold predictions scored against {path}");
                     println!("without the encoder:");
