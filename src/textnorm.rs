@@ -9,27 +9,39 @@ use unicode_segmentation::UnicodeSegmentation;
 /// Fold typography so that a quote matches its source whatever the quotes, dashes and spaces:
 /// lower case, curly quotes to straight ones, dashes to `-`, `…` to `...`, white space collapsed.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last_space = true;
     if text.is_ascii() {
-        // The common case, byte by byte.
-        for b in text.bytes() {
-            if b.is_ascii_whitespace() || b == 0x0B {
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
-            } else {
-                out.push(if b == b'`' { '\'' } else { b.to_ascii_lowercase() as char });
-                last_space = false;
-            }
-        }
-        while out.ends_with(' ') {
-            out.pop();
-        }
-        return out;
+        return fold_ascii(text);
     }
     fold_chars(text)
+}
+
+/// [`fold`] of ASCII text, byte by byte: the bytes are folded where they stand in a copy of the
+/// text, since the fold of ASCII is never longer than the text.
+fn fold_ascii(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut len = 0;
+    let mut last_space = true;
+    for i in 0..out.len() {
+        let b = out[i];
+        if b.is_ascii_whitespace() || b == 0x0B {
+            if !last_space {
+                out[len] = b' ';
+                len += 1;
+            }
+            last_space = true;
+        } else {
+            out[len] = if b == b'`' { b'\'' } else { b.to_ascii_lowercase() };
+            len += 1;
+            last_space = false;
+        }
+    }
+    // White space is collapsed, so at most one space ends the text.
+    if len > 0 && out[len - 1] == b' ' {
+        len -= 1;
+    }
+    out.truncate(len);
+    // ASCII in, ASCII out: the bytes are always UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| fold_chars(text))
 }
 
 /// [`fold`] of one word (no white space in it), borrowed when folding changes nothing: plain
