@@ -558,13 +558,19 @@ impl std::hash::Hasher for Fnv1a {
     }
 }
 
-/// The Dutch Snowball stem of one folded word. Stems are remembered per thread of execution, since
-/// the same words recur throughout a thread.
+/// The Dutch Snowball stem of one folded word.
 pub fn stem(word: &str) -> String {
+    shared_stem(word).to_string()
+}
+
+/// [`stem`], shared: stems are remembered per thread of execution, since the same words recur
+/// throughout a thread, and a remembered stem is handed out without copying it.
+pub fn shared_stem(word: &str) -> std::sync::Arc<str> {
     static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
         std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch));
     thread_local! {
-        static SEEN: std::cell::RefCell<FastMap<String, String>> = std::cell::RefCell::new(FastMap::default());
+        static SEEN: std::cell::RefCell<FastMap<String, std::sync::Arc<str>>> =
+            std::cell::RefCell::new(FastMap::default());
     }
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
@@ -574,7 +580,7 @@ pub fn stem(word: &str) -> String {
         if seen.len() > 200_000 {
             seen.clear();
         }
-        let s = STEMMER.stem(word).into_owned();
+        let s: std::sync::Arc<str> = STEMMER.stem(word).into();
         seen.insert(word.to_string(), s.clone());
         s
     })
