@@ -12,7 +12,7 @@ use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{ClusterAssignment, LabelEvidence, Thread, add_scores};
 use crate::semantic::{Semantic, SentenceVectors, dot};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Weight of one cluster cue phrase.
 const CUE_WEIGHT: f64 = 2.0;
@@ -436,7 +436,7 @@ pub fn discover(
     groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
     let mut out = Vec::new();
-    let mut everywhere: HashMap<&str, f64> = HashMap::new();
+    let mut everywhere: crate::textnorm::FastMap<&str, f64> = crate::textnorm::FastMap::default();
     for t in all_docs.iter().copied().flatten() {
         *everywhere.entry(&**t).or_default() += 1.0;
     }
@@ -447,7 +447,7 @@ pub fn discover(
                 *tf.entry(&**t).or_default() += 1.0;
             }
         }
-        let outside: HashMap<&str, f64> = tf.iter().map(|(t, c)| (*t, everywhere[t] - c)).collect();
+        let outside: crate::textnorm::FastMap<&str, f64> = tf.iter().map(|(t, c)| (*t, everywhere[t] - c)).collect();
         let total: f64 = tf.values().sum();
         let mut scored: Vec<(&str, f64)> = tf
             .iter()
