@@ -301,34 +301,32 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
         parts[i]
     };
     let is_term = |p: Part| p == Part::STerm || p == Part::ATerm;
-    for (pos, &b) in s.iter().enumerate() {
+    // Every rule after the first three needs a terminator among the last three parts.
+    let quiet = |parts: &[Part; 4]| {
+        !(matches!(parts[3], Part::Sot | Part::CR | Part::LF)
+            || is_term(parts[1])
+            || is_term(parts[2])
+            || is_term(parts[3]))
+    };
+    let mut pos = 0;
+    while pos < s.len() {
+        // After a quiet state no break comes before the next terminator, CR or LF (the bytes before
+        // it leave the state quiet), so those bytes only move the parts along.
+        if quiet(&parts) {
+            let next = s[pos..].iter().position(|&b| matches!(b, b'.' | b'!' | b'?' | b'\r' | b'\n'));
+            let next = next.map_or(s.len(), |i| pos + i);
+            if next > pos {
+                parts = parts_after(parts, &s[pos..next]);
+                pos = next;
+                continue;
+            }
+        }
         let before = parts;
-        let cat = ASCII_SENTENCE_CATS[b as usize & 0x7F];
-        parts = match (parts[3], cat) {
-            (Part::ClosePlus, C::Close) | (Part::SpPlus, C::Sp) => parts,
-            _ => [
-                parts[1],
-                parts[2],
-                parts[3],
-                match cat {
-                    C::CR => Part::CR,
-                    C::LF => Part::LF,
-                    C::ATerm => Part::ATerm,
-                    C::Upper | C::Lower => Part::UpperLower,
-                    C::Close => Part::ClosePlus,
-                    C::Sp => Part::SpPlus,
-                    C::STerm => Part::STerm,
-                    _ => Part::Other,
-                },
-            ],
-        };
+        let cat = ASCII_SENTENCE_CATS[s[pos] as usize & 0x7F];
+        parts = next_parts(parts, cat);
         let last = before[3];
-        // Every rule after the first three needs a terminator among the last three parts.
-        if !(matches!(last, Part::Sot | Part::CR | Part::LF)
-            || is_term(before[1])
-            || is_term(before[2])
-            || is_term(last))
-        {
+        if quiet(&before) {
+            pos += 1;
             continue;
         }
         let sb8 = || {
@@ -370,11 +368,63 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
         if is_break {
             out.push(pos);
         }
+        pos += 1;
     }
     if !s.is_empty() {
         out.push(s.len());
     }
     out
+}
+
+/// The part a character of category `cat` makes (or extends, for `Close` and `Sp`).
+fn part_of(cat: SentenceCat) -> Part {
+    use SentenceCat as C;
+    match cat {
+        C::CR => Part::CR,
+        C::LF => Part::LF,
+        C::ATerm => Part::ATerm,
+        C::Upper | C::Lower => Part::UpperLower,
+        C::Close => Part::ClosePlus,
+        C::Sp => Part::SpPlus,
+        C::STerm => Part::STerm,
+        _ => Part::Other,
+    }
+}
+
+/// Whether a part is a run that more characters of its kind extend.
+fn is_run(p: Part) -> bool {
+    matches!(p, Part::ClosePlus | Part::SpPlus)
+}
+
+/// The parts after a character of category `cat`: a new part, or a longer run of `Close` or `Sp`.
+fn next_parts(parts: [Part; 4], cat: SentenceCat) -> [Part; 4] {
+    let p = part_of(cat);
+    if p == parts[3] && is_run(p) { parts } else { [parts[1], parts[2], parts[3], p] }
+}
+
+/// [`next_parts`] over every byte of `bytes`, found from the end: only the last four parts count.
+fn parts_after(parts: [Part; 4], bytes: &[u8]) -> [Part; 4] {
+    // The parts `bytes` make, newest first.
+    let mut newest = [Part::Sot; 4];
+    let mut n = 0;
+    let mut all_read = true;
+    for &b in bytes.iter().rev() {
+        let p = part_of(ASCII_SENTENCE_CATS[b as usize & 0x7F]);
+        if n > 0 && newest[n - 1] == p && is_run(p) {
+            continue;
+        }
+        if n == 4 {
+            all_read = false;
+            break;
+        }
+        newest[n] = p;
+        n += 1;
+    }
+    // The first byte may extend the run the parts end with.
+    if all_read && n > 0 && newest[n - 1] == parts[3] && is_run(parts[3]) {
+        n -= 1;
+    }
+    newest[..n].iter().rev().fold(parts, |p, &new| [p[1], p[2], p[3], new])
 }
 
 /// Common Dutch function words, left out when comparing what two comments talk about.
@@ -629,6 +679,25 @@ mod tests {
         for text in ["", " ", "Nee. Dat klopt niet.", "Echt?! (Ja.) Nou...  ok", "a.b. C. d", "x\r\n\ry"] {
             let expected: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
             assert_eq!(sentence_bound_indices(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parts_after_bytes_are_the_parts_byte_by_byte() {
+        let alphabet = b"aZ7,;-\"')( \t\x0b#";
+        let starts = [Part::Sot, Part::Other, Part::CR, Part::LF, Part::ATerm, Part::UpperLower, Part::ClosePlus];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let start = [(); 4].map(|_| if next(3) == 0 { Part::SpPlus } else { starts[next(starts.len())] });
+            let bytes: Vec<u8> = (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let one_by_one = bytes.iter().fold(start, |p, &b| next_parts(p, ASCII_SENTENCE_CATS[b as usize & 0x7F]));
+            assert_eq!(parts_after(start, &bytes), one_by_one, "{start:?} {bytes:?}");
         }
     }
 
