@@ -15,6 +15,28 @@ pub fn fold(text: &str) -> String {
     fold_chars(text)
 }
 
+/// What [`fold`] makes of each ASCII byte: white space becomes [`FOLD_SPACE`], upper case lower case,
+/// the backtick a straight quote; every other byte stays.
+static ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_whitespace() || byte == 0x0B {
+            FOLD_SPACE
+        } else if byte == b'`' {
+            b'\''
+        } else {
+            byte.to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    table
+};
+
+/// White space in [`ASCII_FOLD`] (not an ASCII byte).
+const FOLD_SPACE: u8 = 0xFF;
+
 /// [`fold`] of ASCII text, byte by byte: the bytes are folded where they stand in a copy of the
 /// text, since the fold of ASCII is never longer than the text.
 fn fold_ascii(text: &str) -> String {
@@ -22,15 +44,15 @@ fn fold_ascii(text: &str) -> String {
     let mut len = 0;
     let mut last_space = true;
     for i in 0..out.len() {
-        let b = out[i];
-        if b.is_ascii_whitespace() || b == 0x0B {
+        let folded = ASCII_FOLD[usize::from(out[i] & 0x7F)];
+        if folded == FOLD_SPACE {
             if !last_space {
                 out[len] = b' ';
                 len += 1;
             }
             last_space = true;
         } else {
-            out[len] = if b == b'`' { b'\'' } else { b.to_ascii_lowercase() };
+            out[len] = folded;
             len += 1;
             last_space = false;
         }
