@@ -435,15 +435,20 @@ fn finished_lines(out: &str, tmp: &str) -> Vec<(String, String)> {
     kept
 }
 
-/// Analyse one unit into its output line, never panicking: a panic inside the analysis is turned
-/// into the thread's error.
+/// Room for the output line of a thread: about 2 KB per comment.
+fn line_capacity(comments: usize) -> usize {
+    2048 * comments + 1024
+}
+
+/// Analyse one unit into its output line (JSON without the line end), never panicking: a panic
+/// inside the analysis is turned into the thread's error.
 fn analyse_unit(
     unit: &Unit,
     models: &Models,
     options: &ReadOptions,
-) -> (String, std::result::Result<Vec<Comment>, String>) {
+) -> (Vec<u8>, std::result::Result<Vec<Comment>, String>) {
     let name = unit.name();
-    let run = || -> Result<(String, Vec<Comment>)> {
+    let run = || -> Result<(Vec<u8>, Vec<Comment>)> {
         let thread = match unit {
             Unit::File(f) => crate::ingest::read_path(f, options)?,
             Unit::Line { text, .. } => {
@@ -452,14 +457,16 @@ fn analyse_unit(
             }
         };
         let analysis = analyze(thread, models);
-        let line = serde_json::to_string(&OutputLine {
+        let mut line = Vec::with_capacity(line_capacity(analysis.thread.comments.len()));
+        let output = OutputLine {
             input: &name,
             ok: true,
             comments: Some(analysis.thread.comments.len()),
             error: None,
             analysis: Some(&analysis),
-        })
-        .map_err(|e| Error::new(&name, None, format!("cannot write the result: {e}")))?;
+        };
+        crate::compact_json::write(&mut line, &output)
+            .map_err(|e| Error::new(&name, None, format!("cannot write the result: {e}")))?;
         Ok((line, analysis.thread.comments))
     };
     let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
@@ -470,7 +477,7 @@ fn analyse_unit(
             format!("{name}: internal error: {}", why.unwrap_or_default())
         }
     };
-    let line = serde_json::to_string(&OutputLine::<()> {
+    let line = serde_json::to_vec(&OutputLine::<()> {
         input: &name,
         ok: false,
         comments: None,
@@ -537,7 +544,7 @@ pub fn run(
     // `chunk` units are in flight (read but not yet written): the main thread takes a token before
     // it reads a unit and the writer gives it back when the unit is written. So memory stays
     // bounded, and no worker waits for the slowest thread of a chunk or for the reading.
-    type Done = (String, String, std::result::Result<Vec<Comment>, String>);
+    type Done = (String, Vec<u8>, std::result::Result<Vec<Comment>, String>);
     let window = options.chunk.max(1);
     let (send, receive) = std::sync::mpsc::channel::<(usize, Done)>();
     let (give_token, take_token) = std::sync::mpsc::sync_channel::<()>(window);
@@ -562,10 +569,7 @@ pub fn run(
                         let mut comments = 0;
                         match result {
                             Ok(list) => {
-                                writer
-                                    .write_all(line.as_bytes())
-                                    .and_then(|_| writer.write_all(b"\n"))
-                                    .map_err(write_err)?;
+                                writer.write_all(&line).and_then(|_| writer.write_all(b"\n")).map_err(write_err)?;
                                 if let Some(t) = csv.as_mut() {
                                     t.rows(&name, &list)?;
                                 }
@@ -579,10 +583,7 @@ pub fn run(
                                     let why = format!("stopped at the first failing thread (--fail-fast): {message}");
                                     return Ok(Some(Error::new(&name, None, why)));
                                 }
-                                writer
-                                    .write_all(line.as_bytes())
-                                    .and_then(|_| writer.write_all(b"\n"))
-                                    .map_err(write_err)?;
+                                writer.write_all(&line).and_then(|_| writer.write_all(b"\n")).map_err(write_err)?;
                                 tallies.push(ThreadTally::failed(&name, message));
                             }
                         }

@@ -12,7 +12,7 @@ use crate::logreg::{LogReg, TrainOptions, softmax};
 use crate::model::{ClusterAssignment, LabelEvidence, Thread, add_scores};
 use crate::semantic::{Semantic, SentenceVectors, dot};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Weight of one cluster cue phrase. Chosen on the seed thread's cross-validation (with the reply
 /// graph steps below in place) from 0.75 to 2.5: 1.5 scores best both with the annotated parents and
@@ -98,7 +98,7 @@ pub fn train(codebook: &Codebook, features: &[CommentFeatures], primary: &[Strin
 pub type TermVector = Vec<(u32, f64)>;
 
 /// TF-IDF vectors (stems and subwords) of texts, L2-normalised, with IDF from the same texts.
-pub fn tfidf<D: AsRef<[String]>>(docs: &[D]) -> Vec<TermVector> {
+pub fn tfidf<T: AsRef<str>, D: AsRef<[T]>>(docs: &[D]) -> Vec<TermVector> {
     let n = docs.len() as f64;
     // Number the distinct terms as they come, then renumber them in alphabetical order.
     let mut first_seen: crate::textnorm::FastMap<&str, u32> = crate::textnorm::FastMap::default();
@@ -108,9 +108,9 @@ pub fn tfidf<D: AsRef<[String]>>(docs: &[D]) -> Vec<TermVector> {
         let mut ids = Vec::with_capacity(d.as_ref().len());
         for t in d.as_ref() {
             let next = vocabulary.len() as u32;
-            let id = *first_seen.entry(t.as_str()).or_insert(next);
+            let id = *first_seen.entry(t.as_ref()).or_insert(next);
             if id == next {
-                vocabulary.push(t);
+                vocabulary.push(t.as_ref());
             }
             ids.push(id);
         }
@@ -171,7 +171,7 @@ pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
     dot
 }
 
-fn terms(f: &CommentFeatures) -> &[String] {
+fn terms(f: &CommentFeatures) -> &[std::sync::Arc<str>] {
     &f.stems
 }
 
@@ -206,12 +206,16 @@ pub fn assign_with_cue_weight(
         return Vec::new();
     }
     // Similarity to the cluster descriptions: TF-IDF over comments and descriptions together.
-    let descriptions: Vec<Vec<String>> = codebook
+    let descriptions: Vec<Vec<std::sync::Arc<str>>> = codebook
         .clusters
         .iter()
-        .map(|c| crate::textnorm::content_stems(&format!("{} {} {}", c.name, c.description, c.cues.join(" "))))
+        .map(|c| {
+            let text = format!("{} {} {}", c.name, c.description, c.cues.join(" "));
+            crate::textnorm::content_words(&text).iter().map(|w| crate::textnorm::shared_stem(w)).collect()
+        })
         .collect();
-    let docs: Vec<&[String]> = features.iter().map(terms).chain(descriptions.iter().map(Vec::as_slice)).collect();
+    let docs: Vec<&[std::sync::Arc<str>]> =
+        features.iter().map(terms).chain(descriptions.iter().map(Vec::as_slice)).collect();
     let vectors = tfidf(&docs);
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
@@ -474,7 +478,7 @@ pub fn discover(
     if candidates.len() < 2 {
         return Vec::new();
     }
-    let all_docs: Vec<&[String]> = features.iter().map(terms).collect();
+    let all_docs: Vec<&[std::sync::Arc<str>]> = features.iter().map(terms).collect();
     let n = candidates.len();
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     // Distance: of the sentence vectors when the encoder ran, else of the stem TF-IDF vectors.
@@ -510,18 +514,18 @@ pub fn discover(
     groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     // Class-based TF-IDF: a group's term frequency against how many groups (and the rest) use it.
     let mut out = Vec::new();
-    let mut everywhere: HashMap<&str, f64> = HashMap::new();
+    let mut everywhere: crate::textnorm::FastMap<&str, f64> = crate::textnorm::FastMap::default();
     for t in all_docs.iter().copied().flatten() {
-        *everywhere.entry(t.as_str()).or_default() += 1.0;
+        *everywhere.entry(&**t).or_default() += 1.0;
     }
     for (gi, g) in groups.iter().enumerate() {
         let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
         for &i in g {
             for t in all_docs[i] {
-                *tf.entry(t.as_str()).or_default() += 1.0;
+                *tf.entry(&**t).or_default() += 1.0;
             }
         }
-        let outside: HashMap<&str, f64> = tf.iter().map(|(t, c)| (*t, everywhere[t] - c)).collect();
+        let outside: crate::textnorm::FastMap<&str, f64> = tf.iter().map(|(t, c)| (*t, everywhere[t] - c)).collect();
         let total: f64 = tf.values().sum();
         let mut scored: Vec<(&str, f64)> = tf
             .iter()

@@ -144,8 +144,13 @@ pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
     let mut out = Vec::with_capacity(text.len() / 5 + 1);
     let mut sentences = Vec::with_capacity(text.len() / 40 + 1);
     // Words come in text order: count characters from the last word's end (byte `at`, char `c`).
+    // In ASCII text a character is a byte.
+    let ascii = text.is_ascii();
     let (mut at, mut c) = (0usize, 0usize);
     let mut chars_to = |b: usize| {
+        if ascii {
+            return b;
+        }
         c += text[at..b].chars().count();
         at = b;
         c

@@ -103,7 +103,7 @@ pub struct CommentFeatures {
     /// The text it quotes (context only).
     pub quoted: String,
     pub words: StrList,
-    pub stems: Vec<String>,
+    pub stems: Vec<std::sync::Arc<str>>,
     pub subwords: StrList,
     pub sentences: usize,
     pub hits: Vec<LabelledHit>,
@@ -129,7 +129,7 @@ impl CommentFeatures {
     pub fn locate(&self, feature: &str) -> Option<(usize, usize)> {
         let (kind, value) = feature.split_once(':')?;
         match kind {
-            "s" => self.stems.iter().position(|s| s == value).map(|i| self.stem_spans[i]),
+            "s" => self.stems.iter().position(|s| **s == *value).map(|i| self.stem_spans[i]),
             "w" => {
                 let needle = value.trim_start_matches("##");
                 let lower = self.lower.get_or_init(|| self.text.to_lowercase());
@@ -237,7 +237,7 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let only_question = questions > 0 && questions == sentences.len() && !rhetorical_question;
     let (mut stems, mut stem_spans) = (Vec::with_capacity(words_off.len()), Vec::with_capacity(words_off.len()));
     for w in words_off.iter().filter(|w| crate::textnorm::is_content_word(&w.text)) {
-        stems.push(crate::textnorm::stem(&w.text));
+        stems.push(crate::textnorm::shared_stem(&w.text));
         stem_spans.push((w.start, w.end));
     }
     let mut subword_list = StrList::with_capacity(text.len(), text.len() / 3);
@@ -467,7 +467,7 @@ fn base_sparse(f: &CommentFeatures) -> NamedValues {
         items: Vec::with_capacity(f.stems.len() + f.subwords.len() + 8),
     };
     for s in &f.stems {
-        out.push(&["s:", s], 1.0);
+        out.push(&["s:", &**s], 1.0);
     }
     for s in f.subwords.iter() {
         let mut bare = s;

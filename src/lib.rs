@@ -10,6 +10,7 @@ pub mod annotated;
 pub mod batch;
 pub mod clusters;
 pub mod codebook;
+pub mod compact_json;
 pub mod copy_text;
 pub mod encoder;
 pub mod error;

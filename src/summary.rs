@@ -82,22 +82,42 @@ pub struct Summary {
 const EXCERPT_CHARS: usize = 160;
 
 fn excerpt(text: &str) -> String {
-    // The words joined by single spaces.
+    let t = single_spaced(text);
+    let chars = if t.is_ascii() { t.len() } else { t.chars().count() };
+    if chars <= EXCERPT_CHARS {
+        return t;
+    }
+    let cut = match t.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => &t[..end],
+        None => &t[..],
+    };
+    match cut.rfind(' ') {
+        Some(i) if i > EXCERPT_CHARS / 2 => format!("{}…", &cut[..i]),
+        _ => format!("{cut}…"),
+    }
+}
+
+/// The words of a text joined by single spaces.
+fn single_spaced(text: &str) -> String {
+    if !text.is_ascii() {
+        let mut t = String::with_capacity(text.len());
+        for w in text.split_whitespace() {
+            if !t.is_empty() {
+                t.push(' ');
+            }
+            t.push_str(w);
+        }
+        return t;
+    }
+    // ASCII: the white space of `split_whitespace` is tab to carriage return and the space.
     let mut t = String::with_capacity(text.len());
-    for w in text.split_whitespace() {
+    for w in text.split(|c: char| matches!(c, '\t'..='\r' | ' ')).filter(|w| !w.is_empty()) {
         if !t.is_empty() {
             t.push(' ');
         }
         t.push_str(w);
     }
-    if t.chars().count() <= EXCERPT_CHARS {
-        return t;
-    }
-    let cut: String = t.chars().take(EXCERPT_CHARS).collect();
-    match cut.rfind(' ') {
-        Some(i) if i > EXCERPT_CHARS / 2 => format!("{}…", &cut[..i]),
-        _ => format!("{cut}…"),
-    }
+    t
 }
 
 pub fn comment_ref(c: &Comment) -> CommentRef {
@@ -121,7 +141,12 @@ fn stance_counts(codebook: &Codebook, comments: &[&Comment]) -> StanceCounts {
         let mut m: BTreeMap<String, usize> = d.label_ids().into_iter().map(|l| (l, 0)).collect();
         for c in comments {
             if let Some(l) = c.stance.as_ref().and_then(|s| s.get(&d.id)) {
-                *m.entry(l.label.clone()).or_default() += 1;
+                match m.get_mut(&l.label) {
+                    Some(n) => *n += 1,
+                    None => {
+                        m.insert(l.label.clone(), 1);
+                    }
+                }
             }
         }
         out.insert(d.id.clone(), m);
@@ -314,16 +339,23 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
             break;
         }
     }
-    let mut most_replied: Vec<(CommentRef, usize)> = (0..thread.comments.len())
-        .filter(|&i| parent_of(i).is_none() && replies_below[i] > 0)
-        .map(|i| (comment_ref(&thread.comments[i]), replies_below[i]))
-        .collect();
-    most_replied.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.index.cmp(&b.0.index)));
+    let mut most_replied: Vec<usize> =
+        (0..thread.comments.len()).filter(|&i| parent_of(i).is_none() && replies_below[i] > 0).collect();
+    most_replied.sort_by(|&a, &b| {
+        replies_below[b].cmp(&replies_below[a]).then(thread.comments[a].index.cmp(&thread.comments[b].index))
+    });
     most_replied.truncate(5);
+    let most_replied: Vec<(CommentRef, usize)> =
+        most_replied.into_iter().map(|i| (comment_ref(&thread.comments[i]), replies_below[i])).collect();
     let mut by_author: BTreeMap<String, usize> = BTreeMap::new();
     for c in &thread.comments {
         if let Some(a) = &c.author {
-            *by_author.entry(a.clone()).or_default() += 1;
+            match by_author.get_mut(a) {
+                Some(n) => *n += 1,
+                None => {
+                    by_author.insert(a.clone(), 1);
+                }
+            }
         }
     }
     let known_authors = by_author.values().sum();

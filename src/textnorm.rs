@@ -9,27 +9,61 @@ use unicode_segmentation::UnicodeSegmentation;
 /// Fold typography so that a quote matches its source whatever the quotes, dashes and spaces:
 /// lower case, curly quotes to straight ones, dashes to `-`, `…` to `...`, white space collapsed.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last_space = true;
     if text.is_ascii() {
-        // The common case, byte by byte.
-        for b in text.bytes() {
-            if b.is_ascii_whitespace() || b == 0x0B {
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
-            } else {
-                out.push(if b == b'`' { '\'' } else { b.to_ascii_lowercase() as char });
-                last_space = false;
-            }
-        }
-        while out.ends_with(' ') {
-            out.pop();
-        }
-        return out;
+        return fold_ascii(text);
     }
     fold_chars(text)
+}
+
+/// What [`fold`] makes of each ASCII byte: white space becomes [`FOLD_SPACE`], upper case lower case,
+/// the backtick a straight quote; every other byte stays.
+static ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_whitespace() || byte == 0x0B {
+            FOLD_SPACE
+        } else if byte == b'`' {
+            b'\''
+        } else {
+            byte.to_ascii_lowercase()
+        };
+        b += 1;
+    }
+    table
+};
+
+/// White space in [`ASCII_FOLD`] (not an ASCII byte).
+const FOLD_SPACE: u8 = 0xFF;
+
+/// [`fold`] of ASCII text, byte by byte: the bytes are folded where they stand in a copy of the
+/// text, since the fold of ASCII is never longer than the text.
+fn fold_ascii(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut len = 0;
+    let mut last_space = true;
+    for i in 0..out.len() {
+        let folded = ASCII_FOLD[usize::from(out[i] & 0x7F)];
+        if folded == FOLD_SPACE {
+            if !last_space {
+                out[len] = b' ';
+                len += 1;
+            }
+            last_space = true;
+        } else {
+            out[len] = folded;
+            len += 1;
+            last_space = false;
+        }
+    }
+    // White space is collapsed, so at most one space ends the text.
+    if len > 0 && out[len - 1] == b' ' {
+        len -= 1;
+    }
+    out.truncate(len);
+    // ASCII in, ASCII out: the bytes are always UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| fold_chars(text))
 }
 
 /// [`fold`] of one word (no white space in it), borrowed when folding changes nothing: plain
@@ -289,34 +323,32 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
         parts[i]
     };
     let is_term = |p: Part| p == Part::STerm || p == Part::ATerm;
-    for (pos, &b) in s.iter().enumerate() {
+    // Every rule after the first three needs a terminator among the last three parts.
+    let quiet = |parts: &[Part; 4]| {
+        !(matches!(parts[3], Part::Sot | Part::CR | Part::LF)
+            || is_term(parts[1])
+            || is_term(parts[2])
+            || is_term(parts[3]))
+    };
+    let mut pos = 0;
+    while pos < s.len() {
+        // After a quiet state no break comes before the next terminator, CR or LF (the bytes before
+        // it leave the state quiet), so those bytes only move the parts along.
+        if quiet(&parts) {
+            let next = s[pos..].iter().position(|&b| matches!(b, b'.' | b'!' | b'?' | b'\r' | b'\n'));
+            let next = next.map_or(s.len(), |i| pos + i);
+            if next > pos {
+                parts = parts_after(parts, &s[pos..next]);
+                pos = next;
+                continue;
+            }
+        }
         let before = parts;
-        let cat = ASCII_SENTENCE_CATS[b as usize & 0x7F];
-        parts = match (parts[3], cat) {
-            (Part::ClosePlus, C::Close) | (Part::SpPlus, C::Sp) => parts,
-            _ => [
-                parts[1],
-                parts[2],
-                parts[3],
-                match cat {
-                    C::CR => Part::CR,
-                    C::LF => Part::LF,
-                    C::ATerm => Part::ATerm,
-                    C::Upper | C::Lower => Part::UpperLower,
-                    C::Close => Part::ClosePlus,
-                    C::Sp => Part::SpPlus,
-                    C::STerm => Part::STerm,
-                    _ => Part::Other,
-                },
-            ],
-        };
+        let cat = ASCII_SENTENCE_CATS[s[pos] as usize & 0x7F];
+        parts = next_parts(parts, cat);
         let last = before[3];
-        // Every rule after the first three needs a terminator among the last three parts.
-        if !(matches!(last, Part::Sot | Part::CR | Part::LF)
-            || is_term(before[1])
-            || is_term(before[2])
-            || is_term(last))
-        {
+        if quiet(&before) {
+            pos += 1;
             continue;
         }
         let sb8 = || {
@@ -358,11 +390,63 @@ fn ascii_sentence_breaks(s: &[u8]) -> Vec<usize> {
         if is_break {
             out.push(pos);
         }
+        pos += 1;
     }
     if !s.is_empty() {
         out.push(s.len());
     }
     out
+}
+
+/// The part a character of category `cat` makes (or extends, for `Close` and `Sp`).
+fn part_of(cat: SentenceCat) -> Part {
+    use SentenceCat as C;
+    match cat {
+        C::CR => Part::CR,
+        C::LF => Part::LF,
+        C::ATerm => Part::ATerm,
+        C::Upper | C::Lower => Part::UpperLower,
+        C::Close => Part::ClosePlus,
+        C::Sp => Part::SpPlus,
+        C::STerm => Part::STerm,
+        _ => Part::Other,
+    }
+}
+
+/// Whether a part is a run that more characters of its kind extend.
+fn is_run(p: Part) -> bool {
+    matches!(p, Part::ClosePlus | Part::SpPlus)
+}
+
+/// The parts after a character of category `cat`: a new part, or a longer run of `Close` or `Sp`.
+fn next_parts(parts: [Part; 4], cat: SentenceCat) -> [Part; 4] {
+    let p = part_of(cat);
+    if p == parts[3] && is_run(p) { parts } else { [parts[1], parts[2], parts[3], p] }
+}
+
+/// [`next_parts`] over every byte of `bytes`, found from the end: only the last four parts count.
+fn parts_after(parts: [Part; 4], bytes: &[u8]) -> [Part; 4] {
+    // The parts `bytes` make, newest first.
+    let mut newest = [Part::Sot; 4];
+    let mut n = 0;
+    let mut all_read = true;
+    for &b in bytes.iter().rev() {
+        let p = part_of(ASCII_SENTENCE_CATS[b as usize & 0x7F]);
+        if n > 0 && newest[n - 1] == p && is_run(p) {
+            continue;
+        }
+        if n == 4 {
+            all_read = false;
+            break;
+        }
+        newest[n] = p;
+        n += 1;
+    }
+    // The first byte may extend the run the parts end with.
+    if all_read && n > 0 && newest[n - 1] == parts[3] && is_run(parts[3]) {
+        n -= 1;
+    }
+    newest[..n].iter().rev().fold(parts, |p, &new| [p[1], p[2], p[3], new])
 }
 
 /// Common Dutch function words, left out when comparing what two comments talk about.
@@ -546,13 +630,19 @@ impl std::hash::Hasher for Fnv1a {
     }
 }
 
-/// The Dutch Snowball stem of one folded word. Stems are remembered per thread of execution, since
-/// the same words recur throughout a thread.
+/// The Dutch Snowball stem of one folded word.
 pub fn stem(word: &str) -> String {
+    shared_stem(word).to_string()
+}
+
+/// [`stem`], shared: stems are remembered per thread of execution, since the same words recur
+/// throughout a thread, and a remembered stem is handed out without copying it.
+pub fn shared_stem(word: &str) -> std::sync::Arc<str> {
     static STEMMER: std::sync::LazyLock<rust_stemmers::Stemmer> =
         std::sync::LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch));
     thread_local! {
-        static SEEN: std::cell::RefCell<FastMap<String, String>> = std::cell::RefCell::new(FastMap::default());
+        static SEEN: std::cell::RefCell<FastMap<String, std::sync::Arc<str>>> =
+            std::cell::RefCell::new(FastMap::default());
     }
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
@@ -562,7 +652,7 @@ pub fn stem(word: &str) -> String {
         if seen.len() > 200_000 {
             seen.clear();
         }
-        let s = STEMMER.stem(word).into_owned();
+        let s: std::sync::Arc<str> = STEMMER.stem(word).into();
         seen.insert(word.to_string(), s.clone());
         s
     })
@@ -611,6 +701,25 @@ mod tests {
         for text in ["", " ", "Nee. Dat klopt niet.", "Echt?! (Ja.) Nou...  ok", "a.b. C. d", "x\r\n\ry"] {
             let expected: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
             assert_eq!(sentence_bound_indices(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parts_after_bytes_are_the_parts_byte_by_byte() {
+        let alphabet = b"aZ7,;-\"')( \t\x0b#";
+        let starts = [Part::Sot, Part::Other, Part::CR, Part::LF, Part::ATerm, Part::UpperLower, Part::ClosePlus];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let start = [(); 4].map(|_| if next(3) == 0 { Part::SpPlus } else { starts[next(starts.len())] });
+            let bytes: Vec<u8> = (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let one_by_one = bytes.iter().fold(start, |p, &b| next_parts(p, ASCII_SENTENCE_CATS[b as usize & 0x7F]));
+            assert_eq!(parts_after(start, &bytes), one_by_one, "{start:?} {bytes:?}");
         }
     }
 
