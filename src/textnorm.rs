@@ -677,6 +677,16 @@ mod tests {
         }
     }
 
+    /// A small deterministic random source for the tests: `next(n)` gives a number below `n`.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     #[test]
     fn ascii_sentences_are_the_unicode_sentences() {
         // Every sentence category of ASCII, and runs of closers, spaces and terminators.
@@ -685,13 +695,7 @@ mod tests {
             "\r", "\r\n", "\"", "'", "(", ")", "[", "]", "{", "}", "#", "@", "\x00", "~", "word", "Word", "e.g.",
             "U.S.", "3.5", "... ", "?! ", ".) ", ".\" a",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for round in 0..20_000 {
             let len = next(if round % 10 == 0 { 60 } else { 14 });
             let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
@@ -708,13 +712,7 @@ mod tests {
     fn parts_after_bytes_are_the_parts_byte_by_byte() {
         let alphabet = b"aZ7,;-\"')( \t\x0b#";
         let starts = [Part::Sot, Part::Other, Part::CR, Part::LF, Part::ATerm, Part::UpperLower, Part::ClosePlus];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
             let start = [(); 4].map(|_| if next(3) == 0 { Part::SpPlus } else { starts[next(starts.len())] });
             let bytes: Vec<u8> = (0..next(12)).map(|_| alphabet[next(alphabet.len())]).collect();

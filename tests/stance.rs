@@ -148,21 +148,13 @@ fn agreement_compares_two_annotations_and_refuses_a_partial_one() {
 
 #[test]
 fn a_reply_that_does_not_settle_its_topic_leans_on_its_parent() {
-    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let jsonl = concat!(
         r#"{"id":"1","parent":null,"author":"a","text":"Dan stuurt de AP toch gewoon een deurwaarder? Via een incassobureau in de VS kan de boete geïnd worden, met beslag op hun bezittingen."}"#,
         "\n",
         r#"{"id":"2","parent":"1","author":"b","text":"Daar zou ik eerlijk gezegd niet al te veel op rekenen, het gaat er in de praktijk heel anders aan toe dan jij nu voorstelt."}"#,
         "\n",
     );
-    let mut t = draad::ingest::read_bytes_as_thread(
-        jsonl.as_bytes(),
-        "inline.jsonl",
-        &ReadOptions { format: Some(draad::model::Format::Jsonl), ..Default::default() },
-    )
-    .unwrap();
-    let features = draad::stance::label_thread(&mut t, &codebook, None, None, None);
-    let assigned = draad::clusters::assign(&t, &codebook, None, &features, None);
+    let assigned = clusters_of(jsonl);
     assert_eq!(assigned[0].primary, "collection");
     assert_eq!(assigned[1].primary, "collection", "the reply takes its parent's topic");
     let graph = assigned[1].evidence.iter().find(|e| e.kind == "graph").expect("graph evidence");
@@ -173,13 +165,22 @@ fn a_reply_that_does_not_settle_its_topic_leans_on_its_parent() {
 
 #[test]
 fn a_comment_that_does_not_settle_its_topic_is_about_what_its_replies_are_about() {
-    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let jsonl = concat!(
         r#"{"id":"1","parent":null,"author":"a","text":"Ik ben benieuwd hoe dit verder gaat, eerlijk gezegd, want ik zie het nog niet zo snel gebeuren."}"#,
         "\n",
         r#"{"id":"2","parent":"1","author":"b","text":"Dan stuurt de AP toch gewoon een deurwaarder? Via een incassobureau in de VS kan de boete geïnd worden, met beslag op hun bezittingen."}"#,
         "\n",
     );
+    let assigned = clusters_of(jsonl);
+    assert_eq!(assigned[1].primary, "collection");
+    assert_eq!(assigned[0].primary, "collection", "the comment takes its reply's topic");
+    let graph = assigned[0].evidence.iter().find(|e| e.kind == "graph").expect("graph evidence");
+    assert!(graph.detail.contains("its replies speak of collection"), "{}", graph.detail);
+}
+
+/// The clusters of a thread given as JSONL, by the default codebook without trained models.
+fn clusters_of(jsonl: &str) -> Vec<draad::model::ClusterAssignment> {
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let mut t = draad::ingest::read_bytes_as_thread(
         jsonl.as_bytes(),
         "inline.jsonl",
@@ -187,9 +188,5 @@ fn a_comment_that_does_not_settle_its_topic_is_about_what_its_replies_are_about(
     )
     .unwrap();
     let features = draad::stance::label_thread(&mut t, &codebook, None, None, None);
-    let assigned = draad::clusters::assign(&t, &codebook, None, &features, None);
-    assert_eq!(assigned[1].primary, "collection");
-    assert_eq!(assigned[0].primary, "collection", "the comment takes its reply's topic");
-    let graph = assigned[0].evidence.iter().find(|e| e.kind == "graph").expect("graph evidence");
-    assert!(graph.detail.contains("its replies speak of collection"), "{}", graph.detail);
+    draad::clusters::assign(&t, &codebook, None, &features, None)
 }
