@@ -318,53 +318,26 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.close(b']');
-        Ok(())
-    }
+/// The sequence-like compounds (arrays, tuples, tuple structs and variants): elements, then `]`.
+macro_rules! sequence_compound {
+    ($trait:ident, $method:ident, $close:ident) => {
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                self.element(value)
+            }
+            fn end(self) -> Result<()> {
+                self.$close(b']');
+                Ok(())
+            }
+        }
+    };
 }
-
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.close(b']');
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.close(b']');
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.close_variant(b']');
-        Ok(())
-    }
-}
+sequence_compound!(SerializeSeq, serialize_element, close);
+sequence_compound!(SerializeTuple, serialize_element, close);
+sequence_compound!(SerializeTupleStruct, serialize_field, close);
+sequence_compound!(SerializeTupleVariant, serialize_field, close_variant);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -383,29 +356,24 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<()> {
-        self.close(b'}');
-        Ok(())
-    }
+/// The struct-like compounds (structs and struct variants): named fields, then `}`.
+macro_rules! struct_compound {
+    ($trait:ident, $close:ident) => {
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result<()> {
+                self.$close(b'}');
+                Ok(())
+            }
+        }
+    };
 }
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<()> {
-        self.close_variant(b'}');
-        Ok(())
-    }
-}
+struct_compound!(SerializeStruct, close);
+struct_compound!(SerializeStructVariant, close_variant);
 
 /// A map key: JSON keys are strings, so numbers, booleans and characters are quoted as serde_json
 /// quotes them (an option by its value); other keys are refused as serde_json refuses them.
