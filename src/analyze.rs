@@ -165,9 +165,10 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
         model: models.semantic.as_ref(),
         descriptions: &models.descriptions,
     });
-    let features =
-        crate::stance::label_thread(&mut thread, cb, models.stance.as_ref(), models.subwords.as_ref(), semantic);
+    // Clusters first: the stance leans on the argument cluster a comment is placed in.
+    let features = crate::stance::features_of(&thread, cb, models.subwords.as_ref());
     let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features, semantic);
+    crate::stance::write_labels(&mut thread, cb, models.stance.as_ref(), &features, semantic, Some(&assigned));
     let vectors = crate::clusters::stem_vectors(&features);
     let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned, &vectors, semantic);
     for (c, a) in thread.comments.iter_mut().zip(assigned) {

@@ -425,6 +425,7 @@ pub fn assign_with_cue_weight(
             confidence: (p[best] * 1000.0).round() / 1000.0,
             evidence: ev,
             discovered: None,
+            probabilities: p.clone(),
         });
         probs.push(p);
     }

@@ -244,11 +244,11 @@ pub fn cross_validate_with_cue_weight(
             thread.comments.iter().map(|c| comment_features(c, &cues, Some(&subwords))).collect();
         let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
         let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
-        let model = train(codebook, &train_features, &train_gold);
+        let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
+        let model = train(codebook, &train_features, &train_gold, train_primary.as_deref());
         // Probes on the sentence vectors, trained on this fold's training comments only.
         let semantic_model = vectors.map(|v| {
             let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
-            let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
             let mut m = SemanticModel::train(
                 codebook,
                 "cross-validation",
@@ -260,28 +260,28 @@ pub fn cross_validate_with_cue_weight(
             m
         });
         let semantic = vectors.map(|vectors| Semantic { vectors, model: semantic_model.as_ref(), descriptions });
-        let predicted = predict(thread, codebook, Some(&model), &features, semantic);
-        for (i, (stance, relation)) in predicted.into_iter().enumerate() {
-            if fold[i] == f {
-                predictions.comments[i].stance = Some(stance);
-                predictions.comments[i].relation_to_parent = relation;
-            }
-        }
-        if let Some(primary) = primary {
-            let train_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
-            let cmodel = crate::clusters::train(codebook, &train_features, &train_primary);
-            let assigned = crate::clusters::assign_with_cue_weight(
+        // Clusters first: the stance leans on the cluster a comment is placed in.
+        let assigned = train_primary.as_ref().map(|train_primary| {
+            let cmodel = crate::clusters::train(codebook, &train_features, train_primary);
+            crate::clusters::assign_with_cue_weight(
                 thread,
                 codebook,
                 Some(&cmodel),
                 &features,
                 semantic,
                 cluster_cue_weight,
-            );
-            for (i, a) in assigned.into_iter().enumerate() {
-                if fold[i] == f {
-                    predictions.comments[i].clusters = Some(a);
-                }
+            )
+        });
+        let predicted = predict(thread, codebook, Some(&model), &features, semantic, assigned.as_deref());
+        for (i, (stance, relation)) in predicted.into_iter().enumerate() {
+            if fold[i] == f {
+                predictions.comments[i].stance = Some(stance);
+                predictions.comments[i].relation_to_parent = relation;
+            }
+        }
+        for (i, a) in assigned.into_iter().flatten().enumerate() {
+            if fold[i] == f {
+                predictions.comments[i].clusters = Some(a);
             }
         }
     }

@@ -390,7 +390,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .iter()
                 .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
                 .collect();
-            let model = draad::stance::train(&codebook, &features, &a.gold);
+            let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster));
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
             eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());

@@ -196,6 +196,10 @@ pub struct ClusterAssignment {
     /// The group found by discovery, for a comment that fits no codebook cluster well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<String>,
+    /// The probability of every cluster of the codebook, in its order (for the stance stage; not
+    /// written out).
+    #[serde(skip)]
+    pub probabilities: Vec<f64>,
 }
 
 /// A label with its confidence and the evidence behind it.
