@@ -73,19 +73,17 @@ impl ClusterPrior {
         ClusterPrior { clusters: clusters.to_vec(), labels: labels.to_vec(), lift }
     }
 
-    /// The shift of every label of `labels` for a comment with these cluster probabilities (in the
-    /// codebook's cluster order `order`).
-    fn shift(&self, order: &[String], probabilities: &[f64], labels: &[String]) -> Vec<f64> {
-        let mut out = vec![0.0; labels.len()];
-        for (c, p) in order.iter().zip(probabilities) {
-            let Some(ci) = self.clusters.iter().position(|x| x == c) else { continue };
-            for (k, l) in labels.iter().enumerate() {
-                if let Some(li) = self.labels.iter().position(|x| x == l) {
-                    out[k] += p * self.lift[ci][li];
-                }
-            }
-        }
-        out
+    /// The lift table aligned to the codebook's cluster order `order` (rows) and to `labels`
+    /// (columns); a cluster or label the prior does not know gets no shift.
+    fn aligned(&self, order: &[String], labels: &[String]) -> Vec<Vec<f64>> {
+        let label_at: Vec<Option<usize>> = labels.iter().map(|l| self.labels.iter().position(|x| x == l)).collect();
+        order
+            .iter()
+            .map(|c| match self.clusters.iter().position(|x| x == c) {
+                Some(ci) => label_at.iter().map(|li| li.map_or(0.0, |li| self.lift[ci][li])).collect(),
+                None => vec![0.0; labels.len()],
+            })
+            .collect()
     }
 }
 
@@ -240,7 +238,10 @@ pub fn predict(
         let lr = model.and_then(|m| m.dimensions.get(&d.id));
         let index = lr.map(|m| m.index());
         let probe = semantic.and_then(|s| Some((s.model?.stance.get(&d.id)?, s.vectors, s.model?.weights.stance)));
-        let prior = model.and_then(|m| m.cluster_prior.get(&d.id)).filter(|_| prior_weight > 0.0);
+        let prior = model
+            .and_then(|m| m.cluster_prior.get(&d.id))
+            .filter(|_| prior_weight > 0.0)
+            .map(|p| p.aligned(&cluster_order, &labels));
         for (i, f) in features.iter().enumerate() {
             let mut scores = vec![0.0; labels.len()];
             let mut evidence: Vec<Vec<LabelEvidence>> = vec![Vec::new(); labels.len()];
@@ -264,10 +265,14 @@ pub fn predict(
                     format!("the sentence encoder reads the whole comment as {} (+{:.2})", labels[k], weight * v)
                 });
             }
-            if let (Some(prior), Some(a)) = (prior, clusters.and_then(|c| c.get(i)))
+            if let (Some(prior), Some(a)) = (&prior, clusters.and_then(|c| c.get(i)))
                 && a.probabilities.len() == cluster_order.len()
             {
-                let shift = prior.shift(&cluster_order, &a.probabilities, &labels);
+                // The comment's cluster probabilities times each cluster's shift of the labels.
+                let mut shift = vec![0.0; labels.len()];
+                for (p, row) in a.probabilities.iter().zip(prior) {
+                    shift.iter_mut().zip(row).for_each(|(s, v)| *s += p * v);
+                }
                 add_scores(&mut scores, &mut evidence, &shift, prior_weight, "cluster", |_, v| {
                     format!(
                         "in the argument cluster {} ({:.2}), where this position is more usual (+{:.2})",
