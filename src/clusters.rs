@@ -305,8 +305,8 @@ pub fn assign_with_cue_weight(
     let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     let mut out = Vec::with_capacity(features.len());
     for (i, (f, o)) in features.iter().zip(own).enumerate() {
-        let OwnEvidence { mut scores, probs: own_probs, mut evidence, cues: own_cues, sims, after_cues, scored } = o;
-        let unsettled = own_probs.iter().all(|&q| q < SETTLED_AT);
+        let unsettled = !settled(&o);
+        let OwnEvidence { mut scores, mut evidence, cues: own_cues, sims, after_cues, scored, .. } = o;
         // A comment that does not settle its topic itself is about what its replies are about.
         if unsettled && replies[i].0 > 0 {
             let (n, sum) = &replies[i];
