@@ -34,6 +34,10 @@ pub struct GraphScores {
     pub parent_accuracy: f64,
     /// The same among reactions whose start was found.
     pub parent_accuracy_found: f64,
+    /// Baseline: the share of reference reactions whose start was found and whose parent is the
+    /// reaction found just before it (every reaction a reply to the one above it; the first one to
+    /// the article). The reconstruction has to beat this to be worth its evidence.
+    pub parent_accuracy_previous: f64,
     /// Parent accuracy per annotator confidence (`high`, `medium`, `low`), where known.
     pub parent_accuracy_by_reference_confidence: Vec<(String, usize, f64)>,
     /// Calibration: (confidence bucket, count, accuracy) for draad's own parent confidence.
@@ -141,6 +145,16 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
     let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
     let mut exact = 0;
     let mut right = 0;
+    let mut right_previous = 0;
+    let previous_first: HashMap<usize, Option<usize>> = predicted
+        .comments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let before = i.checked_sub(1).and_then(|j| predicted.comments[j].span.map(|s| s.first_line));
+            c.span.map(|s| (s.first_line, before))
+        })
+        .collect();
     let mut errors = Vec::new();
     let mut by_conf: HashMap<String, (usize, usize)> = HashMap::new();
     let mut calib: HashMap<usize, (usize, usize)> = HashMap::new();
@@ -153,6 +167,7 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         }
         let predicted_parent = p.parent.as_deref().and_then(|id| first_of_id.get(id).copied());
         let ok = predicted_parent == g.parent_first_line;
+        right_previous += usize::from(previous_first.get(&g.first_line).copied().flatten() == g.parent_first_line);
         if ok {
             right += 1;
         } else {
@@ -194,6 +209,7 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         exact_spans: exact,
         parent_accuracy: ratio(right, gold.len()),
         parent_accuracy_found: ratio(right, hits),
+        parent_accuracy_previous: ratio(right_previous, gold.len()),
         parent_accuracy_by_reference_confidence: by_conf,
         calibration,
         parent_errors: errors,
@@ -257,8 +273,8 @@ pub fn evaluate_rendered(path: &str, encoder: Option<&Arc<Encoder>>) -> Result<G
 pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<60} {:>5} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8}\n",
-        "thread", "ref", "found", "b-P", "b-R", "b-F1", "parent", "parent*"
+        "{:<60} {:>5} {:>5} {:>6} {:>6} {:>6} {:>7} {:>8} {:>6}\n",
+        "thread", "ref", "found", "b-P", "b-R", "b-F1", "parent", "parent*", "prev"
     ));
     for s in scores {
         let name: String = if s.name.chars().count() > 60 {
@@ -268,7 +284,7 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
             s.name.clone()
         };
         out.push_str(&format!(
-            "{:<60} {:>5} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>8.3}\n",
+            "{:<60} {:>5} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>7.3} {:>8.3} {:>6.3}\n",
             name,
             s.reference_comments,
             s.predicted_comments,
@@ -276,10 +292,11 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
             s.boundary_recall,
             s.boundary_f1,
             s.parent_accuracy,
-            s.parent_accuracy_found
+            s.parent_accuracy_found,
+            s.parent_accuracy_previous
         ));
     }
-    out.push_str("b-P/b-R/b-F1: boundary precision, recall, F1; parent: share of reference reactions with the right parent; parent*: the same among reactions whose start was found.\n");
+    out.push_str("b-P/b-R/b-F1: boundary precision, recall, F1; parent: share of reference reactions with the right parent; parent*: the same among reactions whose start was found; prev: baseline parent accuracy if every reaction answered the one found just before it.\n");
     for s in scores {
         if !s.parent_accuracy_by_reference_confidence.is_empty() {
             let parts: Vec<String> = s

@@ -16,6 +16,15 @@ fn seed_thread_figures_hold() {
         evaluate_parents_given_boundaries(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv"), None).unwrap();
     assert_eq!(g.boundary_f1, 1.0);
     assert!(g.parent_accuracy >= 0.55, "parent accuracy with reference boundaries {:.3}", g.parent_accuracy);
+    // The baseline (every reaction answers the one before), counted here from the annotation itself.
+    let gold = read_annotation(&format!("{DIR}/replies.tsv")).unwrap();
+    let direct = gold
+        .iter()
+        .enumerate()
+        .filter(|(k, r)| r.parent_first_line == k.checked_sub(1).map(|j| gold[j].first_line))
+        .count();
+    assert!((g.parent_accuracy_previous - direct as f64 / gold.len() as f64).abs() < 1e-12);
+    assert!(s.parent_accuracy_previous > 0.0 && s.parent_accuracy_previous < g.parent_accuracy_previous);
 }
 
 #[test]
