@@ -6,6 +6,29 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use unicode_segmentation::UnicodeSegmentation;
 
+/// Text as a browser copy may hold it, with plain spaces: non-breaking and other Unicode spaces
+/// (U+00A0, U+2000-U+200A, U+202F, U+205F, U+3000, ...) become a space, and invisible characters
+/// that only hint at layout (zero-width space, word joiner, soft hyphen, a byte-order mark) go.
+/// Line breaks and tabs stay, so line numbers do not change. Borrowed when there is nothing to do.
+pub fn plain_spaces(text: &str) -> std::borrow::Cow<'_, str> {
+    let odd = |c: char| {
+        matches!(c, '\u{200B}' | '\u{2060}' | '\u{00AD}' | '\u{FEFF}')
+            || (c.is_whitespace() && !matches!(c, ' ' | '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}'))
+    };
+    if text.is_ascii() || !text.chars().any(odd) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{200B}' | '\u{2060}' | '\u{00AD}' | '\u{FEFF}' => {}
+            c if odd(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Fold typography so that a quote matches its source whatever the quotes, dashes and spaces:
 /// lower case, curly quotes to straight ones, dashes to `-`, `…` to `...`, white space collapsed.
 pub fn fold(text: &str) -> String {
@@ -660,6 +683,15 @@ pub fn shared_stem(word: &str) -> std::sync::Arc<str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn plain_spaces_maps_unicode_spaces_and_drops_invisible_marks() {
+        assert!(matches!(plain_spaces("gewoon tekst"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(plain_spaces("café\tné\n"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(plain_spaces("a\u{a0}b\u{202f}c\u{3000}d"), "a b c d");
+        assert_eq!(plain_spaces("Clear\u{ad}view\u{200b} \u{feff}x\r\ny"), "Clearview x\r\ny");
+    }
+
     use super::*;
 
     #[test]

@@ -111,6 +111,32 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
 }
 
 #[test]
+fn copied_text_with_nonbreaking_spaces_and_soft_hyphens_reads_the_same() {
+    // A browser copy can carry `&nbsp;` as U+00A0 (also in edit lines and the 'Reacties (N)'
+    // heading), soft hyphens and zero-width spaces; none of it may change what is found.
+    let plain = std::fs::read_to_string(SEED).unwrap();
+    let odd: String = plain
+        .lines()
+        .map(|l| {
+            l.replacen(' ', "\u{a0}", 3)
+                .replace("gewijzigd", "gewij\u{200b}zigd")
+                .replace("Clearview", "Clear\u{ad}view")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(odd, plain);
+    let a = read_path(SEED, &opts(None)).unwrap();
+    let b = read_bytes_as_thread(odd.as_bytes(), "odd.txt", &opts(None)).unwrap();
+    assert_eq!(b.source.format, Format::Text);
+    assert_eq!(a.article.declared_reactions, b.article.declared_reactions);
+    assert_eq!(a.comments.len(), b.comments.len());
+    for (x, y) in a.comments.iter().zip(&b.comments) {
+        assert_eq!((x.span, &x.parent, &x.edit), (y.span, &y.parent, &y.edit), "comment {}", x.id);
+        assert!(!y.text.contains(['\u{a0}', '\u{ad}', '\u{200b}']));
+    }
+}
+
+#[test]
 fn json_round_trip_keeps_everything() {
     for path in [SEED, "tests/fixtures/small.html"] {
         let t = read_path(path, &opts(None)).unwrap();

@@ -19,7 +19,7 @@ const CLOSED_LINE: &str = "Op dit item kan niet meer gereageerd worden.";
 
 /// Does this text look like a copied Tweakers page?
 pub fn looks_like(text: &str) -> bool {
-    text.lines().any(|l| REACTIONS_RE.is_match(l.trim()))
+    text.lines().any(|l| REACTIONS_RE.is_match(crate::textnorm::plain_spaces(l).trim()))
 }
 
 /// Read a copied Tweakers thread. `file` names the input in errors and in `source`.
@@ -46,6 +46,9 @@ pub fn read_with(
     weights: &crate::reply_graph::ReplyWeights,
     encoder: Option<&crate::encoder::Encoder>,
 ) -> Result<Thread> {
+    // A browser copy may hold non-breaking spaces (from `&nbsp;`) and soft hyphens: read as plain
+    // text, or the edit lines and headings would not be recognised.
+    let text = crate::textnorm::plain_spaces(text);
     let lines: Vec<&str> = text.lines().collect();
     let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim())).ok_or_else(|| {
         Error::new(
