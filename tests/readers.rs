@@ -137,6 +137,38 @@ fn copied_text_with_nonbreaking_spaces_and_soft_hyphens_reads_the_same() {
 }
 
 #[test]
+fn a_copy_of_the_reactions_alone_reads_with_a_warning() {
+    // A reader who selects only the reactions (from the heading, or from the first reaction on).
+    let plain = std::fs::read_to_string(SEED).unwrap();
+    let lines: Vec<&str> = plain.lines().collect();
+    let whole = read_path(SEED, &opts(None)).unwrap();
+    let heading = lines.iter().position(|l| l.starts_with("Reacties (")).unwrap();
+    let first = whole.comments[0].span.unwrap().first_line;
+    for from in [heading, first - 1] {
+        let part = lines[from..].join("\n");
+        let t = read_bytes_as_thread(part.as_bytes(), "part.txt", &opts(None)).unwrap();
+        assert_eq!(t.source.format, Format::Text);
+        assert!(t.warnings.iter().any(|w| w.kind == "no_article"), "from line {}", from + 1);
+        assert!(t.article.title.is_none());
+        // Without the article its quotes are not recognised, so a few more starts are found.
+        assert!((whole.comments.len()..whole.comments.len() + 8).contains(&t.comments.len()));
+        // Spans are lines of the part, and still point at the same text.
+        let c = &t.comments[0];
+        assert_eq!(c.span.unwrap().first_line + from, first);
+        let last = t.comments.last().unwrap();
+        assert_eq!(last.span.unwrap().last_line + from, whole.comments.last().unwrap().span.unwrap().last_line);
+    }
+    // Text without any sign of a Tweakers thread is still refused, also with --format text.
+    let e = read_bytes_as_thread(b"Gewoon een tekst.\nZonder draad.\n", "plain.txt", &opts(Some(Format::Text)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("plain.txt") && e.contains("line 1") && e.contains("not text copied from a Tweakers page"),
+        "{e}"
+    );
+}
+
+#[test]
 fn json_round_trip_keeps_everything() {
     for path in [SEED, "tests/fixtures/small.html"] {
         let t = read_path(path, &opts(None)).unwrap();

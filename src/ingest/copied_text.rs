@@ -19,7 +19,46 @@ const CLOSED_LINE: &str = "Op dit item kan niet meer gereageerd worden.";
 
 /// Does this text look like a copied Tweakers page?
 pub fn looks_like(text: &str) -> bool {
-    text.lines().any(|l| REACTIONS_RE.is_match(crate::textnorm::plain_spaces(l).trim()))
+    let lines = || text.lines().map(crate::textnorm::plain_spaces);
+    lines().any(|l| REACTIONS_RE.is_match(l.trim())) || lines().any(|l| is_thread_sign(&l))
+}
+
+/// A line only a copied Tweakers thread has: an edit line, the article author's glued header, the
+/// sort button or the closing notice. Lets draad read a copy of the reactions alone (no heading).
+fn is_thread_sign(line: &str) -> bool {
+    let t = line.trim();
+    t == "Wijzig sortering"
+        || t == CLOSED_LINE
+        || crate::segment::parse_edit_line(t).is_some()
+        || crate::segment::parse_author_header(t).is_some()
+}
+
+/// Where the reactions start in a copy without the 'Reacties (N)' heading (the reader copied the
+/// reactions alone): after any filter counts and the sort button at the top. An error when nothing
+/// in the text says it comes from a Tweakers thread.
+fn start_without_heading(lines: &[&str], file: &str, warnings: &mut Vec<Warning>) -> Result<usize> {
+    if !lines.iter().any(|l| is_thread_sign(l)) {
+        return Err(Error::new(
+            file,
+            Some("line 1".into()),
+            "no 'Reacties (N)' heading and no edit line, author header or sort button: this is not text copied from a Tweakers page (use --format to choose another reader)",
+        ));
+    }
+    let mut i = 0;
+    while i < lines.len() {
+        let t = lines[i].trim();
+        if t.is_empty() || t == "Wijzig sortering" || (t.len() < 8 && t.chars().all(|c| c.is_ascii_digit())) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    warnings.push(Warning::new(
+        "no_article",
+        "no 'Reacties (N)' heading: the text is read as reactions only, without the article, so quotes of the article are not recognised and the page's reaction count is unknown",
+        Some(format!("line {}", i + 1)),
+    ));
+    Ok(i)
 }
 
 /// Read a copied Tweakers thread. `file` names the input in errors and in `source`.
@@ -50,14 +89,12 @@ pub fn read_with(
     // text, or the edit lines and headings would not be recognised.
     let text = crate::textnorm::plain_spaces(text);
     let lines: Vec<&str> = text.lines().collect();
-    let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim())).ok_or_else(|| {
-        Error::new(
-            file,
-            Some("line 1".into()),
-            "no 'Reacties (N)' heading found: this is not text copied from a Tweakers page (use --format to choose another reader)",
-        )
-    })?;
-    let (mut article, reactions_from) = read_article(&lines, heading, file)?;
+    let mut warnings = Vec::new();
+    let heading = lines.iter().position(|l| REACTIONS_RE.is_match(l.trim()));
+    let (mut article, reactions_from) = match heading {
+        Some(h) => read_article(&lines, h, &mut warnings),
+        None => (Article::default(), start_without_heading(&lines, file, &mut warnings)?),
+    };
     // The reaction area, without a closing notice at the end.
     let mut end = lines.len();
     while end > reactions_from && lines[end - 1].trim().is_empty() {
@@ -71,11 +108,14 @@ pub fn read_with(
     if area.iter().all(|(_, l)| l.trim().is_empty()) {
         return Err(Error::at_line(
             file,
-            heading + 1,
-            format!(
-                "the thread has no reactions after the 'Reacties' heading{}",
-                article.declared_reactions.map(|n| format!(" (the page declares {n})")).unwrap_or_default()
-            ),
+            heading.map_or(1, |h| h + 1),
+            match heading {
+                Some(_) => format!(
+                    "the thread has no reactions after the 'Reacties' heading{}",
+                    article.declared_reactions.map(|n| format!(" (the page declares {n})")).unwrap_or_default()
+                ),
+                None => "the text has no reactions".to_string(),
+            },
         ));
     }
     let article_text = article_text(&article);
@@ -84,7 +124,6 @@ pub fn read_with(
         None => segment(&classified),
         Some(starts) => segment_at(&classified, starts),
     };
-    let mut warnings = Vec::new();
     let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
     let vectors = encoder.and_then(|e| {
         let texts = crate::encoder::texts_of(&comments);
@@ -150,7 +189,7 @@ pub fn count_warning(article: &Article, found: usize, warnings: &mut Vec<Warning
     warnings.push(Warning::new("reaction_count", message, None));
 }
 
-fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, usize)> {
+fn read_article(lines: &[&str], heading: usize, warnings: &mut Vec<Warning>) -> (Article, usize) {
     let mut article = Article::default();
     let cap = REACTIONS_RE.captures(lines[heading].trim()).expect("heading matched");
     article.declared_reactions = cap[1].parse().ok();
@@ -200,10 +239,14 @@ fn read_article(lines: &[&str], heading: usize, file: &str) -> Result<(Article, 
         }
     }
     if article.title.is_none() {
-        return Err(Error::at_line(file, heading + 1, "the 'Reacties' heading has no article above it"));
+        warnings.push(Warning::new(
+            "no_article",
+            "the 'Reacties' heading has no article above it: quotes of the article are not recognised",
+            Some(format!("line {}", heading + 1)),
+        ));
     }
     article.span = Some(Span { first_line: 1, last_line: i });
-    Ok((article, i))
+    (article, i)
 }
 
 /// Turn segments into comments. Returns the comments and, per comment, the `@name` its author header

@@ -210,7 +210,7 @@ pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> 
             Error::new(
                 file,
                 Some("line 1".into()),
-                "cannot tell the format: not a copied Tweakers page (no 'Reacties (N)' heading), not HTML, JSON, JSONL or CSV; choose one with --format",
+                "cannot tell the format: not a copied Tweakers page (no 'Reacties (N)' heading, edit line or sort button), not HTML, JSON, JSONL or CSV; choose one with --format",
             )
         })?,
     };
