@@ -113,6 +113,10 @@ fn text(a: &Analysis, style: TextStyle) -> String {
     );
     out.push_str(&dim(wrap(&meta, w, "").trim_end()));
     out.push('\n');
+    if let Some(note) = structure_note(&s.structure) {
+        out.push_str(&dim(wrap(&note, w, "").trim_end()));
+        out.push('\n');
+    }
     let _ = writeln!(out, "\n{}", bold("Stance over the thread"));
     for line in balance(&s.stance) {
         out.push_str(&wrap(&line, w, "  "));
@@ -150,7 +154,17 @@ fn text(a: &Analysis, style: TextStyle) -> String {
         let _ = writeln!(out, "  none found");
     }
     for c in s.clashes.iter().take(6) {
-        let _ = writeln!(out, "  {} — {} answers {}:", c.dimension, who(&c.reply), who(&c.parent));
+        out.push_str(&wrap(
+            &format!(
+                "{} — {} answers {}{}:",
+                c.dimension,
+                who(&c.reply),
+                who(&c.parent),
+                edge_note(s.structure.inferred, c.parent_confidence)
+            ),
+            w,
+            "  ",
+        ));
         for side in [&c.parent, &c.reply] {
             let label = side.stance.get(&c.dimension).cloned().unwrap_or_default();
             out.push_str(&wrap(&format!("{label}: “{}”", clean_for_terminal(&side.excerpt)), w, "    "));
@@ -163,11 +177,12 @@ fn text(a: &Analysis, style: TextStyle) -> String {
             if ch.participants.is_empty() { "authors unknown".to_string() } else { ch.participants.join(", ") };
         out.push_str(&wrap(
             &format!(
-                "{} replies deep: {} — {}; {} clash(es)",
+                "{} replies deep: {} — {}; {} clash(es){}",
                 ch.comments.len(),
                 ids.join(" → "),
                 clean_for_terminal(&people),
-                ch.clashes
+                ch.clashes,
+                weakest_note(s.structure.inferred, ch.weakest_link)
             ),
             w,
             "  ",
@@ -221,12 +236,36 @@ fn md_escape(s: &str) -> String {
     out
 }
 
+/// For a structure rebuilt from copied text: how far it can be trusted, in one sentence.
+fn structure_note(n: &crate::summary::StructureNote) -> Option<String> {
+    n.inferred.then(|| {
+        format!(
+            "Who answers whom is rebuilt from the copied text, where the nesting is lost: median parent \
+             confidence {:.2}, {} comment(s) below 0.5. The clashes, chains and reply counts below rest on it.",
+            n.median_parent_confidence, n.weak_parents
+        )
+    })
+}
+
+/// The confidence of a reply edge, where the structure was rebuilt.
+fn edge_note(inferred: bool, confidence: f64) -> String {
+    if inferred { format!(" (parent confidence {confidence:.2})") } else { String::new() }
+}
+
+/// The weakest link of a chain, where the structure was rebuilt.
+fn weakest_note(inferred: bool, weakest: f64) -> String {
+    if inferred { format!("; weakest link {weakest:.2}") } else { String::new() }
+}
+
 fn markdown(a: &Analysis) -> String {
     let s = &a.summary;
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", md_escape(a.thread.article.title.as_deref().unwrap_or("Thread")));
     let _ =
         writeln!(out, "{} comments, {} top-level, {} with a known author.\n", s.comments, s.top_level, s.known_authors);
+    if let Some(note) = structure_note(&s.structure) {
+        let _ = writeln!(out, "*{}*\n", md_escape(&note));
+    }
     let _ = writeln!(out, "## Stance over the thread\n");
     for line in balance(&s.stance) {
         let _ = writeln!(out, "- {}", md_escape(&line));
@@ -268,12 +307,13 @@ fn markdown(a: &Analysis) -> String {
     for c in s.clashes.iter().take(8) {
         let _ = writeln!(
             out,
-            "- **{}**: {} ({}) answers {} ({}): {}",
+            "- **{}**: {} ({}) answers {} ({}){}: {}",
             md_escape(&c.dimension),
             md_escape(&who(&c.reply)),
             md_escape(c.reply.stance.get(&c.dimension).map_or("", String::as_str)),
             md_escape(&who(&c.parent)),
             md_escape(c.parent.stance.get(&c.dimension).map_or("", String::as_str)),
+            edge_note(s.structure.inferred, c.parent_confidence),
             md_escape(&c.reply.excerpt)
         );
     }
@@ -282,11 +322,12 @@ fn markdown(a: &Analysis) -> String {
         let ids: Vec<String> = ch.comments.iter().map(|c| format!("#{}", c.index)).collect();
         let _ = writeln!(
             out,
-            "- {} deep: {} ({} clashes; {})",
+            "- {} deep: {} ({} clashes; {}){}",
             ch.comments.len(),
             ids.join(" → "),
             ch.clashes,
-            md_escape(&ch.participants.join(", "))
+            md_escape(&ch.participants.join(", ")),
+            weakest_note(s.structure.inferred, ch.weakest_link)
         );
     }
     let _ = writeln!(out, "\n## Most replied top-level comments\n");
@@ -473,6 +514,9 @@ fn html(a: &Analysis) -> String {
         s.top_level,
         html_escape(&t.source.path)
     );
+    if let Some(note) = structure_note(&s.structure) {
+        let _ = write!(out, "<p class=\"meta\">{}</p>", html_escape(&note));
+    }
     let _ = write!(out, "<section id=\"stance\"><h2>Stance over the thread</h2>");
     for (d, labels) in &cb_dims {
         let _ = write!(out, "<h3>{}</h3>{}", html_escape(d), stance_bar(&s.stance[d], labels));
@@ -485,12 +529,13 @@ fn html(a: &Analysis) -> String {
     for c in s.clashes.iter().take(10) {
         let _ = write!(
             out,
-            "<li><b>{}</b>: {} ({}) answers {} ({})</li>",
+            "<li><b>{}</b>: {} ({}) answers {} ({}){}</li>",
             html_escape(&c.dimension),
             ref_html(&c.reply),
             html_escape(c.reply.stance.get(&c.dimension).map_or("", String::as_str)),
             ref_html(&c.parent),
-            html_escape(c.parent.stance.get(&c.dimension).map_or("", String::as_str))
+            html_escape(c.parent.stance.get(&c.dimension).map_or("", String::as_str)),
+            html_escape(&edge_note(s.structure.inferred, c.parent_confidence))
         );
     }
     out.push_str("</ul><h3>Longest back-and-forth chains</h3><ul>");
@@ -499,11 +544,12 @@ fn html(a: &Analysis) -> String {
             ch.comments.iter().map(|c| format!("<a href=\"#{0}\">#{1}</a>", html_escape(&c.id), c.index)).collect();
         let _ = write!(
             out,
-            "<li>{} deep: {} · {} clashes · {}</li>",
+            "<li>{} deep: {} · {} clashes · {}{}</li>",
             ch.comments.len(),
             ids.join(" → "),
             ch.clashes,
-            html_escape(&ch.participants.join(", "))
+            html_escape(&ch.participants.join(", ")),
+            html_escape(&weakest_note(s.structure.inferred, ch.weakest_link))
         );
     }
     out.push_str("</ul></section>");

@@ -49,7 +49,9 @@ pub struct Clash {
     pub dimension: String,
     pub reply: CommentRef,
     pub parent: CommentRef,
-    /// Product of the two labels' confidences.
+    /// How sure the reply graph is that the reply answers that parent (1 where the input states it).
+    pub parent_confidence: f64,
+    /// Product of the two labels' confidences and `parent_confidence`.
     pub strength: f64,
 }
 
@@ -61,6 +63,22 @@ pub struct ReplyChain {
     pub participants: Vec<String>,
     /// Steps in the chain where the reply takes the opposite side of its parent.
     pub clashes: usize,
+    /// The lowest parent confidence along the chain: the chain is no surer than its weakest link.
+    pub weakest_link: f64,
+}
+
+/// How far the reply structure can be trusted: stated by the input (HTML, JSON) or rebuilt from
+/// copied text, where the nesting is lost.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StructureNote {
+    /// The parents were rebuilt from copied text.
+    pub inferred: bool,
+    /// Comments that answer another comment.
+    pub replies: usize,
+    /// Median parent confidence over all comments.
+    pub median_parent_confidence: f64,
+    /// Comments whose parent confidence is below 0.5.
+    pub weak_parents: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -77,6 +95,7 @@ pub struct Summary {
     /// Authors with the most comments, among comments whose author is known.
     pub participants: Vec<(String, usize)>,
     pub known_authors: usize,
+    pub structure: StructureNote,
 }
 
 const EXCERPT_CHARS: usize = 160;
@@ -277,7 +296,8 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
                     dimension: d.id.clone(),
                     reply: comment_ref(c),
                     parent: comment_ref(&thread.comments[p]),
-                    strength: (a.confidence * b.confidence * 1000.0).round() / 1000.0,
+                    parent_confidence: round3(c.parent_confidence),
+                    strength: round3(a.confidence * b.confidence * c.parent_confidence),
                 });
             }
         }
@@ -330,10 +350,12 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
                 })
             })
             .count();
+        let weakest_link = path[1..].iter().map(|&i| thread.comments[i].parent_confidence).fold(1.0, f64::min);
         chains.push(ReplyChain {
             comments: path.iter().map(|&i| comment_ref(&thread.comments[i])).collect(),
             participants,
             clashes: clash_steps,
+            weakest_link: round3(weakest_link),
         });
         if chains.len() == 3 {
             break;
@@ -372,5 +394,26 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
         most_replied,
         participants,
         known_authors,
+        structure: structure_note(thread),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn structure_note(thread: &Thread) -> StructureNote {
+    let mut confidences: Vec<f64> = thread.comments.iter().map(|c| c.parent_confidence).collect();
+    confidences.sort_by(f64::total_cmp);
+    let median = match confidences.len() {
+        0 => 1.0,
+        n if n % 2 == 1 => confidences[n / 2],
+        n => (confidences[n / 2 - 1] + confidences[n / 2]) / 2.0,
+    };
+    StructureNote {
+        inferred: thread.source.format == crate::model::Format::Text,
+        replies: thread.comments.iter().filter(|c| c.parent.is_some()).count(),
+        median_parent_confidence: round3(median),
+        weak_parents: confidences.iter().filter(|&&c| c < 0.5).count(),
     }
 }

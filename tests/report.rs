@@ -177,3 +177,36 @@ fn hostile_comments_do_not_run_in_chromium() {
     assert!(!dom.contains("<a href=\"javascript:"), "no javascript: link");
     assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "the text is shown, as text");
 }
+
+#[test]
+fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
+    let (code, out, err) = draad(&["analyze", SEED, "--format", "json", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let comments = v["comments"].as_array().unwrap();
+    let confidence_of =
+        |id: &str| comments.iter().find(|c| c["id"] == id).unwrap()["parent_confidence"].as_f64().unwrap();
+    let s = &v["summary"];
+    assert_eq!(s["structure"]["inferred"], true);
+    let weak = comments.iter().filter(|c| c["parent_confidence"].as_f64().unwrap() < 0.5).count();
+    assert_eq!(s["structure"]["weak_parents"].as_u64().unwrap() as usize, weak);
+    let median = s["structure"]["median_parent_confidence"].as_f64().unwrap();
+    assert!(median > 0.0 && median <= 1.0);
+    for c in s["clashes"].as_array().unwrap() {
+        let edge = c["parent_confidence"].as_f64().unwrap();
+        assert!((edge - confidence_of(c["reply"]["id"].as_str().unwrap())).abs() < 1e-3);
+        assert!(c["strength"].as_f64().unwrap() <= edge + 1e-3);
+    }
+    for ch in s["chains"].as_array().unwrap() {
+        let links: Vec<f64> =
+            ch["comments"].as_array().unwrap()[1..].iter().map(|c| confidence_of(c["id"].as_str().unwrap())).collect();
+        let weakest = links.iter().copied().fold(1.0, f64::min);
+        assert!((ch["weakest_link"].as_f64().unwrap() - weakest).abs() < 1e-3);
+    }
+    let (_, text, _) = draad(&["analyze", SEED, "--encoder", "off", "--width", "100"]);
+    assert!(text.contains("rebuilt from the copied text") && text.contains("weakest link"));
+    // A page that states its nesting makes no such caveat.
+    let (code, text, err) = draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
+}
