@@ -52,6 +52,27 @@ fn every_label_has_evidence_inside_the_comment() {
             assert!(["agree", "disagree", "neutral"].contains(&r));
         }
     }
+    // A relation read from the labels is a disagreement between opposite sides, as sure as both labels.
+    let comments = v["comments"].as_array().unwrap();
+    let mut from_labels = 0;
+    for c in comments.iter().filter(|c| c["relation_to_parent"]["evidence"][0]["kind"] == "stance") {
+        from_labels += 1;
+        let rel = &c["relation_to_parent"];
+        assert_eq!(rel["label"], "disagree");
+        let parent = comments.iter().find(|p| p["id"] == c["parent"]).unwrap();
+        let opposite = ["jurisdiction", "enforceability"].iter().any(|d| {
+            let (a, b) = (&c["stance"][d], &parent["stance"][d]);
+            a["label"] != b["label"]
+                && a["label"] != "none"
+                && b["label"] != "none"
+                && (a["confidence"].as_f64().unwrap() * b["confidence"].as_f64().unwrap()
+                    - rel["confidence"].as_f64().unwrap())
+                .abs()
+                    < 2e-3
+        });
+        assert!(opposite, "{}: disagreement without opposite labels", c["id"]);
+    }
+    assert!(from_labels >= 5, "only {from_labels} relations from the labels");
 }
 
 #[test]
