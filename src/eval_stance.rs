@@ -195,7 +195,37 @@ pub struct StanceEvaluation {
     pub dimensions: Vec<DimensionScores>,
     /// Primary-cluster scores (accuracy, and precision/recall/F1 per cluster).
     pub clusters: Option<DimensionScores>,
+    /// `relation_to_parent` of the replies against the relation their annotated labels imply (see
+    /// [`implied_relations`]).
+    pub relation: DimensionScores,
     pub predictions: Thread,
+}
+
+/// The relation of every reply to its parent that the gold labels imply: `disagree` when the two take
+/// opposite sides on some dimension, else `agree` when they take the same side on one, else
+/// `neutral`. Returns (position, relation) for the replies whose parent is in the thread.
+pub fn implied_relations(thread: &Thread, gold: &[GoldLabels], codebook: &Codebook) -> Vec<(usize, String)> {
+    let parents = thread.parent_positions();
+    parents
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let p = (*p)?;
+            let mut relation = "neutral";
+            for d in &codebook.dimensions {
+                let (Some(a), Some(b)) = (gold[i].get(&d.id), gold[p].get(&d.id)) else { continue };
+                if *a == d.neutral || *b == d.neutral {
+                    continue;
+                }
+                if a != b {
+                    relation = "disagree";
+                } else if relation == "neutral" {
+                    relation = "agree";
+                }
+            }
+            Some((i, relation.to_string()))
+        })
+        .collect()
 }
 
 /// Cross-validate on a thread whose comments carry gold labels (`gold[i]` for comment `i`).
@@ -304,7 +334,17 @@ pub fn cross_validate_with_cue_weight(
             .collect();
         score("primary_cluster", &labels, gold_primary, &p)
     });
-    Ok(StanceEvaluation { folds: k, dimensions, clusters, predictions })
+    let implied = implied_relations(thread, gold, codebook);
+    let relation_labels: Vec<String> = ["neutral", "agree", "disagree"].map(String::from).to_vec();
+    let predicted_relation: Vec<String> = implied
+        .iter()
+        .map(|(i, _)| {
+            predictions.comments[*i].relation_to_parent.as_ref().map_or_else(|| "neutral".into(), |r| r.label.clone())
+        })
+        .collect();
+    let implied: Vec<String> = implied.into_iter().map(|(_, r)| r).collect();
+    let relation = score("relation_to_parent", &relation_labels, &implied, &predicted_relation);
+    Ok(StanceEvaluation { folds: k, dimensions, clusters, relation, predictions })
 }
 
 /// Primary-cluster scores by nested cross-validation: for each outer fold the cluster cue weight is
@@ -384,6 +424,8 @@ pub fn format_scores(e: &StanceEvaluation) -> String {
         out.push('\n');
         out.push_str(&format_dimension(d));
     }
+    out.push_str("\nrelation to the parent, against the relation the annotated labels imply (opposite sides: disagree; the same side: agree)\n");
+    out.push_str(&format_dimension(&e.relation));
     out
 }
 

@@ -523,7 +523,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             };
             if json {
                 let scores = |e: &draad::eval_stance::StanceEvaluation| {
-                    e.dimensions.iter().chain(&e.clusters).cloned().collect::<Vec<_>>()
+                    e.dimensions.iter().chain(&e.clusters).chain([&e.relation]).cloned().collect::<Vec<_>>()
                 };
                 let out = serde_json::json!({
                     "encoder": encoder.as_ref().map(|_| draad::encoder::MODEL_NAME),

@@ -357,4 +357,12 @@ impl Thread {
     pub fn comment(&self, id: &str) -> Option<&Comment> {
         self.comments.iter().find(|c| c.id == id)
     }
+
+    /// For every comment, the position of its parent in `comments` (`None` for a reply to the
+    /// article or a parent that is not in the thread).
+    pub fn parent_positions(&self) -> Vec<Option<usize>> {
+        let pos: crate::textnorm::FastMap<&str, usize> =
+            self.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        self.comments.iter().map(|c| c.parent.as_deref().and_then(|p| pos.get(p).copied())).collect()
+    }
 }

@@ -92,6 +92,10 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     for d in &e1.dimensions {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
+    // Relation to the parent against the relation the annotated labels imply: disagreements are mostly right.
+    let r = &e1.relation;
+    assert_eq!(r.labels, ["neutral", "agree", "disagree"]);
+    assert!(r.precision[2] >= 0.7 && r.recall[2] >= 0.5, "disagree P {:.3} R {:.3}", r.precision[2], r.recall[2]);
     let clusters = e1.clusters.as_ref().unwrap();
     assert!(clusters.accuracy >= 0.80, "primary-cluster accuracy {:.3}", clusters.accuracy);
     let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
