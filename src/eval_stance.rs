@@ -13,7 +13,7 @@ use crate::model::{Block, QuoteSource, Thread};
 use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
 use crate::stance::{GoldLabels, predict, train};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Vocabulary size of the subword tokenizer.
 pub const VOCAB: usize = 2000;
@@ -176,11 +176,12 @@ pub fn choose_probe_weights(
     k: usize,
     vectors: &SentenceVectors,
     descriptions: &[Vec<f32>],
+    settings: &CvSettings,
 ) -> Result<(ProbeWeights, Vec<WeightRow>)> {
     let mut rows = Vec::new();
     for &w in WEIGHT_GRID {
         let encoded = Encoded { vectors, descriptions, weights: ProbeWeights { stance: w, clusters: w } };
-        let e = cross_validate(thread, gold, Some(primary), codebook, context, k, Some(encoded))?;
+        let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, Some(encoded), settings)?;
         let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
         rows.push((w, stance, e.clusters.as_ref().map_or(0.0, |c| c.macro_f1)));
     }
@@ -239,13 +240,27 @@ pub fn cross_validate(
     k: usize,
     encoded: Option<Encoded>,
 ) -> Result<StanceEvaluation> {
-    let weight = crate::clusters::CUE_WEIGHT;
-    cross_validate_with_cue_weight(thread, gold, primary, codebook, context, k, encoded, weight)
+    cross_validate_with(thread, gold, primary, codebook, context, k, encoded, &CvSettings::default())
 }
 
-/// [`cross_validate`] with another weight for a cluster cue phrase.
+/// What cross-validation can vary: the weight of a cluster cue phrase
+/// ([`crate::clusters::CUE_WEIGHT`]) and the L2 penalty of each stance dimension (absent:
+/// [`crate::stance::DEFAULT_L2`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvSettings {
+    pub cluster_cue_weight: f64,
+    pub stance_l2: BTreeMap<String, f64>,
+}
+
+impl Default for CvSettings {
+    fn default() -> Self {
+        CvSettings { cluster_cue_weight: crate::clusters::CUE_WEIGHT, stance_l2: BTreeMap::new() }
+    }
+}
+
+/// [`cross_validate`] with other settings.
 #[allow(clippy::too_many_arguments)]
-pub fn cross_validate_with_cue_weight(
+pub fn cross_validate_with(
     thread: &Thread,
     gold: &[GoldLabels],
     primary: Option<&[String]>,
@@ -253,7 +268,7 @@ pub fn cross_validate_with_cue_weight(
     context: &[String],
     k: usize,
     encoded: Option<Encoded>,
-    cluster_cue_weight: f64,
+    settings: &CvSettings,
 ) -> Result<StanceEvaluation> {
     let vectors = encoded.map(|e| e.vectors);
     let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
@@ -275,7 +290,7 @@ pub fn cross_validate_with_cue_weight(
         let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
         let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
-        let model = train(codebook, &train_features, &train_gold, train_primary.as_deref());
+        let model = train(codebook, &train_features, &train_gold, train_primary.as_deref(), &settings.stance_l2);
         // Probes on the sentence vectors, trained on this fold's training comments only.
         let semantic_model = vectors.map(|v| {
             let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
@@ -299,7 +314,7 @@ pub fn cross_validate_with_cue_weight(
                 Some(&cmodel),
                 &features,
                 semantic,
-                cluster_cue_weight,
+                settings.cluster_cue_weight,
             )
         });
         let predicted = predict(thread, codebook, Some(&model), &features, semantic, assigned.as_deref());
@@ -315,6 +330,28 @@ pub fn cross_validate_with_cue_weight(
             }
         }
     }
+    let (dimensions, clusters) = score_predictions(&predictions, gold, primary, codebook);
+    let implied = implied_relations(thread, gold, codebook);
+    let relation_labels: Vec<String> = ["neutral", "agree", "disagree"].map(String::from).to_vec();
+    let predicted_relation: Vec<String> = implied
+        .iter()
+        .map(|(i, _)| {
+            predictions.comments[*i].relation_to_parent.as_ref().map_or_else(|| "neutral".into(), |r| r.label.clone())
+        })
+        .collect();
+    let implied: Vec<String> = implied.into_iter().map(|(_, r)| r).collect();
+    let relation = score("relation_to_parent", &relation_labels, &implied, &predicted_relation);
+    Ok(StanceEvaluation { folds: k, dimensions, clusters, relation, predictions })
+}
+
+/// Per-dimension scores of out-of-fold predictions, and primary-cluster scores when gold clusters
+/// are given.
+fn score_predictions(
+    predictions: &Thread,
+    gold: &[GoldLabels],
+    primary: Option<&[String]>,
+    codebook: &Codebook,
+) -> (Vec<DimensionScores>, Option<DimensionScores>) {
     let mut dimensions = Vec::new();
     for d in &codebook.dimensions {
         let g: Vec<String> = gold.iter().map(|x| x.get(&d.id).cloned().unwrap_or_else(|| d.neutral.clone())).collect();
@@ -334,42 +371,100 @@ pub fn cross_validate_with_cue_weight(
             .collect();
         score("primary_cluster", &labels, gold_primary, &p)
     });
-    let implied = implied_relations(thread, gold, codebook);
-    let relation_labels: Vec<String> = ["neutral", "agree", "disagree"].map(String::from).to_vec();
-    let predicted_relation: Vec<String> = implied
-        .iter()
-        .map(|(i, _)| {
-            predictions.comments[*i].relation_to_parent.as_ref().map_or_else(|| "neutral".into(), |r| r.label.clone())
-        })
-        .collect();
-    let implied: Vec<String> = implied.into_iter().map(|(_, r)| r).collect();
-    let relation = score("relation_to_parent", &relation_labels, &implied, &predicted_relation);
-    Ok(StanceEvaluation { folds: k, dimensions, clusters, relation, predictions })
+    (dimensions, clusters)
 }
 
-/// Primary-cluster scores by nested cross-validation: for each outer fold the cluster cue weight is
-/// chosen from [`crate::clusters::CUE_WEIGHT_GRID`] by an inner cross-validation on the outer
-/// training comments only (best accuracy, the smaller weight on a tie), and the outer fold is then
-/// predicted with it. So no figure rests on a weight chosen with the comments it scores.
-pub struct NestedClusterScores {
-    pub scores: DimensionScores,
-    /// The weight chosen in each outer fold.
-    pub chosen: Vec<f64>,
+/// The L2 penalty of every stance dimension, chosen from [`crate::stance::L2_GRID`] by
+/// cross-validation on the given comments: the best macro-F1 per dimension (the stronger penalty on
+/// a tie). The dimensions' models are trained apart, so each dimension's choice is its own.
+pub fn choose_l2(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    primary: Option<&[String]>,
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+    base: &CvSettings,
+) -> Result<BTreeMap<String, f64>> {
+    let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for &l2 in crate::stance::L2_GRID.iter().rev() {
+        let stance_l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2)).collect();
+        let settings = CvSettings { stance_l2, ..base.clone() };
+        let e = cross_validate_with(thread, gold, primary, codebook, context, k, None, &settings)?;
+        for d in &e.dimensions {
+            let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, l2));
+            if d.macro_f1 > b.0 + 1e-9 {
+                *b = (d.macro_f1, l2);
+            }
+        }
+    }
+    Ok(best.into_iter().map(|(d, (_, l2))| (d, l2)).collect())
 }
 
-pub fn nested_cluster_scores(
+/// Scores by nested cross-validation: for each outer fold a setting is chosen by an inner
+/// cross-validation on the outer training comments only, and the outer fold is then predicted with
+/// it. So no figure rests on a setting chosen with the comments it scores.
+pub struct NestedScores {
+    /// The scores of the outer predictions: the stance dimensions, then the primary cluster.
+    pub scores: Vec<DimensionScores>,
+    /// The setting chosen in each outer fold: the cluster cue weight (`cluster_cue_weight`) or the
+    /// L2 penalty per stance dimension.
+    pub chosen: Vec<BTreeMap<String, f64>>,
+}
+
+/// Which setting a nested cross-validation chooses, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NestedChoice {
+    /// The cluster cue weight from [`crate::clusters::CUE_WEIGHT_GRID`], by primary-cluster accuracy
+    /// (the smaller weight on a tie).
+    ClusterCueWeight,
+    /// The L2 penalty of each stance dimension, by [`choose_l2`].
+    StanceL2,
+}
+
+fn choose(
+    choice: NestedChoice,
     thread: &Thread,
     gold: &[GoldLabels],
     primary: &[String],
     codebook: &Codebook,
     context: &[String],
     k: usize,
-) -> Result<NestedClusterScores> {
+) -> Result<CvSettings> {
+    let base = CvSettings::default();
+    match choice {
+        NestedChoice::StanceL2 => {
+            let stance_l2 = choose_l2(thread, gold, Some(primary), codebook, context, k, &base)?;
+            Ok(CvSettings { stance_l2, ..base })
+        }
+        NestedChoice::ClusterCueWeight => {
+            let mut best = (f64::NEG_INFINITY, crate::clusters::CUE_WEIGHT);
+            for &w in crate::clusters::CUE_WEIGHT_GRID {
+                let settings = CvSettings { cluster_cue_weight: w, ..base.clone() };
+                let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, None, &settings)?;
+                let accuracy = e.clusters.as_ref().map_or(0.0, |c| c.accuracy);
+                if accuracy > best.0 + 1e-9 {
+                    best = (accuracy, w);
+                }
+            }
+            Ok(CvSettings { cluster_cue_weight: best.1, ..base })
+        }
+    }
+}
+
+pub fn nested_scores(
+    thread: &Thread,
+    gold: &[GoldLabels],
+    primary: &[String],
+    codebook: &Codebook,
+    context: &[String],
+    k: usize,
+    choice: NestedChoice,
+) -> Result<NestedScores> {
     let fold = branch_folds(thread, k);
-    let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
-    let mut predicted: Vec<String> = vec![labels.first().cloned().unwrap_or_default(); thread.comments.len()];
-    // Outer predictions per weight: the outer folds are the same whatever the weight.
-    let mut outer: Vec<(f64, Thread)> = Vec::new();
+    let mut predictions = thread.clone();
+    // Outer predictions per setting: the outer folds are the same whatever the setting.
+    let mut outer: Vec<(CvSettings, Thread)> = Vec::new();
     let mut chosen = Vec::new();
     for f in 0..k {
         let train_idx: Vec<usize> = (0..thread.comments.len()).filter(|&i| fold[i] != f).collect();
@@ -381,40 +476,26 @@ pub fn nested_cluster_scores(
         inner.comments = train_idx.iter().map(|&i| thread.comments[i].clone()).collect();
         let inner_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let inner_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
-        let mut best = (f64::NEG_INFINITY, crate::clusters::CUE_WEIGHT);
-        for &w in crate::clusters::CUE_WEIGHT_GRID {
-            let e = cross_validate_with_cue_weight(
-                &inner,
-                &inner_gold,
-                Some(&inner_primary),
-                codebook,
-                context,
-                k,
-                None,
-                w,
-            )?;
-            let accuracy = e.clusters.as_ref().map_or(0.0, |c| c.accuracy);
-            if accuracy > best.0 + 1e-9 {
-                best = (accuracy, w);
+        let settings = choose(choice, &inner, &inner_gold, &inner_primary, codebook, context, k)?;
+        chosen.push(match choice {
+            NestedChoice::ClusterCueWeight => {
+                BTreeMap::from([("cluster_cue_weight".into(), settings.cluster_cue_weight)])
             }
+            NestedChoice::StanceL2 => settings.stance_l2.clone(),
+        });
+        if !outer.iter().any(|(x, _)| *x == settings) {
+            let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, None, &settings)?;
+            outer.push((settings.clone(), e.predictions));
         }
-        let w = best.1;
-        chosen.push(w);
-        if !outer.iter().any(|(x, _)| *x == w) {
-            let e = cross_validate_with_cue_weight(thread, gold, Some(primary), codebook, context, k, None, w)?;
-            outer.push((w, e.predictions));
-        }
-        let predictions = &outer.iter().find(|(x, _)| *x == w).expect("just computed").1;
+        let from = &outer.iter().find(|(x, _)| *x == settings).expect("just computed").1;
         for i in (0..thread.comments.len()).filter(|&i| fold[i] == f) {
-            if let Some(a) = &predictions.comments[i].clusters {
-                predicted[i] = a.primary.clone();
-            }
+            predictions.comments[i] = from.comments[i].clone();
         }
     }
-    Ok(NestedClusterScores { scores: score("primary_cluster", &labels, primary, &predicted), chosen })
+    let (dimensions, clusters) = score_predictions(&predictions, gold, Some(primary), codebook);
+    Ok(NestedScores { scores: dimensions.into_iter().chain(clusters).collect(), chosen })
 }
 
-/// A plain-text report of the scores.
 pub fn format_scores(e: &StanceEvaluation) -> String {
     let mut out = format!(
         "{}-fold cross-validation by branch (no comment is predicted by a model that saw it or what it quotes)\n",

@@ -390,7 +390,21 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .iter()
                 .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
                 .collect();
-            let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster));
+            // The L2 penalty per dimension, chosen by cross-validation on the annotated thread.
+            let stance_l2 = draad::eval_stance::choose_l2(
+                &a.thread,
+                &a.gold,
+                Some(&a.primary_cluster),
+                &codebook,
+                &a.context,
+                5,
+                &draad::eval_stance::CvSettings::default(),
+            )?;
+            eprintln!(
+                "stance L2 penalty per dimension (chosen by 5-fold cross-validation from {:?}): {stance_l2:?}",
+                draad::stance::L2_GRID
+            );
+            let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &stance_l2);
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
             eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());
@@ -418,6 +432,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                         5,
                         &sentence,
                         &descriptions,
+                        &draad::eval_stance::CvSettings { stance_l2: stance_l2.clone(), ..Default::default() },
                     )?;
                     for (w, stance, clusters) in rows {
                         eprintln!(
@@ -468,8 +483,21 @@ fn run(cli: Cli) -> draad::Result<()> {
             let weights = draad::semantic::SemanticModel::load(&draad::semantic::SemanticModel::path_for(&codebook))
                 .map(|m| m.weights)
                 .unwrap_or_default();
+            // The L2 penalty per stance dimension, chosen by this cross-validation (as `draad train`
+            // chooses it); `--nested` chooses it inside each training fold instead.
+            let (t, g, p) = (&a.thread, &a.gold, &a.primary_cluster);
+            let stance_l2 = draad::eval_stance::choose_l2(
+                t,
+                g,
+                Some(p),
+                &codebook,
+                &a.context,
+                folds.max(2),
+                &draad::eval_stance::CvSettings::default(),
+            )?;
+            let settings = draad::eval_stance::CvSettings { stance_l2, ..Default::default() };
             let run = |v: Option<&draad::semantic::SentenceVectors>| {
-                draad::eval_stance::cross_validate(
+                draad::eval_stance::cross_validate_with(
                     &a.thread,
                     &a.gold,
                     Some(&a.primary_cluster),
@@ -477,13 +505,14 @@ fn run(cli: Cli) -> draad::Result<()> {
                     &a.context,
                     folds.max(2),
                     v.map(|vectors| draad::eval_stance::Encoded { vectors, descriptions: &descriptions, weights }),
+                    &settings,
                 )
             };
             let without = run(None)?;
             let with = vectors.as_ref().map(|v| run(Some(v))).transpose()?;
             // The same folds on the reply graph draad rebuilds itself (annotated boundaries): the
             // labels lean on parents, and a user of copied text gets these parents, not the annotation's.
-            let own_graph = draad::eval_stance::cross_validate(
+            let own_graph = draad::eval_stance::cross_validate_with(
                 &a.reconstructed,
                 &a.gold,
                 Some(&a.primary_cluster),
@@ -491,6 +520,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 &a.context,
                 folds.max(2),
                 None,
+                &settings,
             )?;
             // The reply graph of the annotated thread, without and with the encoder: parent accuracy
             // with the annotated boundaries and from the copied text as it is (as `eval-graph`).
@@ -508,8 +538,12 @@ fn run(cli: Cli) -> draad::Result<()> {
                 None => None,
             };
             let nested = if nested {
-                let (t, g, p) = (&a.thread, &a.gold, &a.primary_cluster);
-                Some(draad::eval_stance::nested_cluster_scores(t, g, p, &codebook, &a.context, folds.max(2))?)
+                let k = folds.max(2);
+                use draad::eval_stance::{NestedChoice, nested_scores};
+                Some((
+                    nested_scores(t, g, p, &codebook, &a.context, k, NestedChoice::ClusterCueWeight)?,
+                    nested_scores(t, g, p, &codebook, &a.context, k, NestedChoice::StanceL2)?,
+                ))
             } else {
                 None
             };
@@ -530,10 +564,16 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "without_encoder": scores(&without),
                     "with_encoder": with.as_ref().map(scores),
                     "own_reply_graph_without_encoder": scores(&own_graph),
-                    "nested_primary_cluster": nested.as_ref().map(|n| serde_json::json!({
+                    "nested_primary_cluster": nested.as_ref().map(|(n, _)| serde_json::json!({
                         "cue_weight_grid": draad::clusters::CUE_WEIGHT_GRID,
                         "chosen_per_fold": n.chosen,
-                        "scores": n.scores,
+                        "scores": n.scores.last(),
+                    })),
+                    "stance_l2": &settings.stance_l2,
+                    "nested_stance": nested.as_ref().map(|(_, n)| serde_json::json!({
+                        "l2_grid": draad::stance::L2_GRID,
+                        "chosen_per_fold": n.chosen,
+                        "scores": &n.scores[..codebook.dimensions.len().min(n.scores.len())],
                     })),
                     "parent_accuracy": parents.map(|[g, r]| serde_json::json!({
                         "reference_boundaries": {"without_encoder": g.0, "with_encoder": g.1},
@@ -547,6 +587,12 @@ fn run(cli: Cli) -> draad::Result<()> {
                 });
                 println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
+                let l2: Vec<String> = settings.stance_l2.iter().map(|(d, v)| format!("{d} {v}")).collect();
+                println!(
+                    "L2 penalty of each stance dimension, chosen from {:?} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
+                    draad::stance::L2_GRID,
+                    l2.join(", ")
+                );
                 println!("== without the sentence encoder");
                 print!("{}", draad::eval_stance::format_scores(&without));
                 match &with {
@@ -573,13 +619,23 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "\n== the same folds with draad's own reply graph (annotated boundaries, parents as draad rebuilds them), without the encoder"
                 );
                 own_graph.dimensions.iter().chain(&own_graph.clusters).for_each(|d| print!("{}", line(d)));
-                if let Some(n) = &nested {
+                if let Some((clusters, stance)) = &nested {
+                    println!(
+                        "\n== nested cross-validation, without the encoder: the L2 penalty of each stance dimension chosen inside each training fold from {:?} (chosen per fold: {:?})",
+                        draad::stance::L2_GRID,
+                        stance.chosen
+                    );
+                    for d in stance.scores.iter().take(codebook.dimensions.len()) {
+                        print!("{}", draad::eval_stance::format_dimension(d));
+                    }
                     println!(
                         "\n== nested cross-validation, without the encoder: the cluster cue weight chosen inside each training fold from {:?} (chosen per fold: {:?})",
                         draad::clusters::CUE_WEIGHT_GRID,
-                        n.chosen
+                        clusters.chosen
                     );
-                    print!("{}", draad::eval_stance::format_dimension(&n.scores));
+                    if let Some(d) = clusters.scores.last() {
+                        print!("{}", draad::eval_stance::format_dimension(d));
+                    }
                 }
                 if let (Some((w, e)), Some(path)) = (&against_scores, &against) {
                     println!("\n== the same out-of-fold predictions scored against {path}");

@@ -25,6 +25,11 @@ const GRAPH_WEIGHT: f64 = 1.5;
 /// lift, see [`ClusterPrior`]). On the seed thread's cross-validation 0.5 and 1 lift both macro-F1
 /// by 0.01-0.04; 1.5 and more hurt jurisdiction.
 const CLUSTER_PRIOR_WEIGHT: f64 = 1.0;
+/// The L2 penalty of a dimension's logistic regression when none was chosen for it.
+pub const DEFAULT_L2: f64 = 0.1;
+/// The L2 penalties `draad train` and `draad eval` choose from, per dimension, by cross-validation
+/// (see [`crate::eval_stance::choose_l2`]).
+pub const L2_GRID: &[f64] = &[0.003, 0.01, 0.03, 0.1, 0.3];
 /// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
 const OPENING_CONFIDENCE: f64 = 0.8;
 
@@ -36,6 +41,9 @@ pub struct StanceModel {
     /// Per dimension, how each argument cluster shifts the labels (from the annotated thread).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cluster_prior: BTreeMap<String, ClusterPrior>,
+    /// The L2 penalty each dimension's model was trained with (absent: [`DEFAULT_L2`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub l2: BTreeMap<String, f64>,
 }
 
 /// How a comment's argument cluster shifts its stance on one dimension: for every cluster and label,
@@ -102,13 +110,15 @@ impl StanceModel {
 /// Gold labels of one comment: dimension -> label.
 pub type GoldLabels = BTreeMap<String, String>;
 
-/// Train one model per dimension from comments' features and gold labels, and, given the comments'
-/// primary clusters, the shift each cluster gives the labels.
+/// Train one model per dimension from comments' features and gold labels, with the L2 penalty
+/// `l2` gives the dimension ([`DEFAULT_L2`] where it gives none), and, given the comments' primary
+/// clusters, the shift each cluster gives the labels.
 pub fn train(
     codebook: &Codebook,
     features: &[CommentFeatures],
     gold: &[GoldLabels],
     primary: Option<&[String]>,
+    l2: &BTreeMap<String, f64>,
 ) -> StanceModel {
     let mut dimensions = BTreeMap::new();
     let mut cluster_prior = BTreeMap::new();
@@ -123,14 +133,17 @@ pub fn train(
                 Some((sparse(f, Some(&d.id)), y))
             })
             .collect();
-        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, 2, TrainOptions::default()));
+        let penalty = l2.get(&d.id).copied().unwrap_or(DEFAULT_L2);
+        let options = TrainOptions { l2: penalty, ..TrainOptions::default() };
+        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, 2, options));
         if let Some(primary) = primary {
             let pairs: Vec<(&str, &str)> =
                 primary.iter().zip(gold).filter_map(|(c, g)| Some((c.as_str(), g.get(&d.id)?.as_str()))).collect();
             cluster_prior.insert(d.id.clone(), ClusterPrior::count(&clusters, &labels, &pairs));
         }
     }
-    StanceModel { codebook: codebook.id.clone(), dimensions, cluster_prior }
+    let l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2.get(&d.id).copied().unwrap_or(DEFAULT_L2))).collect();
+    StanceModel { codebook: codebook.id.clone(), dimensions, cluster_prior, l2 }
 }
 
 fn describe(feature: &str) -> String {

@@ -107,8 +107,8 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     let features: Vec<_> =
         a.thread.comments.iter().map(|c| draad::features::comment_features(c, &cues, None)).collect();
     assert_eq!(
-        draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster)),
-        draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster))
+        draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &Default::default()),
+        draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &Default::default())
     );
 }
 
@@ -223,7 +223,7 @@ fn the_argument_cluster_shifts_the_stance_as_the_annotation_does() {
     let cues = draad::features::CueSets::new(&codebook);
     let features: Vec<_> =
         a.thread.comments.iter().map(|c| draad::features::comment_features(c, &cues, None)).collect();
-    let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster));
+    let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &Default::default());
     let prior = &model.cluster_prior["jurisdiction"];
     let lift = |cluster: &str, label: &str| {
         let c = prior.clusters.iter().position(|x| x == cluster).unwrap();
@@ -234,5 +234,38 @@ fn the_argument_cluster_shifts_the_stance_as_the_annotation_does() {
     assert!(lift("extraterritoriality", "none") < -1.0);
     assert!(lift("collection", "none") > 0.0 && lift("collection", "applies") < 0.0);
     // Without clusters, no prior.
-    assert!(draad::stance::train(&codebook, &features, &a.gold, None).cluster_prior.is_empty());
+    assert!(draad::stance::train(&codebook, &features, &a.gold, None, &Default::default()).cluster_prior.is_empty());
+}
+
+#[test]
+fn the_l2_penalty_is_chosen_per_dimension_by_cross_validation() {
+    use draad::eval_stance::{CvSettings, choose_l2, cross_validate_with};
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
+    let cv = |settings: &CvSettings| {
+        cross_validate_with(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, None, settings)
+            .unwrap()
+    };
+    let base = CvSettings::default();
+    let chosen = choose_l2(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, &base).unwrap();
+    assert_eq!(chosen.len(), codebook.dimensions.len());
+    assert!(chosen.values().all(|v| draad::stance::L2_GRID.contains(v)), "{chosen:?}");
+    let with = cv(&CvSettings { stance_l2: chosen.clone(), ..base.clone() });
+    // The dimensions are trained apart: the chosen penalties are at least as good, per dimension,
+    // as any single penalty for all of them.
+    for l2 in [draad::stance::L2_GRID[0], draad::stance::DEFAULT_L2, *draad::stance::L2_GRID.last().unwrap()] {
+        let stance_l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2)).collect();
+        let e = cv(&CvSettings { stance_l2, ..base.clone() });
+        for (x, y) in with.dimensions.iter().zip(&e.dimensions) {
+            assert!(
+                x.macro_f1 >= y.macro_f1 - 1e-9,
+                "{}: chosen {:.3} < {:.3} at L2 {l2}",
+                x.dimension,
+                x.macro_f1,
+                y.macro_f1
+            );
+        }
+    }
+    let enforceability = with.dimensions.iter().find(|d| d.dimension == "enforceability").unwrap();
+    assert!(enforceability.macro_f1 >= 0.70, "enforceability macro-F1 {:.3}", enforceability.macro_f1);
 }
