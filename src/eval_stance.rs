@@ -162,18 +162,37 @@ pub struct Encoded<'a> {
     pub weights: ProbeWeights,
 }
 
+/// An annotated thread as cross-validation reads it: the thread, each comment's gold labels
+/// (`gold[i]` for comment `i`), their primary clusters when annotated, the codebook, extra text for
+/// the tokenizer (news reports), and the number of folds.
+#[derive(Debug, Clone, Copy)]
+pub struct CvData<'a> {
+    pub thread: &'a Thread,
+    pub gold: &'a [GoldLabels],
+    pub primary: Option<&'a [String]>,
+    pub codebook: &'a Codebook,
+    pub context: &'a [String],
+    pub k: usize,
+}
+
+impl<'a> CvData<'a> {
+    /// The annotated thread of a folder, with `k` folds.
+    pub fn of(a: &'a crate::annotated::AnnotatedThread, codebook: &'a Codebook, k: usize) -> CvData<'a> {
+        CvData { thread: &a.thread, gold: &a.gold, primary: Some(&a.primary_cluster), codebook, context: &a.context, k }
+    }
+
+    /// The primary clusters, which some evaluations need.
+    fn primary_clusters(&self) -> Result<&'a [String]> {
+        self.primary.ok_or_else(|| crate::Error::new("", None, "this evaluation needs annotated primary clusters"))
+    }
+}
+
 /// Choose the probes' weights by cross-validation: each weight of [`WEIGHT_GRID`] for both probes,
 /// the stance weight with the best mean macro-F1 over the dimensions, the cluster weight with the
 /// best primary-cluster macro-F1 (ties to the smaller weight). Returns the weights and every row
 /// tried: (weight, mean stance macro-F1, cluster macro-F1).
-#[allow(clippy::too_many_arguments)]
 pub fn choose_probe_weights(
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: &[String],
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
+    data: CvData,
     vectors: &SentenceVectors,
     descriptions: &[Vec<f32>],
     settings: &CvSettings,
@@ -181,7 +200,7 @@ pub fn choose_probe_weights(
     let mut rows = Vec::new();
     for &w in WEIGHT_GRID {
         let encoded = Encoded { vectors, descriptions, weights: ProbeWeights { stance: w, clusters: w } };
-        let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, Some(encoded), settings)?;
+        let e = cross_validate_with(data, Some(encoded), settings)?;
         let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
         rows.push((w, stance, e.clusters.as_ref().map_or(0.0, |c| c.macro_f1)));
     }
@@ -229,18 +248,9 @@ pub fn implied_relations(thread: &Thread, gold: &[GoldLabels], codebook: &Codebo
         .collect()
 }
 
-/// Cross-validate on a thread whose comments carry gold labels (`gold[i]` for comment `i`).
-/// `context` is extra text for the tokenizer (news reports).
-pub fn cross_validate(
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: Option<&[String]>,
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
-    encoded: Option<Encoded>,
-) -> Result<StanceEvaluation> {
-    cross_validate_with(thread, gold, primary, codebook, context, k, encoded, &CvSettings::default())
+/// Cross-validate on a thread whose comments carry gold labels.
+pub fn cross_validate(data: CvData, encoded: Option<Encoded>) -> Result<StanceEvaluation> {
+    cross_validate_with(data, encoded, &CvSettings::default())
 }
 
 /// What cross-validation can vary: the weight of a cluster cue phrase
@@ -259,17 +269,8 @@ impl Default for CvSettings {
 }
 
 /// [`cross_validate`] with other settings.
-#[allow(clippy::too_many_arguments)]
-pub fn cross_validate_with(
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: Option<&[String]>,
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
-    encoded: Option<Encoded>,
-    settings: &CvSettings,
-) -> Result<StanceEvaluation> {
+pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &CvSettings) -> Result<StanceEvaluation> {
+    let CvData { thread, gold, primary, codebook, context, k } = data;
     let vectors = encoded.map(|e| e.vectors);
     let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
     let fold = branch_folds(thread, k);
@@ -377,20 +378,13 @@ fn score_predictions(
 /// The L2 penalty of every stance dimension, chosen from [`crate::stance::L2_GRID`] by
 /// cross-validation on the given comments: the best macro-F1 per dimension (the stronger penalty on
 /// a tie). The dimensions' models are trained apart, so each dimension's choice is its own.
-pub fn choose_l2(
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: Option<&[String]>,
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
-    base: &CvSettings,
-) -> Result<BTreeMap<String, f64>> {
+pub fn choose_l2(data: CvData, base: &CvSettings) -> Result<BTreeMap<String, f64>> {
+    let codebook = data.codebook;
     let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for &l2 in crate::stance::L2_GRID.iter().rev() {
         let stance_l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2)).collect();
         let settings = CvSettings { stance_l2, ..base.clone() };
-        let e = cross_validate_with(thread, gold, primary, codebook, context, k, None, &settings)?;
+        let e = cross_validate_with(data, None, &settings)?;
         for d in &e.dimensions {
             let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, l2));
             if d.macro_f1 > b.0 + 1e-9 {
@@ -422,26 +416,18 @@ pub enum NestedChoice {
     StanceL2,
 }
 
-fn choose(
-    choice: NestedChoice,
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: &[String],
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
-) -> Result<CvSettings> {
+fn choose(choice: NestedChoice, data: CvData) -> Result<CvSettings> {
     let base = CvSettings::default();
     match choice {
         NestedChoice::StanceL2 => {
-            let stance_l2 = choose_l2(thread, gold, Some(primary), codebook, context, k, &base)?;
+            let stance_l2 = choose_l2(data, &base)?;
             Ok(CvSettings { stance_l2, ..base })
         }
         NestedChoice::ClusterCueWeight => {
             let mut best = (f64::NEG_INFINITY, crate::clusters::CUE_WEIGHT);
             for &w in crate::clusters::CUE_WEIGHT_GRID {
                 let settings = CvSettings { cluster_cue_weight: w, ..base.clone() };
-                let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, None, &settings)?;
+                let e = cross_validate_with(data, None, &settings)?;
                 let accuracy = e.clusters.as_ref().map_or(0.0, |c| c.accuracy);
                 if accuracy > best.0 + 1e-9 {
                     best = (accuracy, w);
@@ -452,15 +438,9 @@ fn choose(
     }
 }
 
-pub fn nested_scores(
-    thread: &Thread,
-    gold: &[GoldLabels],
-    primary: &[String],
-    codebook: &Codebook,
-    context: &[String],
-    k: usize,
-    choice: NestedChoice,
-) -> Result<NestedScores> {
+pub fn nested_scores(data: CvData, choice: NestedChoice) -> Result<NestedScores> {
+    let CvData { thread, gold, codebook, k, .. } = data;
+    let primary = data.primary_clusters()?;
     let fold = branch_folds(thread, k);
     let mut predictions = thread.clone();
     // Outer predictions per setting: the outer folds are the same whatever the setting.
@@ -476,7 +456,8 @@ pub fn nested_scores(
         inner.comments = train_idx.iter().map(|&i| thread.comments[i].clone()).collect();
         let inner_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let inner_primary: Vec<String> = train_idx.iter().map(|&i| primary[i].clone()).collect();
-        let settings = choose(choice, &inner, &inner_gold, &inner_primary, codebook, context, k)?;
+        let inner_data = CvData { thread: &inner, gold: &inner_gold, primary: Some(&inner_primary), ..data };
+        let settings = choose(choice, inner_data)?;
         chosen.push(match choice {
             NestedChoice::ClusterCueWeight => {
                 BTreeMap::from([("cluster_cue_weight".into(), settings.cluster_cue_weight)])
@@ -484,7 +465,7 @@ pub fn nested_scores(
             NestedChoice::StanceL2 => settings.stance_l2.clone(),
         });
         if !outer.iter().any(|(x, _)| *x == settings) {
-            let e = cross_validate_with(thread, gold, Some(primary), codebook, context, k, None, &settings)?;
+            let e = cross_validate_with(data, None, &settings)?;
             outer.push((settings.clone(), e.predictions));
         }
         let from = &outer.iter().find(|(x, _)| *x == settings).expect("just computed").1;

@@ -391,15 +391,8 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
                 .collect();
             // The L2 penalty per dimension, chosen by cross-validation on the annotated thread.
-            let stance_l2 = draad::eval_stance::choose_l2(
-                &a.thread,
-                &a.gold,
-                Some(&a.primary_cluster),
-                &codebook,
-                &a.context,
-                5,
-                &draad::eval_stance::CvSettings::default(),
-            )?;
+            let data = draad::eval_stance::CvData::of(&a, &codebook, 5);
+            let stance_l2 = draad::eval_stance::choose_l2(data, &draad::eval_stance::CvSettings::default())?;
             eprintln!(
                 "stance L2 penalty per dimension (chosen by 5-fold cross-validation from {:?}): {stance_l2:?}",
                 draad::stance::L2_GRID
@@ -424,12 +417,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     let sentence = draad::semantic::SentenceVectors::new(vectors.clone());
                     let descriptions = draad::semantic::embed_descriptions(&e, &codebook)?;
                     let (weights, rows) = draad::eval_stance::choose_probe_weights(
-                        &a.thread,
-                        &a.gold,
-                        &a.primary_cluster,
-                        &codebook,
-                        &a.context,
-                        5,
+                        data,
                         &sentence,
                         &descriptions,
                         &draad::eval_stance::CvSettings { stance_l2: stance_l2.clone(), ..Default::default() },
@@ -485,25 +473,12 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .unwrap_or_default();
             // The L2 penalty per stance dimension, chosen by this cross-validation (as `draad train`
             // chooses it); `--nested` chooses it inside each training fold instead.
-            let (t, g, p) = (&a.thread, &a.gold, &a.primary_cluster);
-            let stance_l2 = draad::eval_stance::choose_l2(
-                t,
-                g,
-                Some(p),
-                &codebook,
-                &a.context,
-                folds.max(2),
-                &draad::eval_stance::CvSettings::default(),
-            )?;
+            let data = draad::eval_stance::CvData::of(&a, &codebook, folds.max(2));
+            let stance_l2 = draad::eval_stance::choose_l2(data, &draad::eval_stance::CvSettings::default())?;
             let settings = draad::eval_stance::CvSettings { stance_l2, ..Default::default() };
             let run = |v: Option<&draad::semantic::SentenceVectors>| {
                 draad::eval_stance::cross_validate_with(
-                    &a.thread,
-                    &a.gold,
-                    Some(&a.primary_cluster),
-                    &codebook,
-                    &a.context,
-                    folds.max(2),
+                    data,
                     v.map(|vectors| draad::eval_stance::Encoded { vectors, descriptions: &descriptions, weights }),
                     &settings,
                 )
@@ -513,12 +488,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             // The same folds on the reply graph draad rebuilds itself (annotated boundaries): the
             // labels lean on parents, and a user of copied text gets these parents, not the annotation's.
             let own_graph = draad::eval_stance::cross_validate_with(
-                &a.reconstructed,
-                &a.gold,
-                Some(&a.primary_cluster),
-                &codebook,
-                &a.context,
-                folds.max(2),
+                draad::eval_stance::CvData { thread: &a.reconstructed, ..data },
                 None,
                 &settings,
             )?;
@@ -538,11 +508,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                 None => None,
             };
             let nested = if nested {
-                let k = folds.max(2);
                 use draad::eval_stance::{NestedChoice, nested_scores};
                 Some((
-                    nested_scores(t, g, p, &codebook, &a.context, k, NestedChoice::ClusterCueWeight)?,
-                    nested_scores(t, g, p, &codebook, &a.context, k, NestedChoice::StanceL2)?,
+                    nested_scores(data, NestedChoice::ClusterCueWeight)?,
+                    nested_scores(data, NestedChoice::StanceL2)?,
                 ))
             } else {
                 None

@@ -79,10 +79,7 @@ fn every_label_has_evidence_inside_the_comment() {
 fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
-    let run = || {
-        draad::eval_stance::cross_validate(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, None)
-            .unwrap()
-    };
+    let run = || draad::eval_stance::cross_validate(draad::eval_stance::CvData::of(&a, &codebook, 5), None).unwrap();
     let (e1, e2) = (run(), run());
     assert_eq!(serde_json::to_string(&e1.dimensions).unwrap(), serde_json::to_string(&e2.dimensions).unwrap());
     assert_eq!(e1.predictions, e2.predictions);
@@ -239,15 +236,12 @@ fn the_argument_cluster_shifts_the_stance_as_the_annotation_does() {
 
 #[test]
 fn the_l2_penalty_is_chosen_per_dimension_by_cross_validation() {
-    use draad::eval_stance::{CvSettings, choose_l2, cross_validate_with};
+    use draad::eval_stance::{CvData, CvSettings, choose_l2, cross_validate_with};
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
-    let cv = |settings: &CvSettings| {
-        cross_validate_with(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, None, settings)
-            .unwrap()
-    };
+    let cv = |settings: &CvSettings| cross_validate_with(CvData::of(&a, &codebook, 5), None, settings).unwrap();
     let base = CvSettings::default();
-    let chosen = choose_l2(&a.thread, &a.gold, Some(&a.primary_cluster), &codebook, &a.context, 5, &base).unwrap();
+    let chosen = choose_l2(CvData::of(&a, &codebook, 5), &base).unwrap();
     assert_eq!(chosen.len(), codebook.dimensions.len());
     assert!(chosen.values().all(|v| draad::stance::L2_GRID.contains(v)), "{chosen:?}");
     let with = cv(&CvSettings { stance_l2: chosen.clone(), ..base.clone() });
