@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
 use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
-use crate::stance::{GoldLabels, predict, train};
+use crate::stance::{GoldLabels, Regularisation, predict, train};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -254,17 +254,17 @@ pub fn cross_validate(data: CvData, encoded: Option<Encoded>) -> Result<StanceEv
 }
 
 /// What cross-validation can vary: the weight of a cluster cue phrase
-/// ([`crate::clusters::CUE_WEIGHT`]) and the L2 penalty of each stance dimension (absent:
-/// [`crate::stance::DEFAULT_L2`]).
+/// ([`crate::clusters::CUE_WEIGHT`]) and the regularisation of each stance dimension (absent:
+/// [`crate::stance::DEFAULT_REGULARISATION`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvSettings {
     pub cluster_cue_weight: f64,
-    pub stance_l2: BTreeMap<String, f64>,
+    pub stance_regularisation: BTreeMap<String, Regularisation>,
 }
 
 impl Default for CvSettings {
     fn default() -> Self {
-        CvSettings { cluster_cue_weight: crate::clusters::CUE_WEIGHT, stance_l2: BTreeMap::new() }
+        CvSettings { cluster_cue_weight: crate::clusters::CUE_WEIGHT, stance_regularisation: BTreeMap::new() }
     }
 }
 
@@ -291,7 +291,8 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
         let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
         let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
-        let model = train(codebook, &train_features, &train_gold, train_primary.as_deref(), &settings.stance_l2);
+        let model =
+            train(codebook, &train_features, &train_gold, train_primary.as_deref(), &settings.stance_regularisation);
         // Probes on the sentence vectors, trained on this fold's training comments only.
         let semantic_model = vectors.map(|v| {
             let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
@@ -375,24 +376,35 @@ fn score_predictions(
     (dimensions, clusters)
 }
 
-/// The L2 penalty of every stance dimension, chosen from [`crate::stance::L2_GRID`] by
-/// cross-validation on the given comments: the best macro-F1 per dimension (the stronger penalty on
-/// a tie). The dimensions' models are trained apart, so each dimension's choice is its own.
-pub fn choose_l2(data: CvData, base: &CvSettings) -> Result<BTreeMap<String, f64>> {
+/// The regularisation of every stance dimension, chosen from [`crate::stance::MIN_COUNT_GRID`] times
+/// [`crate::stance::L2_GRID`] by cross-validation on the given comments: the best macro-F1 per
+/// dimension (the stronger regularisation on a tie). The dimensions' models are trained apart, so
+/// each dimension's choice is its own.
+pub fn choose_regularisation(data: CvData, base: &CvSettings) -> Result<BTreeMap<String, Regularisation>> {
     let codebook = data.codebook;
-    let mut best: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    for &l2 in crate::stance::L2_GRID.iter().rev() {
-        let stance_l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2)).collect();
-        let settings = CvSettings { stance_l2, ..base.clone() };
-        let e = cross_validate_with(data, None, &settings)?;
-        for d in &e.dimensions {
-            let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, l2));
-            if d.macro_f1 > b.0 + 1e-9 {
-                *b = (d.macro_f1, l2);
+    let mut best: BTreeMap<String, (f64, Regularisation)> = BTreeMap::new();
+    for &min_count in crate::stance::MIN_COUNT_GRID.iter().rev() {
+        for &l2 in crate::stance::L2_GRID.iter().rev() {
+            let r = Regularisation { l2, min_count };
+            let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
+            let settings = CvSettings { stance_regularisation, ..base.clone() };
+            let e = cross_validate_with(data, None, &settings)?;
+            for d in &e.dimensions {
+                let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, r));
+                if d.macro_f1 > b.0 + 1e-9 {
+                    *b = (d.macro_f1, r);
+                }
             }
         }
     }
-    Ok(best.into_iter().map(|(d, (_, l2))| (d, l2)).collect())
+    Ok(best.into_iter().map(|(d, (_, r))| (d, r)).collect())
+}
+
+/// A regularisation in words: "L2 0.03, features seen at least once".
+pub fn describe_regularisation(r: &BTreeMap<String, Regularisation>) -> String {
+    let parts: Vec<String> =
+        r.iter().map(|(d, r)| format!("{d}: L2 {}, features in at least {} comment(s)", r.l2, r.min_count)).collect();
+    parts.join("; ")
 }
 
 /// Scores by nested cross-validation: for each outer fold a setting is chosen by an inner
@@ -401,9 +413,9 @@ pub fn choose_l2(data: CvData, base: &CvSettings) -> Result<BTreeMap<String, f64
 pub struct NestedScores {
     /// The scores of the outer predictions: the stance dimensions, then the primary cluster.
     pub scores: Vec<DimensionScores>,
-    /// The setting chosen in each outer fold: the cluster cue weight (`cluster_cue_weight`) or the
-    /// L2 penalty per stance dimension.
-    pub chosen: Vec<BTreeMap<String, f64>>,
+    /// The setting chosen in each outer fold, in words: the cluster cue weight or the
+    /// regularisation per stance dimension (as [`describe_regularisation`] words it).
+    pub chosen: Vec<String>,
 }
 
 /// Which setting a nested cross-validation chooses, and how.
@@ -412,16 +424,16 @@ pub enum NestedChoice {
     /// The cluster cue weight from [`crate::clusters::CUE_WEIGHT_GRID`], by primary-cluster accuracy
     /// (the smaller weight on a tie).
     ClusterCueWeight,
-    /// The L2 penalty of each stance dimension, by [`choose_l2`].
-    StanceL2,
+    /// The regularisation of each stance dimension, by [`choose_regularisation`].
+    StanceRegularisation,
 }
 
 fn choose(choice: NestedChoice, data: CvData) -> Result<CvSettings> {
     let base = CvSettings::default();
     match choice {
-        NestedChoice::StanceL2 => {
-            let stance_l2 = choose_l2(data, &base)?;
-            Ok(CvSettings { stance_l2, ..base })
+        NestedChoice::StanceRegularisation => {
+            let stance_regularisation = choose_regularisation(data, &base)?;
+            Ok(CvSettings { stance_regularisation, ..base })
         }
         NestedChoice::ClusterCueWeight => {
             let mut best = (f64::NEG_INFINITY, crate::clusters::CUE_WEIGHT);
@@ -459,10 +471,8 @@ pub fn nested_scores(data: CvData, choice: NestedChoice) -> Result<NestedScores>
         let inner_data = CvData { thread: &inner, gold: &inner_gold, primary: Some(&inner_primary), ..data };
         let settings = choose(choice, inner_data)?;
         chosen.push(match choice {
-            NestedChoice::ClusterCueWeight => {
-                BTreeMap::from([("cluster_cue_weight".into(), settings.cluster_cue_weight)])
-            }
-            NestedChoice::StanceL2 => settings.stance_l2.clone(),
+            NestedChoice::ClusterCueWeight => format!("cluster cue weight {}", settings.cluster_cue_weight),
+            NestedChoice::StanceRegularisation => describe_regularisation(&settings.stance_regularisation),
         });
         if !outer.iter().any(|(x, _)| *x == settings) {
             let e = cross_validate_with(data, None, &settings)?;

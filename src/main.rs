@@ -390,14 +390,18 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .iter()
                 .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
                 .collect();
-            // The L2 penalty per dimension, chosen by cross-validation on the annotated thread.
+            // The regularisation per dimension, chosen by cross-validation on the annotated thread.
             let data = draad::eval_stance::CvData::of(&a, &codebook, 5);
-            let stance_l2 = draad::eval_stance::choose_l2(data, &draad::eval_stance::CvSettings::default())?;
+            let stance_regularisation =
+                draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
             eprintln!(
-                "stance L2 penalty per dimension (chosen by 5-fold cross-validation from {:?}): {stance_l2:?}",
-                draad::stance::L2_GRID
+                "stance regularisation (chosen by 5-fold cross-validation from L2 {:?} and minimum feature counts {:?}): {}",
+                draad::stance::L2_GRID,
+                draad::stance::MIN_COUNT_GRID,
+                draad::eval_stance::describe_regularisation(&stance_regularisation)
             );
-            let model = draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &stance_l2);
+            let model =
+                draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &stance_regularisation);
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
             eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());
@@ -420,7 +424,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                         data,
                         &sentence,
                         &descriptions,
-                        &draad::eval_stance::CvSettings { stance_l2: stance_l2.clone(), ..Default::default() },
+                        &draad::eval_stance::CvSettings {
+                            stance_regularisation: stance_regularisation.clone(),
+                            ..Default::default()
+                        },
                     )?;
                     for (w, stance, clusters) in rows {
                         eprintln!(
@@ -471,11 +478,12 @@ fn run(cli: Cli) -> draad::Result<()> {
             let weights = draad::semantic::SemanticModel::load(&draad::semantic::SemanticModel::path_for(&codebook))
                 .map(|m| m.weights)
                 .unwrap_or_default();
-            // The L2 penalty per stance dimension, chosen by this cross-validation (as `draad train`
+            // The regularisation per stance dimension, chosen by this cross-validation (as `draad train`
             // chooses it); `--nested` chooses it inside each training fold instead.
             let data = draad::eval_stance::CvData::of(&a, &codebook, folds.max(2));
-            let stance_l2 = draad::eval_stance::choose_l2(data, &draad::eval_stance::CvSettings::default())?;
-            let settings = draad::eval_stance::CvSettings { stance_l2, ..Default::default() };
+            let stance_regularisation =
+                draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
+            let settings = draad::eval_stance::CvSettings { stance_regularisation, ..Default::default() };
             let run = |v: Option<&draad::semantic::SentenceVectors>| {
                 draad::eval_stance::cross_validate_with(
                     data,
@@ -511,7 +519,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 use draad::eval_stance::{NestedChoice, nested_scores};
                 Some((
                     nested_scores(data, NestedChoice::ClusterCueWeight)?,
-                    nested_scores(data, NestedChoice::StanceL2)?,
+                    nested_scores(data, NestedChoice::StanceRegularisation)?,
                 ))
             } else {
                 None
@@ -538,9 +546,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                         "chosen_per_fold": n.chosen,
                         "scores": n.scores.last(),
                     })),
-                    "stance_l2": &settings.stance_l2,
+                    "stance_regularisation": &settings.stance_regularisation,
                     "nested_stance": nested.as_ref().map(|(_, n)| serde_json::json!({
                         "l2_grid": draad::stance::L2_GRID,
+                        "min_count_grid": draad::stance::MIN_COUNT_GRID,
                         "chosen_per_fold": n.chosen,
                         "scores": &n.scores[..codebook.dimensions.len().min(n.scores.len())],
                     })),
@@ -556,11 +565,11 @@ fn run(cli: Cli) -> draad::Result<()> {
                 });
                 println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
-                let l2: Vec<String> = settings.stance_l2.iter().map(|(d, v)| format!("{d} {v}")).collect();
                 println!(
-                    "L2 penalty of each stance dimension, chosen from {:?} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
+                    "Regularisation of each stance dimension, chosen from L2 {:?} and minimum feature counts {:?} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
                     draad::stance::L2_GRID,
-                    l2.join(", ")
+                    draad::stance::MIN_COUNT_GRID,
+                    draad::eval_stance::describe_regularisation(&settings.stance_regularisation)
                 );
                 println!("== without the sentence encoder");
                 print!("{}", draad::eval_stance::format_scores(&without));
@@ -590,17 +599,20 @@ fn run(cli: Cli) -> draad::Result<()> {
                 own_graph.dimensions.iter().chain(&own_graph.clusters).for_each(|d| print!("{}", line(d)));
                 if let Some((clusters, stance)) = &nested {
                     println!(
-                        "\n== nested cross-validation, without the encoder: the L2 penalty of each stance dimension chosen inside each training fold from {:?} (chosen per fold: {:?})",
+                        "\n== nested cross-validation, without the encoder: the regularisation of each stance dimension chosen inside each training fold from L2 {:?} and minimum feature counts {:?}",
                         draad::stance::L2_GRID,
-                        stance.chosen
+                        draad::stance::MIN_COUNT_GRID,
                     );
+                    for (f, c) in stance.chosen.iter().enumerate() {
+                        println!("  fold {}: {c}", f + 1);
+                    }
                     for d in stance.scores.iter().take(codebook.dimensions.len()) {
                         print!("{}", draad::eval_stance::format_dimension(d));
                     }
                     println!(
-                        "\n== nested cross-validation, without the encoder: the cluster cue weight chosen inside each training fold from {:?} (chosen per fold: {:?})",
+                        "\n== nested cross-validation, without the encoder: the cluster cue weight chosen inside each training fold from {:?} (chosen per fold: {})",
                         draad::clusters::CUE_WEIGHT_GRID,
-                        clusters.chosen
+                        clusters.chosen.join(", ")
                     );
                     if let Some(d) = clusters.scores.last() {
                         print!("{}", draad::eval_stance::format_dimension(d));

@@ -25,11 +25,20 @@ const GRAPH_WEIGHT: f64 = 1.5;
 /// lift, see [`ClusterPrior`]). On the seed thread's cross-validation 0.5 and 1 lift both macro-F1
 /// by 0.01-0.04; 1.5 and more hurt jurisdiction.
 const CLUSTER_PRIOR_WEIGHT: f64 = 1.0;
-/// The L2 penalty of a dimension's logistic regression when none was chosen for it.
-pub const DEFAULT_L2: f64 = 0.1;
-/// The L2 penalties `draad train` and `draad eval` choose from, per dimension, by cross-validation
-/// (see [`crate::eval_stance::choose_l2`]).
+/// How a dimension's logistic regression is regularised: the L2 penalty, and how many training
+/// comments a feature must occur in to be used.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Regularisation {
+    pub l2: f64,
+    pub min_count: usize,
+}
+
+/// The regularisation of a dimension when none was chosen for it.
+pub const DEFAULT_REGULARISATION: Regularisation = Regularisation { l2: 0.1, min_count: 2 };
+/// The L2 penalties and minimum feature counts `draad train` and `draad eval` choose from, per
+/// dimension, by cross-validation (see [`crate::eval_stance::choose_regularisation`]).
 pub const L2_GRID: &[f64] = &[0.003, 0.01, 0.03, 0.1, 0.3];
+pub const MIN_COUNT_GRID: &[usize] = &[1, 2];
 /// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
 const OPENING_CONFIDENCE: f64 = 0.8;
 
@@ -41,9 +50,10 @@ pub struct StanceModel {
     /// Per dimension, how each argument cluster shifts the labels (from the annotated thread).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cluster_prior: BTreeMap<String, ClusterPrior>,
-    /// The L2 penalty each dimension's model was trained with (absent: [`DEFAULT_L2`]).
+    /// The regularisation each dimension's model was trained with (absent:
+    /// [`DEFAULT_REGULARISATION`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub l2: BTreeMap<String, f64>,
+    pub regularisation: BTreeMap<String, Regularisation>,
 }
 
 /// How a comment's argument cluster shifts its stance on one dimension: for every cluster and label,
@@ -110,15 +120,16 @@ impl StanceModel {
 /// Gold labels of one comment: dimension -> label.
 pub type GoldLabels = BTreeMap<String, String>;
 
-/// Train one model per dimension from comments' features and gold labels, with the L2 penalty
-/// `l2` gives the dimension ([`DEFAULT_L2`] where it gives none), and, given the comments' primary
+/// Train one model per dimension from comments' features and gold labels, regularised as
+/// `regularisation` says for the dimension ([`DEFAULT_REGULARISATION`] where it says nothing), and,
+/// given the comments' primary
 /// clusters, the shift each cluster gives the labels.
 pub fn train(
     codebook: &Codebook,
     features: &[CommentFeatures],
     gold: &[GoldLabels],
     primary: Option<&[String]>,
-    l2: &BTreeMap<String, f64>,
+    regularisation: &BTreeMap<String, Regularisation>,
 ) -> StanceModel {
     let mut dimensions = BTreeMap::new();
     let mut cluster_prior = BTreeMap::new();
@@ -133,17 +144,21 @@ pub fn train(
                 Some((sparse(f, Some(&d.id)), y))
             })
             .collect();
-        let penalty = l2.get(&d.id).copied().unwrap_or(DEFAULT_L2);
-        let options = TrainOptions { l2: penalty, ..TrainOptions::default() };
-        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, 2, options));
+        let r = regularisation.get(&d.id).copied().unwrap_or(DEFAULT_REGULARISATION);
+        let options = TrainOptions { l2: r.l2, ..TrainOptions::default() };
+        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, r.min_count, options));
         if let Some(primary) = primary {
             let pairs: Vec<(&str, &str)> =
                 primary.iter().zip(gold).filter_map(|(c, g)| Some((c.as_str(), g.get(&d.id)?.as_str()))).collect();
             cluster_prior.insert(d.id.clone(), ClusterPrior::count(&clusters, &labels, &pairs));
         }
     }
-    let l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2.get(&d.id).copied().unwrap_or(DEFAULT_L2))).collect();
-    StanceModel { codebook: codebook.id.clone(), dimensions, cluster_prior, l2 }
+    let regularisation = codebook
+        .dimensions
+        .iter()
+        .map(|d| (d.id.clone(), regularisation.get(&d.id).copied().unwrap_or(DEFAULT_REGULARISATION)))
+        .collect();
+    StanceModel { codebook: codebook.id.clone(), dimensions, cluster_prior, regularisation }
 }
 
 fn describe(feature: &str) -> String {

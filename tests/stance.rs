@@ -235,25 +235,31 @@ fn the_argument_cluster_shifts_the_stance_as_the_annotation_does() {
 }
 
 #[test]
-fn the_l2_penalty_is_chosen_per_dimension_by_cross_validation() {
-    use draad::eval_stance::{CvData, CvSettings, choose_l2, cross_validate_with};
+fn the_regularisation_is_chosen_per_dimension_by_cross_validation() {
+    use draad::eval_stance::{CvData, CvSettings, choose_regularisation, cross_validate_with};
+    use draad::stance::{DEFAULT_REGULARISATION, L2_GRID, MIN_COUNT_GRID, Regularisation};
     let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
     let cv = |settings: &CvSettings| cross_validate_with(CvData::of(&a, &codebook, 5), None, settings).unwrap();
     let base = CvSettings::default();
-    let chosen = choose_l2(CvData::of(&a, &codebook, 5), &base).unwrap();
+    let chosen = choose_regularisation(CvData::of(&a, &codebook, 5), &base).unwrap();
     assert_eq!(chosen.len(), codebook.dimensions.len());
-    assert!(chosen.values().all(|v| draad::stance::L2_GRID.contains(v)), "{chosen:?}");
-    let with = cv(&CvSettings { stance_l2: chosen.clone(), ..base.clone() });
-    // The dimensions are trained apart: the chosen penalties are at least as good, per dimension,
-    // as any single penalty for all of them.
-    for l2 in [draad::stance::L2_GRID[0], draad::stance::DEFAULT_L2, *draad::stance::L2_GRID.last().unwrap()] {
-        let stance_l2 = codebook.dimensions.iter().map(|d| (d.id.clone(), l2)).collect();
-        let e = cv(&CvSettings { stance_l2, ..base.clone() });
+    assert!(chosen.values().all(|r| L2_GRID.contains(&r.l2) && MIN_COUNT_GRID.contains(&r.min_count)), "{chosen:?}");
+    let with = cv(&CvSettings { stance_regularisation: chosen.clone(), ..base.clone() });
+    // The dimensions are trained apart: the chosen regularisation is at least as good, per
+    // dimension, as any single one for all of them.
+    let corners = [
+        Regularisation { l2: L2_GRID[0], min_count: MIN_COUNT_GRID[0] },
+        DEFAULT_REGULARISATION,
+        Regularisation { l2: *L2_GRID.last().unwrap(), min_count: *MIN_COUNT_GRID.last().unwrap() },
+    ];
+    for r in corners {
+        let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
+        let e = cv(&CvSettings { stance_regularisation, ..base.clone() });
         for (x, y) in with.dimensions.iter().zip(&e.dimensions) {
             assert!(
                 x.macro_f1 >= y.macro_f1 - 1e-9,
-                "{}: chosen {:.3} < {:.3} at L2 {l2}",
+                "{}: chosen {:.3} < {:.3} at {r:?}",
                 x.dimension,
                 x.macro_f1,
                 y.macro_f1
