@@ -122,8 +122,7 @@ pub type GoldLabels = BTreeMap<String, String>;
 
 /// Train one model per dimension from comments' features and gold labels, regularised as
 /// `regularisation` says for the dimension ([`DEFAULT_REGULARISATION`] where it says nothing), and,
-/// given the comments' primary
-/// clusters, the shift each cluster gives the labels.
+/// given the comments' primary clusters, the shift each cluster gives the labels.
 pub fn train(
     codebook: &Codebook,
     features: &[CommentFeatures],
