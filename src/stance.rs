@@ -229,8 +229,7 @@ pub fn predict(
 ) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
     let cluster_order: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
     let prior_weight = CLUSTER_PRIOR_WEIGHT;
-    let pos: crate::textnorm::FastMap<&str, usize> =
-        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let parents = thread.parent_positions();
     let relations: Vec<Option<Label>> = thread
         .comments
         .iter()
@@ -325,7 +324,7 @@ pub fn predict(
                 });
             }
             // The reply graph: parents come before children, so the parent's label is final.
-            if let (Some(rel), Some(p)) = (&relations[i], thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)))
+            if let (Some(rel), Some(p)) = (&relations[i], parents[i].as_ref())
                 && let Some(pl) = out[*p].get(&d.id)
                 && pl.label != d.neutral
                 && rel.label != "neutral"
@@ -386,7 +385,7 @@ pub fn predict(
             );
         }
     }
-    let relations = relations_from_labels(thread, codebook, &out, relations, &pos);
+    let relations = relations_from_labels(thread, codebook, &out, relations, &parents);
     out.into_iter().zip(relations).collect()
 }
 
@@ -403,7 +402,7 @@ fn relations_from_labels(
     codebook: &Codebook,
     labels: &[BTreeMap<String, Label>],
     relations: Vec<Option<Label>>,
-    pos: &crate::textnorm::FastMap<&str, usize>,
+    parents: &[Option<usize>],
 ) -> Vec<Option<Label>> {
     relations
         .into_iter()
@@ -413,7 +412,7 @@ fn relations_from_labels(
             if rel.label != "neutral" {
                 return Some(rel);
             }
-            let Some(&p) = thread.comments[i].parent.as_deref().and_then(|p| pos.get(p)) else { return Some(rel) };
+            let Some(p) = parents[i] else { return Some(rel) };
             let mut best: Option<(f64, &str, &Label, &Label)> = None;
             for d in &codebook.dimensions {
                 let (Some(mine), Some(theirs)) = (labels[i].get(&d.id), labels[p].get(&d.id)) else { continue };

@@ -281,9 +281,8 @@ pub fn cluster_summaries(
 /// The thread-level summary.
 pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
     let all: Vec<&Comment> = thread.comments.iter().collect();
-    let pos: crate::textnorm::FastMap<&str, usize> =
-        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
-    let parent_of = |i: usize| thread.comments[i].parent.as_deref().and_then(|p| pos.get(p).copied());
+    let parents = thread.parent_positions();
+    let parent_of = |i: usize| parents[i];
     // Clashes: a reply on the opposite side of its parent.
     let mut clashes = Vec::new();
     for (i, c) in thread.comments.iter().enumerate() {
