@@ -30,13 +30,7 @@ pub fn load(dir: &str, codebook: &Codebook) -> Result<AnnotatedThread> {
     let starts: Vec<usize> = replies.iter().map(|g| g.first_line).collect();
     let mut thread = crate::ingest::copied_text::read_with_starts(text, &thread_path, Some(&starts))?;
     let reconstructed = thread.clone();
-    let id_of_line: std::collections::HashMap<usize, String> =
-        thread.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c.id.clone()))).collect();
-    for (c, g) in thread.comments.iter_mut().zip(&replies) {
-        c.parent = g.parent_first_line.and_then(|l| id_of_line.get(&l).cloned());
-        c.parent_confidence = 1.0;
-        c.parent_evidence = vec![crate::model::Evidence::new("annotation", "parent from replies.tsv")];
-    }
+    crate::eval_graph::apply_annotation(&mut thread, &replies, "replies.tsv");
     let labels_path = format!("{dir}/labels.tsv");
     let labels = read_labels(&labels_path, codebook)?;
     let by_line: std::collections::HashMap<usize, usize> = labels.iter().enumerate().map(|(i, l)| (l.0, i)).collect();

@@ -259,6 +259,40 @@ pub fn evaluate_parents_given_boundaries(
     Ok(evaluate(&with_encoder(&format!("{thread_path} (reference boundaries)"), encoder), &thread, &gold))
 }
 
+/// Give a thread read with the annotated boundaries the annotated parents (confidence 1, evidence
+/// `annotation`). `thread` must hold the reactions `gold` lists, in the same order.
+pub fn apply_annotation(thread: &mut Thread, gold: &[GoldComment], annotation_path: &str) {
+    let id_of_line: HashMap<usize, String> =
+        thread.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c.id.clone()))).collect();
+    for (c, g) in thread.comments.iter_mut().zip(gold) {
+        c.parent = g.parent_first_line.and_then(|l| id_of_line.get(&l).cloned());
+        c.parent_confidence = 1.0;
+        c.parent_evidence = vec![crate::model::Evidence::new("annotation", format!("parent from {annotation_path}"))];
+    }
+}
+
+/// How far two readers agree: the `other` annotation of the thread scored against the `reference`
+/// as if it were a reconstruction (boundary F1 and parent agreement). This is the ceiling against
+/// which draad's own figures are to be read. Calibration is left empty (an annotation has no
+/// confidence per parent in draad's sense).
+pub fn annotator_agreement(thread_path: &str, reference_path: &str, other_path: &str) -> Result<GraphScores> {
+    let gold = read_annotation(reference_path)?;
+    let other = read_annotation(other_path)?;
+    let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, thread_path)?;
+    let starts: Vec<usize> = other.iter().map(|g| g.first_line).collect();
+    let mut thread = crate::ingest::copied_text::read_with_starts(text, thread_path, Some(&starts))?;
+    apply_annotation(&mut thread, &other, other_path);
+    let name = format!("{} against {} (two readers)", file_name(other_path), file_name(reference_path));
+    let mut scores = evaluate(&name, &thread, &gold);
+    scores.calibration.clear();
+    Ok(scores)
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
 /// back, and compare with the page's own structure.
 pub fn evaluate_rendered(path: &str, encoder: Option<&Arc<Encoder>>) -> Result<GraphScores> {
@@ -306,8 +340,10 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
                 .collect();
             out.push_str(&format!("{}: parent accuracy by annotator confidence: {}\n", s.name, parts.join(", ")));
         }
-        let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
-        out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
+        if !s.calibration.is_empty() {
+            let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
+            out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
+        }
         if verbose {
             out.push_str(&format!(
                 "  missed starts (lines): {:?}\n  extra starts (lines): {:?}\n",

@@ -745,6 +745,17 @@ fn run(cli: Cli) -> draad::Result<()> {
                     let (thread, annotation) = (format!("{dir}/thread.txt"), format!("{dir}/replies.tsv"));
                     scores.push(draad::eval_graph::evaluate_annotated(&thread, &annotation, e)?);
                     scores.push(draad::eval_graph::evaluate_parents_given_boundaries(&thread, &annotation, e)?);
+                    // Other readers' annotations (replies-*.tsv): draad against each, and how far
+                    // each reader agrees with replies.tsv (once, without the encoder).
+                    for other in other_readers(dir)? {
+                        let file = other.rsplit('/').next().unwrap_or(&other).to_string();
+                        let mut s = draad::eval_graph::evaluate_annotated(&thread, &other, e)?;
+                        s.name = format!("{} against {file}", s.name);
+                        scores.push(s);
+                        if e.is_none() {
+                            scores.push(draad::eval_graph::annotator_agreement(&thread, &annotation, &other)?);
+                        }
+                    }
                 }
                 for path in heldout_files(&heldout)? {
                     scores.push(draad::eval_graph::evaluate_rendered(&path, e)?);
@@ -758,6 +769,20 @@ fn run(cli: Cli) -> draad::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Other readers' reply annotations in an annotated folder: `replies-*.tsv`, sorted by name.
+fn other_readers(dir: &str) -> draad::Result<Vec<String>> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| draad::Error::new(dir, None, format!("cannot list the folder: {e}")))?;
+    let mut out: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("replies-") && n.ends_with(".tsv"))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// `draad synth`: one thread to a file, a corpus to a folder, or a stream of threads to one file.
