@@ -236,8 +236,6 @@ pub fn cluster_summaries(
             weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let ranked: Vec<usize> = weighted.into_iter().map(|(i, _)| i).collect();
             let take = if members.len() >= 6 { 3 } else { 2 };
-            let representatives: Vec<CommentRef> =
-                ranked.iter().take(take).map(|&i| comment_ref(&thread.comments[i])).collect();
             // The main side: the non-neutral label held most often in the cluster, on any dimension.
             let stance = stance_counts(codebook, &comments);
             let mut main: Option<(String, String, usize)> = None;
@@ -248,19 +246,20 @@ pub fn cluster_summaries(
                     }
                 }
             }
-            // The counter-argument: the best-placed comment on the other side, preferably one that is not
-            // already shown as a representative.
-            let counter_argument = main.and_then(|(dim, label, _)| {
-                let other_side = |i: &&usize| {
-                    label_of(&thread.comments[**i], &dim).is_some_and(|l| opposite(codebook, &dim, &l.label, &label))
-                };
-                ranked
-                    .iter()
-                    .skip(take)
-                    .find(other_side)
-                    .or_else(|| ranked.iter().take(take).find(other_side))
-                    .map(|&i| comment_ref(&thread.comments[i]))
+            // The counter-argument: the best-placed comment on the other side. It is shown on its
+            // own, so the representatives are the best-placed of the others.
+            let counter = main.and_then(|(dim, label, _)| {
+                ranked.iter().copied().find(|&i| {
+                    label_of(&thread.comments[i], &dim).is_some_and(|l| opposite(codebook, &dim, &l.label, &label))
+                })
             });
+            let representatives: Vec<CommentRef> = ranked
+                .iter()
+                .filter(|&&i| Some(i) != counter || members.len() == 1)
+                .take(take)
+                .map(|&i| comment_ref(&thread.comments[i]))
+                .collect();
+            let counter_argument = counter.filter(|_| members.len() > 1).map(|i| comment_ref(&thread.comments[i]));
             ClusterSummary {
                 id,
                 name,

@@ -210,3 +210,24 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     assert_eq!(code, 0, "{err}");
     assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
 }
+
+#[test]
+fn a_counter_argument_is_shown_apart_from_the_representatives() {
+    let (code, out, err) = draad(&["analyze", SEED, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut shown = 0;
+    for cl in v["clusters"].as_array().unwrap() {
+        let reps: Vec<&str> =
+            cl["representatives"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert!(!reps.is_empty(), "{} has representatives", cl["id"]);
+        let Some(counter) = cl["counter_argument"].as_object() else { continue };
+        shown += 1;
+        let id = counter["id"].as_str().unwrap();
+        assert!(!reps.contains(&id), "{}: counter-argument {id} is also a representative", cl["id"]);
+        // It holds a non-neutral label on some dimension, against the cluster's main side.
+        let labels: Vec<&str> = counter["stance"].as_object().unwrap().values().map(|l| l.as_str().unwrap()).collect();
+        assert!(labels.iter().any(|l| *l != "none"), "{}: counter-argument {id} takes a side", cl["id"]);
+    }
+    assert!(shown >= 3, "counter-arguments shown in {shown} clusters");
+}
