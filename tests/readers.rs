@@ -169,6 +169,27 @@ fn a_copy_of_the_reactions_alone_reads_with_a_warning() {
 }
 
 #[test]
+fn text_after_the_closing_notice_is_left_out_with_a_warning() {
+    // A copy of the whole page takes the site's footer along after the closing notice.
+    let plain = std::fs::read_to_string(SEED).unwrap();
+    let footer = "\nTweakers is onderdeel van DPG Media\nColofon\nCookies\n\n© 1998 - 2024 Tweakers\n";
+    let with_footer = format!("{plain}{footer}");
+    let a = read_path(SEED, &opts(None)).unwrap();
+    let b = read_bytes_as_thread(with_footer.as_bytes(), "page.txt", &opts(None)).unwrap();
+    assert!(b.article.closed);
+    assert_eq!(a.comments.len(), b.comments.len());
+    for (x, y) in a.comments.iter().zip(&b.comments) {
+        assert_eq!((x.span, &x.parent, &x.text), (y.span, &y.parent, &y.text), "comment {}", x.id);
+    }
+    let w = b.warnings.iter().find(|w| w.kind == "text_after_thread").expect("warned");
+    let line_of = |text: &str| with_footer.lines().position(|l| l.starts_with(text)).unwrap() + 1;
+    let place = format!("lines {}-{}", line_of("Tweakers is onderdeel"), line_of("© 1998"));
+    assert_eq!(w.place.as_deref(), Some(place.as_str()), "{w:?}");
+    assert!(w.message.contains("4 line(s)"), "{}", w.message);
+    assert!(!a.warnings.iter().any(|w| w.kind == "text_after_thread"));
+}
+
+#[test]
 fn json_round_trip_keeps_everything() {
     for path in [SEED, "tests/fixtures/small.html"] {
         let t = read_path(path, &opts(None)).unwrap();
@@ -289,7 +310,7 @@ fn copied_text_render_of_a_page_reads_back() {
 /// independent parser (Python's html.parser): every reaction, author, time, score and parent.
 #[test]
 fn heldout_pages_parse_exactly() {
-    for name in ["ov-chipkaart-2023", "thuisbatterij-2025"] {
+    for name in ["ov-chipkaart-2023", "thuisbatterij-2025", "kopernet-2024"] {
         let t = read_path(&format!("threads/heldout/{name}.html"), &opts(None)).unwrap();
         let truth = std::fs::read_to_string(format!("threads/heldout/{name}.truth.tsv")).unwrap();
         let rows: Vec<Vec<&str>> =
@@ -315,4 +336,8 @@ fn heldout_pages_parse_exactly() {
     let by_author: Vec<&str> =
         t.comments.iter().filter(|c| c.by_article_author).filter_map(|c| c.author.as_deref()).collect();
     assert_eq!(by_author, vec!["SanneV"]);
+    // One reaction by the article's author is marked by the page, the other only by its user id.
+    let t = read_path("threads/heldout/kopernet-2024.html", &opts(None)).unwrap();
+    let by_author: Vec<&str> = t.comments.iter().filter(|c| c.by_article_author).map(|c| c.id.as_str()).collect();
+    assert_eq!(by_author, vec!["19584387", "19584572"]);
 }

@@ -95,13 +95,30 @@ pub fn read_with(
         Some(h) => read_article(&lines, h, &mut warnings),
         None => (Article::default(), start_without_heading(&lines, file, &mut warnings)?),
     };
-    // The reaction area, without a closing notice at the end.
+    // The reaction area ends at the closing notice. Text after it (a copy of the whole page takes
+    // the site's footer along) is no reaction: it is left out, with a warning.
     let mut end = lines.len();
-    while end > reactions_from && lines[end - 1].trim().is_empty() {
-        end -= 1;
-    }
-    if end > reactions_from && lines[end - 1].trim() == CLOSED_LINE {
+    if let Some(closed) = (reactions_from..lines.len()).rev().find(|&i| lines[i].trim() == CLOSED_LINE) {
         article.closed = true;
+        let after: Vec<usize> = (closed + 1..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
+        if let (Some(first), Some(last)) = (after.first(), after.last()) {
+            warnings.push(Warning::new(
+                "text_after_thread",
+                format!(
+                    "{} line(s) after the closing notice 'Op dit item kan niet meer gereageerd worden.' \
+                     are not part of the thread (page footer?) and were left out",
+                    after.len()
+                ),
+                Some(if first == last {
+                    format!("line {}", first + 1)
+                } else {
+                    format!("lines {}-{}", first + 1, last + 1)
+                }),
+            ));
+        }
+        end = closed;
+    }
+    while end > reactions_from && lines[end - 1].trim().is_empty() {
         end -= 1;
     }
     let area: Vec<(usize, &str)> = (reactions_from..end).map(|i| (i + 1, lines[i])).collect();

@@ -17,6 +17,13 @@ fn sel(s: &str) -> Selector {
     Selector::parse(s).expect("selector is valid")
 }
 
+/// The user id in a gallery link such as `https://tweakers.net/gallery/711350/`.
+fn gallery_id(href: &str) -> Option<&str> {
+    let rest = &href[href.find("/gallery/")? + "/gallery/".len()..];
+    let id = rest.split(['/', '?', '#']).next()?;
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit())).then_some(id)
+}
+
 /// Read a saved Tweakers page.
 pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
     check_complete(text, file)?;
@@ -39,12 +46,21 @@ pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
     for (i, r) in reactions.iter().enumerate() {
         comments.push(read_reaction(*r, i, file, &mut warnings)?);
     }
-    // Reactions by the article's author, when the page marks them only by name.
-    if let Some(author) = &article.author {
-        for c in comments.iter_mut() {
-            if c.author.as_deref() == Some(author.as_str()) {
-                c.by_article_author = true;
-            }
+    // Reactions by the article's author that the page does not mark as such: by the author's
+    // display name, by the gallery id of the article's author link (`data-owner-id`), or by the
+    // user name of a reaction the page does mark.
+    let author_gallery = doc
+        .select(&sel("div.authorBlock a[href]"))
+        .filter_map(|a| a.value().attr("href"))
+        .find_map(gallery_id)
+        .map(str::to_string);
+    let marked: Vec<String> =
+        comments.iter().filter(|c| c.by_article_author).filter_map(|c| c.author.clone()).collect();
+    for c in comments.iter_mut() {
+        let by_name = c.author.as_ref().is_some_and(|a| article.author.as_ref() == Some(a) || marked.contains(a));
+        let by_gallery = author_gallery.is_some() && c.author_id == author_gallery;
+        if by_name || by_gallery {
+            c.by_article_author = true;
         }
     }
     let found = comments.len();
