@@ -171,6 +171,51 @@ pub fn cosine(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
     dot
 }
 
+/// Words too common in any debate to name a group by ("mensen", "zien", "denken"): a discovered
+/// group that shares nothing else is no argument of its own and is not reported.
+const GENERIC_WORDS: &[&str] = &[
+    "mensen",
+    "mens",
+    "iemand",
+    "iedereen",
+    "zien",
+    "zie",
+    "denken",
+    "denk",
+    "vinden",
+    "vind",
+    "zeggen",
+    "zeg",
+    "komen",
+    "komt",
+    "maken",
+    "krijgen",
+    "laten",
+    "staan",
+    "zitten",
+    "goed",
+    "beter",
+    "jaar",
+    "tijd",
+    "ding",
+    "dingen",
+    "manier",
+    "vraag",
+    "punt",
+    "keer",
+    "soort",
+    "idee",
+    "eigenlijk",
+    "waarschijnlijk",
+    "volgens",
+];
+
+fn is_generic_stem(stem: &str) -> bool {
+    static STEMS: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| GENERIC_WORDS.iter().map(|w| crate::textnorm::stem(w)).collect());
+    STEMS.contains(stem)
+}
+
 fn terms(f: &CommentFeatures) -> &[std::sync::Arc<str>] {
     &f.stems
 }
@@ -530,7 +575,7 @@ pub fn discover(
         let total: f64 = tf.values().sum();
         let mut scored: Vec<(&str, f64)> = tf
             .iter()
-            .filter(|(_, c)| **c >= 2.0)
+            .filter(|(t, c)| **c >= 2.0 && !is_generic_stem(t))
             .map(|(t, c)| {
                 (
                     *t,

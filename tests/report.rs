@@ -231,3 +231,22 @@ fn a_counter_argument_is_shown_apart_from_the_representatives() {
     }
     assert!(shown >= 3, "counter-arguments shown in {shown} clusters");
 }
+
+#[test]
+fn discovered_groups_are_named_by_distinctive_words_only() {
+    // Two off-topic comments share a subject (pizza delivery), two share only words any debate
+    // has ("mensen", "zien", "denken"): only the first pair is reported as a group of its own.
+    let (code, out, err) =
+        draad(&["analyze", "tests/fixtures/discovery.jsonl", "--format", "json", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let discovered: Vec<Vec<&str>> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"].as_str().unwrap().starts_with("discovered-"))
+        .map(|c| c["terms"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect())
+        .collect();
+    assert_eq!(discovered.len(), 1, "{discovered:?}");
+    assert!(discovered[0].contains(&"pizza"), "{discovered:?}");
+}
