@@ -4,21 +4,12 @@
 //! whose structure is known (HTML rendered to copied text by [`crate::copy_text`]).
 
 use crate::encoder::Encoder;
-use crate::error::{Error, Result};
+use crate::error::Result;
+pub use crate::ingest::structure::{GoldComment, apply_annotation, read_annotation};
 use crate::model::Thread;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
-#[derive(Debug, Clone, PartialEq)]
-pub struct GoldComment {
-    pub first_line: usize,
-    pub last_line: usize,
-    pub parent_first_line: Option<usize>,
-    /// The annotator's confidence in the parent: high / medium / low.
-    pub parent_confidence: Option<String>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GraphScores {
@@ -47,61 +38,6 @@ pub struct GraphScores {
     /// Starts the reference has and draad missed, and starts draad made up.
     pub missed_starts: Vec<usize>,
     pub extra_starts: Vec<usize>,
-}
-
-/// Read `replies.tsv`: `comment first_line last_line parent boundary parent_confidence author note`,
-/// `#` lines are comments, the first other line is the header.
-pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
-    let mut rows: Vec<(usize, usize, usize, usize, Option<String>)> = Vec::new();
-    let mut header_seen = false;
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if !header_seen {
-            header_seen = true;
-            if line.starts_with("comment") {
-                continue;
-            }
-        }
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() < 4 {
-            return Err(Error::at_line(
-                path,
-                n,
-                "expected at least 4 tab-separated columns: comment, first_line, last_line, parent",
-            ));
-        }
-        let num = |k: usize, what: &str| -> Result<usize> {
-            f[k].trim().parse().map_err(|_| Error::at_line(path, n, format!("{what} is not a number: '{}'", f[k])))
-        };
-        rows.push((
-            num(0, "comment")?,
-            num(1, "first_line")?,
-            num(2, "last_line")?,
-            num(3, "parent")?,
-            f.get(5).map(|s| s.trim().to_string()),
-        ));
-    }
-    let first_of: HashMap<usize, usize> = rows.iter().map(|r| (r.0, r.1)).collect();
-    rows.iter()
-        .map(|&(c, first, last, parent, ref conf)| {
-            let parent_first_line = if parent == 0 {
-                None
-            } else {
-                Some(*first_of.get(&parent).ok_or_else(|| {
-                    Error::new(
-                        path,
-                        Some(format!("comment {c}")),
-                        format!("parent {parent} is not an annotated comment"),
-                    )
-                })?)
-            };
-            Ok(GoldComment { first_line: first, last_line: last, parent_first_line, parent_confidence: conf.clone() })
-        })
-        .collect()
 }
 
 /// The reference of a thread whose structure is known, located in its rendered copy: collapsed
@@ -257,18 +193,6 @@ pub fn evaluate_parents_given_boundaries(
     let thread =
         crate::ingest::copied_text::read_with(text, thread_path, Some(&starts), &weights, encoder.map(|e| &**e))?;
     Ok(evaluate(&with_encoder(&format!("{thread_path} (reference boundaries)"), encoder), &thread, &gold))
-}
-
-/// Give a thread read with the annotated boundaries the annotated parents (confidence 1, evidence
-/// `annotation`). `thread` must hold the reactions `gold` lists, in the same order.
-pub fn apply_annotation(thread: &mut Thread, gold: &[GoldComment], annotation_path: &str) {
-    let id_of_line: HashMap<usize, String> =
-        thread.comments.iter().filter_map(|c| c.span.map(|s| (s.first_line, c.id.clone()))).collect();
-    for (c, g) in thread.comments.iter_mut().zip(gold) {
-        c.parent = g.parent_first_line.and_then(|l| id_of_line.get(&l).cloned());
-        c.parent_confidence = 1.0;
-        c.parent_evidence = vec![crate::model::Evidence::new("annotation", format!("parent from {annotation_path}"))];
-    }
 }
 
 /// How far two readers agree: the `other` annotation of the thread scored against the `reference`

@@ -12,6 +12,9 @@ pub enum GraphFormat {
     Dot,
     Graphml,
     Json,
+    /// The structure table of copied text (replies.tsv columns), to correct by hand and read back
+    /// with `--structure`.
+    Tsv,
 }
 
 const ARTICLE_ID: &str = "article";
@@ -40,12 +43,13 @@ fn evidence_kinds(e: &crate::reply_graph::ReplyEdge) -> String {
     kinds.join(",")
 }
 
-pub fn export(thread: &Thread, format: GraphFormat) -> String {
-    match format {
+pub fn export(thread: &Thread, format: GraphFormat) -> crate::error::Result<String> {
+    Ok(match format {
         GraphFormat::Dot => to_dot(thread),
         GraphFormat::Graphml => to_graphml(thread),
         GraphFormat::Json => to_json(thread),
-    }
+        GraphFormat::Tsv => crate::ingest::structure::structure_table(thread)?,
+    })
 }
 
 fn dot_escape(s: &str) -> String {

@@ -34,6 +34,10 @@ struct InputArgs {
     /// JSONL/CSV: the column holding the comment text.
     #[arg(long, default_value = "text")]
     text_col: String,
+    /// Copied text: take the reactions and their parents from this table (the replies.tsv columns,
+    /// as `draad graph FILE --to tsv` writes them) instead of rebuilding them from the text.
+    #[arg(long, value_name = "TSV")]
+    structure: Option<String>,
     #[command(flatten)]
     limits: Limits,
 }
@@ -113,6 +117,14 @@ impl Limits {
 }
 
 impl InputArgs {
+    /// Read the input, with the structure table when one is given.
+    fn read(&self, options: &ReadOptions) -> draad::Result<draad::model::Thread> {
+        match &self.structure {
+            Some(table) => draad::ingest::structure::read_text_with_structure(&self.file, options, table),
+            None => draad::ingest::read_path(&self.file, options),
+        }
+    }
+
     fn options(&self, format: Option<Format>) -> ReadOptions {
         self.limits.options(
             format,
@@ -143,7 +155,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Export the reply graph: DOT (Graphviz), GraphML (Gephi) or JSON.
+    /// Export the reply graph: DOT (Graphviz), GraphML (Gephi), JSON, or the structure table of copied
+    /// text (TSV) to correct by hand and read back with --structure.
     Graph {
         #[command(flatten)]
         input: InputArgs,
@@ -367,13 +380,13 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> draad::Result<()> {
     match cli.command {
         Command::Parse { input, format, output, force } => {
-            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
+            let thread = input.read(&input.options(format))?;
             let json = draad::render::json_for_html(&serde_json::to_string_pretty(&thread).expect("thread serialises"));
             write_output(output.as_deref(), &json, force)
         }
         Command::Graph { input, format, to, output, force } => {
-            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
-            write_output(output.as_deref(), draad::graph_export::export(&thread, to).trim_end(), force)
+            let thread = input.read(&input.options(format))?;
+            write_output(output.as_deref(), draad::graph_export::export(&thread, to)?.trim_end(), force)
         }
         Command::Train { annotated, text, codebook, encoder } => {
             let encoder = encoder.load()?;
@@ -640,7 +653,7 @@ fn run(cli: Cli) -> draad::Result<()> {
         }
         Command::Analyze { input, input_format, format, width, codebook, output, force, encoder } => {
             let models = encoder.models(&codebook)?;
-            let thread = draad::ingest::read_path(&input.file, &models.read_options(input.options(input_format)))?;
+            let thread = input.read(&models.read_options(input.options(input_format)))?;
             let analysis = draad::analyze::analyze(thread, &models);
             use std::io::IsTerminal;
             let to_terminal = output.as_deref().is_none_or(|o| o == "-") && std::io::stdout().is_terminal();
@@ -661,7 +674,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             let Some(encoder) = draad::encoder::Encoder::load_if_present(dir)? else {
                 return Err(draad::Error::new("", None, draad::encoder::Encoder::off_message(dir)));
             };
-            let thread = draad::ingest::read_path(&input.file, &input.options(format))?;
+            let thread = input.read(&input.options(format))?;
             let cache = if no_cache { None } else { draad::encoder::EmbeddingCache::default_location() };
             let started = std::time::Instant::now();
             let e = encoder.embed_thread_with(&thread, prefix, cache.as_ref())?;

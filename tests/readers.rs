@@ -341,3 +341,83 @@ fn heldout_pages_parse_exactly() {
     let by_author: Vec<&str> = t.comments.iter().filter(|c| c.by_article_author).map(|c| c.id.as_str()).collect();
     assert_eq!(by_author, vec!["19584387", "19584572"]);
 }
+
+#[test]
+fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
+    use draad::ingest::structure::{read_text_with_structure, structure_table};
+    let dir = std::env::temp_dir().join(format!("draad-structure-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rebuilt = read_path(SEED, &opts(None)).unwrap();
+    let table = structure_table(&rebuilt).unwrap();
+    let path = dir.join("structure.tsv");
+    std::fs::write(&path, &table).unwrap();
+    let path = path.to_str().unwrap();
+    // Read back: the same reactions and parents, now given.
+    let given = read_text_with_structure(SEED, &opts(None), path).unwrap();
+    assert_eq!(given.comments.len(), rebuilt.comments.len());
+    for (a, b) in rebuilt.comments.iter().zip(&given.comments) {
+        assert_eq!((a.span, &a.parent, &a.text), (b.span, &b.parent, &b.text));
+        assert_eq!(b.parent_confidence, 1.0);
+    }
+    assert!(given.warnings.iter().any(|w| w.kind == "structure_given"));
+    // The annotation of the seed thread is such a table: its parents are taken as they are.
+    let annotated = read_text_with_structure(SEED, &opts(None), "threads/clearview-ap-2024/replies.tsv").unwrap();
+    let gold = draad::eval_graph::read_annotation("threads/clearview-ap-2024/replies.tsv").unwrap();
+    assert_eq!(annotated.comments.len(), gold.len());
+    let first: std::collections::HashMap<&str, usize> =
+        annotated.comments.iter().map(|c| (c.id.as_str(), c.span.unwrap().first_line)).collect();
+    for (c, g) in annotated.comments.iter().zip(&gold) {
+        assert_eq!(c.parent.as_deref().map(|p| first[p]), g.parent_first_line);
+    }
+    // Bad tables: exit status 2 and a message naming the table and the row.
+    let rows: Vec<&str> = table.lines().collect();
+    let edit = |name: &str, f: &dyn Fn(&str) -> Option<String>| {
+        let text: Vec<String> = rows.iter().filter_map(|l| f(l)).collect();
+        let p = dir.join(name);
+        std::fs::write(&p, text.join("\n")).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let set = |l: &str, col: usize, value: &str| {
+        let mut f: Vec<String> = l.split('\t').map(str::to_string).collect();
+        f[col] = value.to_string();
+        f.join("\t")
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            // Comment 3 answers comment 1, which is neither the reaction before it nor an ancestor.
+            edit("parent.tsv", &|l| Some(if l.starts_with("3\t") { set(l, 3, "1") } else { l.to_string() })),
+            "comment 3: its parent, comment 1, is not the reaction before it",
+        ),
+        (
+            edit("order.tsv", &|l| Some(if l.starts_with("3\t") { set(l, 1, "58") } else { l.to_string() })),
+            "comment 3: starts at line 58, not after comment 2",
+        ),
+        (
+            edit("blank.tsv", &|l| {
+                Some(match l.split('\t').next() {
+                    Some("1") => set(l, 2, "53"),
+                    Some("2") => set(l, 1, "54"),
+                    _ => l.to_string(),
+                })
+            }),
+            "comment 2: line 54 of threads/clearview-ap-2024/thread.txt does not start a reaction",
+        ),
+        (
+            edit("number.tsv", &|l| Some(if l.starts_with("4\t") { set(l, 3, "x") } else { l.to_string() })),
+            "parent is not a number",
+        ),
+    ];
+    for (table, expected) in &cases {
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_draad")).args(["parse", SEED, "--structure", table]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{table}: {err}");
+        assert!(err.contains(table.as_str()) && err.contains(expected), "{table}: {err}");
+    }
+    // Only copied text has lines to locate reactions by.
+    let e = read_text_with_structure("threads/heldout/kopernet-2024.html", &opts(None), path).unwrap_err();
+    assert!(e.to_string().contains("applies to copied text only"), "{e}");
+    let html = read_path("threads/heldout/kopernet-2024.html", &opts(None)).unwrap();
+    assert!(structure_table(&html).unwrap_err().to_string().contains("only copied text has lines"));
+    std::fs::remove_dir_all(&dir).ok();
+}
