@@ -71,7 +71,7 @@ pub struct ReplyChain {
 /// copied text, where the nesting is lost.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StructureNote {
-    /// The parents were rebuilt from copied text.
+    /// The parents were rebuilt from copied text (not given by a structure table).
     pub inferred: bool,
     /// Comments that answer another comment.
     pub replies: usize,
@@ -409,7 +409,9 @@ fn structure_note(thread: &Thread) -> StructureNote {
         n => (confidences[n / 2 - 1] + confidences[n / 2]) / 2.0,
     };
     StructureNote {
-        inferred: thread.source.format == crate::model::Format::Text,
+        // Copied text, unless the structure came from a table (`--structure`).
+        inferred: thread.source.format == crate::model::Format::Text
+            && !thread.warnings.iter().any(|w| w.kind == "structure_given"),
         replies: thread.comments.iter().filter(|c| c.parent.is_some()).count(),
         median_parent_confidence: round3(median),
         weak_parents: confidences.iter().filter(|&&c| c < 0.5).count(),

@@ -209,6 +209,11 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     let (code, text, err) = draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--encoder", "off"]);
     assert_eq!(code, 0, "{err}");
     assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
+    // Nor does copied text read with a structure table.
+    let table = "threads/clearview-ap-2024/replies.tsv";
+    let (code, text, err) = draad(&["analyze", SEED, "--structure", table, "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
 }
 
 #[test]
