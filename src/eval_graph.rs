@@ -55,6 +55,7 @@ pub fn gold_from_rendered(thread: &Thread, spans: &[Option<crate::model::Span>])
             parent = thread.comments[p].parent.as_deref().and_then(|q| pos.get(q).copied());
         }
         out.push(GoldComment {
+            comment: out.len() + 1,
             first_line: span.first_line,
             last_line: span.last_line,
             parent_first_line: parent.and_then(|p| spans[p]).map(|s| s.first_line),

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 /// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoldComment {
+    /// The comment number the table gives (the display number).
+    pub comment: usize,
     pub first_line: usize,
     pub last_line: usize,
     pub parent_first_line: Option<usize>,
@@ -56,7 +58,12 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
             f.get(5).map(|s| s.trim().to_string()),
         ));
     }
-    let first_of: HashMap<usize, usize> = rows.iter().map(|r| (r.0, r.1)).collect();
+    let mut first_of: HashMap<usize, usize> = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        if first_of.insert(r.0, r.1).is_some() {
+            return Err(Error::new(path, Some(format!("comment {}", r.0)), "the comment number appears twice"));
+        }
+    }
     rows.iter()
         .map(|&(c, first, last, parent, ref conf)| {
             let parent_first_line = if parent == 0 {
@@ -70,7 +77,13 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
                     )
                 })?)
             };
-            Ok(GoldComment { first_line: first, last_line: last, parent_first_line, parent_confidence: conf.clone() })
+            Ok(GoldComment {
+                comment: c,
+                first_line: first,
+                last_line: last,
+                parent_first_line,
+                parent_confidence: conf.clone(),
+            })
         })
         .collect()
 }
@@ -108,28 +121,26 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
     if rows.is_empty() {
         return Err(Error::new(structure, None, "the structure table has no rows"));
     }
-    for (k, pair) in rows.windows(2).enumerate() {
+    for pair in rows.windows(2) {
         if pair[1].first_line <= pair[0].last_line.max(pair[0].first_line) {
             return Err(Error::new(
                 structure,
-                Some(format!("comment {}", k + 2)),
+                Some(format!("comment {}", pair[1].comment)),
                 format!(
                     "starts at line {}, not after comment {} (lines {}-{}): rows must follow the text",
-                    pair[1].first_line,
-                    k + 1,
-                    pair[0].first_line,
-                    pair[0].last_line
+                    pair[1].first_line, pair[0].comment, pair[0].first_line, pair[0].last_line
                 ),
             ));
         }
     }
     let starts: Vec<usize> = rows.iter().map(|g| g.first_line).collect();
     let mut thread = super::copied_text::read_with_starts(text, path, Some(&starts))?;
-    let found: Vec<usize> = thread.comments.iter().filter_map(|c| c.span.map(|s| s.first_line)).collect();
-    if let Some((k, row)) = rows.iter().enumerate().find(|(_, r)| !found.contains(&r.first_line)) {
+    let found: std::collections::HashSet<usize> =
+        thread.comments.iter().filter_map(|c| c.span.map(|s| s.first_line)).collect();
+    if let Some(row) = rows.iter().find(|r| !found.contains(&r.first_line)) {
         return Err(Error::new(
             structure,
-            Some(format!("comment {}", k + 1)),
+            Some(format!("comment {}", row.comment)),
             format!(
                 "line {} of {path} does not start a reaction: it is blank or outside the reactions",
                 row.first_line
@@ -137,7 +148,7 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
         ));
     }
     if found.len() != rows.len() {
-        let extra = found.iter().find(|l| !starts.contains(l)).copied().unwrap_or(0);
+        let extra = found.iter().filter(|l| !starts.contains(l)).min().copied().unwrap_or(0);
         return Err(Error::new(
             structure,
             None,
@@ -161,10 +172,10 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
         if cur != Some(target) {
             return Err(Error::new(
                 structure,
-                Some(format!("comment {}", k + 1)),
+                Some(format!("comment {}", g.comment)),
                 format!(
                     "its parent, comment {}, is not the reaction before it or one of that reaction's ancestors (the thread is shown depth first)",
-                    target + 1
+                    rows[target].comment
                 ),
             ));
         }
