@@ -406,6 +406,10 @@ fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
             edit("number.tsv", &|l| Some(if l.starts_with("4\t") { set(l, 3, "x") } else { l.to_string() })),
             "parent is not a number",
         ),
+        (
+            edit("twice.tsv", &|l| Some(if l.starts_with("5\t") { set(l, 0, "4") } else { l.to_string() })),
+            "comment 4: the comment number appears twice",
+        ),
     ];
     for (table, expected) in &cases {
         let out =
