@@ -120,6 +120,34 @@ proptest! {
     }
 
     #[test]
+    fn the_true_structure_given_as_a_table_is_taken_exactly(rows in thread_strategy()) {
+        let truth = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
+        let copy = draad::copy_text::render(&truth);
+        let gold = draad::eval_graph::gold_from_rendered(&truth, &copy.spans);
+        prop_assume!(!gold.is_empty());
+        let number: std::collections::HashMap<usize, usize> = gold.iter().enumerate().map(|(i, g)| (g.first_line, i + 1)).collect();
+        let mut table = String::from("comment\tfirst_line\tlast_line\tparent\n");
+        for (i, g) in gold.iter().enumerate() {
+            let parent = g.parent_first_line.map_or(0, |l| number[&l]);
+            table.push_str(&format!("{}\t{}\t{}\t{parent}\n", i + 1, g.first_line, g.last_line));
+        }
+        let dir = std::env::temp_dir().join(format!("draad-prop-structure-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (text_path, table_path) = (dir.join("copy.txt"), dir.join("structure.tsv"));
+        std::fs::write(&text_path, &copy.text).unwrap();
+        std::fs::write(&table_path, &table).unwrap();
+        let t = draad::ingest::structure::read_text_with_structure(
+            text_path.to_str().unwrap(), &ReadOptions::default(), table_path.to_str().unwrap()).unwrap();
+        assert_tree(&t);
+        prop_assert_eq!(t.comments.len(), gold.len());
+        let first: std::collections::HashMap<&str, usize> = t.comments.iter().map(|c| (c.id.as_str(), c.span.unwrap().first_line)).collect();
+        for (c, g) in t.comments.iter().zip(&gold) {
+            prop_assert_eq!(c.span.unwrap().first_line, g.first_line);
+            prop_assert_eq!(c.parent.as_deref().map(|p| first[p]), g.parent_first_line);
+        }
+    }
+
+    #[test]
     fn readers_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400), fmt in 0usize..6) {
         let format = [None, Some(Format::Text), Some(Format::Html), Some(Format::Json), Some(Format::Jsonl), Some(Format::Csv)][fmt];
         let _ = read_bytes_as_thread(&bytes, "fuzz", &ReadOptions { format, ..Default::default() });
