@@ -137,6 +137,19 @@ fn copied_text_with_nonbreaking_spaces_and_soft_hyphens_reads_the_same() {
 }
 
 #[test]
+fn copied_text_with_windows_line_ends_reads_the_same() {
+    let plain = std::fs::read_to_string(SEED).unwrap();
+    let crlf = plain.replace('\n', "\r\n");
+    let a = read_path(SEED, &opts(None)).unwrap();
+    let b = read_bytes_as_thread(crlf.as_bytes(), "crlf.txt", &opts(None)).unwrap();
+    assert_eq!((&a.article.title, a.article.closed), (&b.article.title, b.article.closed));
+    assert_eq!(a.comments.len(), b.comments.len());
+    for (x, y) in a.comments.iter().zip(&b.comments) {
+        assert_eq!((x.span, &x.parent, &x.text, &x.edit), (y.span, &y.parent, &y.text, &y.edit), "comment {}", x.id);
+    }
+}
+
+#[test]
 fn a_copy_of_the_reactions_alone_reads_with_a_warning() {
     // A reader who selects only the reactions (from the heading, or from the first reaction on).
     let plain = std::fs::read_to_string(SEED).unwrap();
