@@ -61,29 +61,18 @@ fn readers_agree_as_measured() {
 
 #[test]
 fn annotations_obey_the_depth_first_rule() {
+    // Reading the thread with an annotation as its structure table checks the order of the rows,
+    // that every start begins a reaction, and that every parent is on the display chain.
     for file in ["replies.tsv", "replies-second.tsv", "replies-third.tsv"] {
-        depth_first(&format!("{DIR}/{file}"));
-    }
-}
-
-fn depth_first(path: &str) {
-    let gold = read_annotation(path).unwrap();
-    let pos: std::collections::HashMap<usize, usize> =
-        gold.iter().enumerate().map(|(i, g)| (g.first_line, i)).collect();
-    for (k, g) in gold.iter().enumerate().skip(1) {
-        assert!(g.first_line > gold[k - 1].last_line, "{path}: spans in order at line {}", g.first_line);
-        if let Some(p) = g.parent_first_line {
-            let target = pos[&p];
-            let mut cur = Some(k - 1);
-            let mut ok = false;
-            while let Some(c) = cur {
-                if c == target {
-                    ok = true;
-                    break;
-                }
-                cur = gold[c].parent_first_line.map(|l| pos[&l]);
-            }
-            assert!(ok, "{path}: parent of line {} is not on the display chain", g.first_line);
-        }
+        let path = format!("{DIR}/{file}");
+        let t = draad::ingest::structure::read_text_with_structure(
+            &format!("{DIR}/thread.txt"),
+            &draad::ingest::ReadOptions::default(),
+            &path,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(draad::reply_graph::is_depth_first(&t), "{path}");
+        assert_eq!(t.comments.len(), read_annotation(&path).unwrap().len());
+        assert!(!t.warnings.iter().any(|w| w.kind == "structure_last_line"), "{path}: {:?}", t.warnings);
     }
 }
