@@ -255,11 +255,11 @@ pub fn cluster_summaries(
             });
             let representatives: Vec<CommentRef> = ranked
                 .iter()
-                .filter(|&&i| Some(i) != counter || members.len() == 1)
+                .filter(|&&i| Some(i) != counter)
                 .take(take)
                 .map(|&i| comment_ref(&thread.comments[i]))
                 .collect();
-            let counter_argument = counter.filter(|_| members.len() > 1).map(|i| comment_ref(&thread.comments[i]));
+            let counter_argument = counter.map(|i| comment_ref(&thread.comments[i]));
             ClusterSummary {
                 id,
                 name,
@@ -411,7 +411,7 @@ fn structure_note(thread: &Thread) -> StructureNote {
     StructureNote {
         // Copied text, unless the structure came from a table (`--structure`).
         inferred: thread.source.format == crate::model::Format::Text
-            && !thread.warnings.iter().any(|w| w.kind == "structure_given"),
+            && !thread.warnings.iter().any(|w| w.kind == crate::ingest::structure::STRUCTURE_GIVEN),
         replies: thread.comments.iter().filter(|c| c.parent.is_some()).count(),
         median_parent_confidence: round3(median),
         weak_parents: confidences.iter().filter(|&&c| c < 0.5).count(),

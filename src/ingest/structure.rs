@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::model::{Evidence, Format, Thread, Warning};
 use std::collections::HashMap;
 
+/// The kind of the warning a thread read with a structure table carries (reports check it).
+pub const STRUCTURE_GIVEN: &str = "structure_given";
+
 /// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoldComment {
@@ -195,7 +198,7 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
         }
     }
     thread.warnings.push(Warning::new(
-        "structure_given",
+        STRUCTURE_GIVEN,
         format!("reactions and parents are taken from {structure}, not rebuilt from the text"),
         None,
     ));
