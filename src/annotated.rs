@@ -54,3 +54,68 @@ pub fn load(dir: &str, codebook: &Codebook) -> Result<AnnotatedThread> {
     }
     Ok(AnnotatedThread { thread, reconstructed, gold, primary_cluster, secondary_clusters, context })
 }
+
+/// Where `draad train` and `draad eval` look for a codebook's authored examples by default.
+pub fn authored_path_for(codebook: &Codebook) -> String {
+    format!("threads/authored-{}/comments.jsonl", codebook.id)
+}
+
+/// Comments written to show the codebook's labels, not collected from a site: extra training
+/// examples for the stance and cluster models. Cross-validation adds them to every training fold and
+/// never scores them; they were written without seeing the annotated thread (see the folder's
+/// README).
+#[derive(Debug, Clone)]
+pub struct AuthoredSet {
+    pub path: String,
+    /// The comments, read as a generic JSONL comment table (id, parent, text; `>` lines are quotes).
+    pub thread: Thread,
+    pub gold: Vec<GoldLabels>,
+    pub primary_cluster: Vec<String>,
+}
+
+/// Read an authored set: a JSONL comment table whose records also carry one label per stance
+/// dimension of the codebook (a field named after the dimension) and `primary_cluster`.
+pub fn load_authored(path: &str, codebook: &Codebook) -> Result<AuthoredSet> {
+    let bytes = crate::ingest::read_bytes(path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, path)?;
+    let thread = crate::ingest::table::read_jsonl(text, path, &crate::ingest::ColumnMap::default())?;
+    let clusters: Vec<&str> = codebook.clusters.iter().map(|c| c.id.as_str()).collect();
+    let mut labels: std::collections::HashMap<String, (GoldLabels, String)> = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let n = i + 1;
+        // The table reader has parsed every line already; only the labels are read here.
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| Error::at_line(path, n, e.to_string()))?;
+        let field = |name: &str| v.get(name).and_then(|x| x.as_str()).map(str::trim);
+        let id = field("id").ok_or_else(|| Error::at_line(path, n, "no 'id' field"))?.to_string();
+        let mut gold = GoldLabels::new();
+        for d in &codebook.dimensions {
+            let label = field(&d.id).ok_or_else(|| Error::at_line(path, n, format!("no '{}' label", d.id)))?;
+            if !d.label_ids().iter().any(|l| l == label) {
+                return Err(Error::at_line(
+                    path,
+                    n,
+                    format!("'{label}' is not a label of {} (labels: {})", d.id, d.label_ids().join(", ")),
+                ));
+            }
+            gold.insert(d.id.clone(), label.to_string());
+        }
+        let primary = field("primary_cluster").ok_or_else(|| Error::at_line(path, n, "no 'primary_cluster'"))?;
+        if !clusters.contains(&primary) {
+            return Err(Error::at_line(
+                path,
+                n,
+                format!("'{primary}' is not a cluster of the codebook (clusters: {})", clusters.join(", ")),
+            ));
+        }
+        labels.insert(id, (gold, primary.to_string()));
+    }
+    let mut gold = Vec::new();
+    let mut primary_cluster = Vec::new();
+    for c in &thread.comments {
+        let (g, p) =
+            labels.remove(&c.id).ok_or_else(|| Error::new(path, None, format!("no labels for comment {}", c.id)))?;
+        gold.push(g);
+        primary_cluster.push(p);
+    }
+    Ok(AuthoredSet { path: path.to_string(), thread, gold, primary_cluster })
+}

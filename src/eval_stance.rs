@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
 use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
-use crate::stance::{GoldLabels, Regularisation, predict, train};
+use crate::stance::{GoldLabels, Regularisation, predict};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -158,6 +158,9 @@ pub type WeightRow = (f64, f64, f64);
 #[derive(Clone, Copy)]
 pub struct Encoded<'a> {
     pub vectors: &'a SentenceVectors,
+    /// The vectors of the authored examples ([`CvData::extra`]), in their order, when they are used:
+    /// the probes then learn from them too.
+    pub extra_vectors: Option<&'a SentenceVectors>,
     pub descriptions: &'a [Vec<f32>],
     pub weights: ProbeWeights,
 }
@@ -173,12 +176,28 @@ pub struct CvData<'a> {
     pub codebook: &'a Codebook,
     pub context: &'a [String],
     pub k: usize,
+    /// Authored examples added to every training fold and never scored (see
+    /// [`crate::annotated::AuthoredSet`]).
+    pub extra: Option<&'a crate::annotated::AuthoredSet>,
 }
 
 impl<'a> CvData<'a> {
     /// The annotated thread of a folder, with `k` folds.
     pub fn of(a: &'a crate::annotated::AnnotatedThread, codebook: &'a Codebook, k: usize) -> CvData<'a> {
-        CvData { thread: &a.thread, gold: &a.gold, primary: Some(&a.primary_cluster), codebook, context: &a.context, k }
+        CvData {
+            thread: &a.thread,
+            gold: &a.gold,
+            primary: Some(&a.primary_cluster),
+            codebook,
+            context: &a.context,
+            k,
+            extra: None,
+        }
+    }
+
+    /// The same data with authored examples in every training fold.
+    pub fn with_extra(self, extra: Option<&'a crate::annotated::AuthoredSet>) -> CvData<'a> {
+        CvData { extra, ..self }
     }
 
     /// The primary clusters, which some evaluations need.
@@ -194,12 +213,14 @@ impl<'a> CvData<'a> {
 pub fn choose_probe_weights(
     data: CvData,
     vectors: &SentenceVectors,
+    extra_vectors: Option<&SentenceVectors>,
     descriptions: &[Vec<f32>],
     settings: &CvSettings,
 ) -> Result<(ProbeWeights, Vec<WeightRow>)> {
     let mut rows = Vec::new();
     for &w in WEIGHT_GRID {
-        let encoded = Encoded { vectors, descriptions, weights: ProbeWeights { stance: w, clusters: w } };
+        let weights = ProbeWeights { stance: w, clusters: w };
+        let encoded = Encoded { vectors, extra_vectors, descriptions, weights };
         let e = cross_validate_with(data, Some(encoded), settings)?;
         let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
         rows.push((w, stance, e.clusters.as_ref().map_or(0.0, |c| c.macro_f1)));
@@ -270,8 +291,9 @@ impl Default for CvSettings {
 
 /// [`cross_validate`] with other settings.
 pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &CvSettings) -> Result<StanceEvaluation> {
-    let CvData { thread, gold, primary, codebook, context, k } = data;
+    let CvData { thread, gold, primary, codebook, context, k, extra } = data;
     let vectors = encoded.map(|e| e.vectors);
+    let extra_vectors = encoded.and_then(|e| e.extra_vectors).filter(|_| extra.is_some());
     let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
     let fold = branch_folds(thread, k);
     let cues = CueSets::new(codebook);
@@ -288,20 +310,36 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
         let subwords = crate::subwords::train_on_texts(&texts, VOCAB).map_err(|e| crate::Error::new("", None, e))?;
         let features: Vec<CommentFeatures> =
             thread.comments.iter().map(|c| comment_features(c, &cues, Some(&subwords))).collect();
-        let train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
-        let train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
-        let train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
-        let model =
-            train(codebook, &train_features, &train_gold, train_primary.as_deref(), &settings.stance_regularisation);
-        // Probes on the sentence vectors, trained on this fold's training comments only.
+        let mut train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
+        let mut train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
+        let mut train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
+        if let Some(x) = extra {
+            train_features.extend(x.thread.comments.iter().map(|c| comment_features(c, &cues, Some(&subwords))));
+            train_gold.extend(x.gold.iter().cloned());
+            if let Some(p) = train_primary.as_mut() {
+                p.extend(x.primary_cluster.iter().cloned());
+            }
+        }
+        let model = crate::stance::train_with_authored(
+            codebook,
+            &train_features,
+            &train_gold,
+            train_primary.as_deref(),
+            &settings.stance_regularisation,
+            train_idx.len(),
+        );
+        // Probes on the sentence vectors, trained on this fold's training comments, and on the
+        // authored examples when their vectors are given.
+        let n = if extra_vectors.is_some() { train_gold.len() } else { train_idx.len() };
         let semantic_model = vectors.map(|v| {
-            let train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
+            let mut train_vectors: Vec<&[f32]> = train_idx.iter().map(|&i| v.raw[i].as_slice()).collect();
+            train_vectors.extend(extra_vectors.iter().flat_map(|x| x.raw.iter().map(Vec::as_slice)));
             let mut m = SemanticModel::train(
                 codebook,
                 "cross-validation",
                 &train_vectors,
-                &train_gold,
-                train_primary.as_deref(),
+                &train_gold[..n],
+                train_primary.as_ref().map(|p| &p[..n]),
             );
             m.weights = encoded.map(|e| e.weights).unwrap_or_default();
             m
@@ -309,7 +347,11 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
         let semantic = vectors.map(|vectors| Semantic { vectors, model: semantic_model.as_ref(), descriptions });
         // Clusters first: the stance leans on the cluster a comment is placed in.
         let assigned = train_primary.as_ref().map(|train_primary| {
-            let cmodel = crate::clusters::train(codebook, &train_features, train_primary);
+            // The cluster model learns from the thread's comments only: the authored examples were
+            // written to show stances, and their clusters are not spread as in a real thread (on the
+            // seed thread's folds they lowered primary-cluster macro-F1 from 0.748 to 0.713).
+            let n = train_idx.len();
+            let cmodel = crate::clusters::train(codebook, &train_features[..n], &train_primary[..n]);
             crate::clusters::assign_with_cue_weight(
                 thread,
                 codebook,
@@ -377,23 +419,28 @@ fn score_predictions(
 }
 
 /// The regularisation of every stance dimension, chosen from [`crate::stance::MIN_COUNT_GRID`] times
-/// [`crate::stance::L2_GRID`] by cross-validation on the given comments: the best macro-F1 per
-/// dimension (the stronger regularisation on a tie). The dimensions' models are trained apart, so
-/// each dimension's choice is its own.
+/// [`crate::stance::L2_GRID`] (times [`crate::stance::AUTHORED_WEIGHT_GRID`] when the data has
+/// authored examples) by cross-validation on the given comments: the best macro-F1 per dimension
+/// (the stronger regularisation on a tie). The dimensions' models are trained apart, so each
+/// dimension's choice is its own.
 pub fn choose_regularisation(data: CvData, base: &CvSettings) -> Result<BTreeMap<String, Regularisation>> {
     let codebook = data.codebook;
     let mut best: BTreeMap<String, (f64, Regularisation)> = BTreeMap::new();
-    for &min_count in crate::stance::MIN_COUNT_GRID.iter().rev() {
-        for &l2 in crate::stance::L2_GRID.iter().rev() {
-            let r = Regularisation { l2, min_count };
-            let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
-            let settings = CvSettings { stance_regularisation, ..base.clone() };
-            let e = cross_validate_with(data, None, &settings)?;
-            for d in &e.dimensions {
-                let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, r));
-                if d.macro_f1 > b.0 + 1e-9 {
-                    *b = (d.macro_f1, r);
-                }
+    let authored_weights = if data.extra.is_some() { crate::stance::AUTHORED_WEIGHT_GRID } else { &[1.0] };
+    // Ties go to the first tried: stronger regularisation, and authored examples at full weight.
+    let grid = crate::stance::MIN_COUNT_GRID.iter().rev().flat_map(|&min_count| {
+        crate::stance::L2_GRID.iter().rev().flat_map(move |&l2| {
+            authored_weights.iter().rev().map(move |&authored_weight| Regularisation { l2, min_count, authored_weight })
+        })
+    });
+    for r in grid {
+        let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
+        let settings = CvSettings { stance_regularisation, ..base.clone() };
+        let e = cross_validate_with(data, None, &settings)?;
+        for d in &e.dimensions {
+            let b = best.entry(d.dimension.clone()).or_insert((f64::NEG_INFINITY, r));
+            if d.macro_f1 > b.0 + 1e-9 {
+                *b = (d.macro_f1, r);
             }
         }
     }
@@ -402,8 +449,17 @@ pub fn choose_regularisation(data: CvData, base: &CvSettings) -> Result<BTreeMap
 
 /// A regularisation in words: "L2 0.03, features seen at least once".
 pub fn describe_regularisation(r: &BTreeMap<String, Regularisation>) -> String {
-    let parts: Vec<String> =
-        r.iter().map(|(d, r)| format!("{d}: L2 {}, features in at least {} comment(s)", r.l2, r.min_count)).collect();
+    let parts: Vec<String> = r
+        .iter()
+        .map(|(d, r)| {
+            let authored = if r.authored_weight == 1.0 {
+                String::new()
+            } else {
+                format!(", an authored example counts {}", r.authored_weight)
+            };
+            format!("{d}: L2 {}, features in at least {} comment(s){authored}", r.l2, r.min_count)
+        })
+        .collect();
     parts.join("; ")
 }
 

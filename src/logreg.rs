@@ -58,15 +58,29 @@ impl LogReg {
         min_count: usize,
         opt: TrainOptions,
     ) -> LogReg {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for (f, _) in examples {
+        LogReg::train_weighted(labels, examples, &[], min_count, opt)
+    }
+
+    /// [`LogReg::train`] with a weight per example (`example_weight[i]`, 1 where the slice is
+    /// shorter): how much the example counts in the loss and in its class's share for balancing.
+    /// A feature's count for `min_count` is the summed weight of the examples that hold it.
+    pub fn train_weighted(
+        labels: &[String],
+        examples: &[(Vec<(String, f64)>, usize)],
+        example_weight: &[f64],
+        min_count: usize,
+        opt: TrainOptions,
+    ) -> LogReg {
+        let weight_of = |i: usize| example_weight.get(i).copied().unwrap_or(1.0);
+        let mut counts: HashMap<&str, f64> = HashMap::new();
+        for (i, (f, _)) in examples.iter().enumerate() {
             for (name, _) in f {
-                *counts.entry(name.as_str()).or_default() += 1;
+                *counts.entry(name.as_str()).or_default() += weight_of(i);
             }
         }
         let mut features: Vec<String> = counts
             .into_iter()
-            .filter(|(n, c)| *c >= min_count || n.starts_with("cue:") || *n == "bias")
+            .filter(|(n, c)| *c >= min_count as f64 - 1e-9 || n.starts_with("cue:") || *n == "bias")
             .map(|(n, _)| n.to_string())
             .collect();
         features.sort();
@@ -76,22 +90,21 @@ impl LogReg {
             .map(|(f, y)| (f.iter().filter_map(|(n, v)| index.get(n.as_str()).map(|&i| (i, *v))).collect(), *y))
             .collect();
         let k = labels.len();
-        let mut class_count = vec![0usize; k];
-        for (_, y) in &data {
-            class_count[*y] += 1;
+        let mut class_count = vec![0.0f64; k];
+        for (i, (_, y)) in data.iter().enumerate() {
+            class_count[*y] += weight_of(i);
         }
-        let n = data.len().max(1) as f64;
-        let class_weight: Vec<f64> = class_count
-            .iter()
-            .map(|&c| if !opt.balanced || c == 0 { 1.0 } else { n / (k as f64 * c as f64) })
-            .collect();
-        let total_weight: f64 = data.iter().map(|(_, y)| class_weight[*y]).sum::<f64>().max(1e-9);
+        let n: f64 = class_count.iter().sum::<f64>().max(1e-9);
+        let class_weight: Vec<f64> =
+            class_count.iter().map(|&c| if !opt.balanced || c <= 0.0 { 1.0 } else { n / (k as f64 * c) }).collect();
+        let total_weight: f64 =
+            data.iter().enumerate().map(|(i, (_, y))| class_weight[*y] * weight_of(i)).sum::<f64>().max(1e-9);
         let mut w = vec![vec![0.0; features.len()]; k];
         for _ in 0..opt.iterations {
             let mut grad = vec![vec![0.0; features.len()]; k];
-            for (x, y) in &data {
+            for (j, (x, y)) in data.iter().enumerate() {
                 let p = softmax(&logits(&w, x));
-                let cw = class_weight[*y] / total_weight;
+                let cw = class_weight[*y] * weight_of(j) / total_weight;
                 for (c, pc) in p.iter().enumerate() {
                     let g = (pc - if c == *y { 1.0 } else { 0.0 }) * cw;
                     for &(i, v) in x {

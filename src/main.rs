@@ -81,6 +81,33 @@ impl EncoderArgs {
     }
 }
 
+/// Authored training examples (comments written to show the codebook's labels) added to the training
+/// comments.
+#[derive(clap::Args, Clone)]
+struct AuthoredArgs {
+    /// A JSONL file of authored, labelled comments added to every training set (never scored):
+    /// `auto` takes threads/authored-CODEBOOK/comments.jsonl when it exists, `none` leaves them out.
+    #[arg(long, value_name = "JSONL|auto|none", default_value = "auto")]
+    authored: String,
+}
+
+impl AuthoredArgs {
+    fn load(&self, codebook: &draad::codebook::Codebook) -> draad::Result<Option<draad::annotated::AuthoredSet>> {
+        match self.authored.as_str() {
+            "none" => Ok(None),
+            "auto" => {
+                let path = draad::annotated::authored_path_for(codebook);
+                if std::path::Path::new(&path).exists() {
+                    draad::annotated::load_authored(&path, codebook).map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+            path => draad::annotated::load_authored(path, codebook).map(Some),
+        }
+    }
+}
+
 /// Batch runs leave the encoder out unless asked: it encodes about a hundred comments a second.
 #[derive(clap::Args, Clone)]
 struct BatchEncoderArgs {
@@ -182,6 +209,8 @@ enum Command {
         text: String,
         #[arg(long, default_value = draad::codebook::DEFAULT_PATH)]
         codebook: String,
+        #[command(flatten)]
+        authored: AuthoredArgs,
         /// With the encoder, also train the probes on its vectors (models/semantic-CODEBOOK.json).
         #[command(flatten)]
         encoder: EncoderArgs,
@@ -213,6 +242,8 @@ enum Command {
         /// it scores (about 30 s).
         #[arg(long)]
         nested: bool,
+        #[command(flatten)]
+        authored: AuthoredArgs,
         /// With the encoder, the scores are given without and with it.
         #[command(flatten)]
         encoder: EncoderArgs,
@@ -388,7 +419,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             let thread = input.read(&input.options(format))?;
             write_output(output.as_deref(), draad::graph_export::export(&thread, to)?.trim_end(), force)
         }
-        Command::Train { annotated, text, codebook, encoder } => {
+        Command::Train { annotated, text, codebook, authored, encoder } => {
             let encoder = encoder.load()?;
             let codebook = draad::codebook::Codebook::load(&codebook)?;
             let files = draad::subwords::training_files(&text)?;
@@ -396,6 +427,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             eprintln!("tokenizer: {} ({} files of text)", draad::subwords::DEFAULT_PATH, files.len());
             let subwords = draad::subwords::Subwords::load(draad::subwords::DEFAULT_PATH)?;
             let a = draad::annotated::load(&annotated, &codebook)?;
+            let extra = authored.load(&codebook)?;
             let cues = draad::features::CueSets::new(&codebook);
             let features: Vec<_> = a
                 .thread
@@ -403,8 +435,18 @@ fn run(cli: Cli) -> draad::Result<()> {
                 .iter()
                 .map(|c| draad::features::comment_features(c, &cues, Some(&subwords)))
                 .collect();
+            // The annotated comments, then the authored examples.
+            let mut train_features = features.clone();
+            let (mut gold, mut primary) = (a.gold.clone(), a.primary_cluster.clone());
+            if let Some(x) = &extra {
+                let comments = &x.thread.comments;
+                train_features
+                    .extend(comments.iter().map(|c| draad::features::comment_features(c, &cues, Some(&subwords))));
+                gold.extend(x.gold.iter().cloned());
+                primary.extend(x.primary_cluster.iter().cloned());
+            }
             // The regularisation per dimension, chosen by cross-validation on the annotated thread.
-            let data = draad::eval_stance::CvData::of(&a, &codebook, 5);
+            let data = draad::eval_stance::CvData::of(&a, &codebook, 5).with_extra(extra.as_ref());
             let stance_regularisation =
                 draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
             eprintln!(
@@ -413,11 +455,21 @@ fn run(cli: Cli) -> draad::Result<()> {
                 draad::stance::MIN_COUNT_GRID,
                 draad::eval_stance::describe_regularisation(&stance_regularisation)
             );
-            let model =
-                draad::stance::train(&codebook, &features, &a.gold, Some(&a.primary_cluster), &stance_regularisation);
+            let model = draad::stance::train_with_authored(
+                &codebook,
+                &train_features,
+                &gold,
+                Some(&primary),
+                &stance_regularisation,
+                a.gold.len(),
+            );
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
-            eprintln!("stance model: {path} ({} comments of {annotated})", a.gold.len());
+            let authored_note = extra
+                .as_ref()
+                .map_or_else(String::new, |x| format!(" and {} authored examples of {}", x.gold.len(), x.path));
+            eprintln!("stance model: {path} ({} comments of {annotated}{authored_note})", a.gold.len());
+            // The cluster model learns from the annotated thread only (as in `draad eval`).
             let clusters = draad::clusters::train(&codebook, &features, &a.primary_cluster);
             let path = draad::clusters::ClusterModel::path_for(&codebook);
             clusters.save(&path)?;
@@ -426,16 +478,21 @@ fn run(cli: Cli) -> draad::Result<()> {
             match encoder {
                 Some(e) => {
                     let vectors = e.embed_thread(&a.thread)?.vectors;
-                    let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+                    let extra_vectors =
+                        extra.as_ref().map(|x| e.embed_thread(&x.thread)).transpose()?.map(|v| v.vectors);
+                    // The probes learn from the annotated comments and the authored examples.
+                    let refs: Vec<&[f32]> =
+                        vectors.iter().chain(extra_vectors.iter().flatten()).map(Vec::as_slice).collect();
                     let id = draad::semantic::encoder_id(&e);
-                    let mut m =
-                        draad::semantic::SemanticModel::train(&codebook, &id, &refs, &a.gold, Some(&a.primary_cluster));
+                    let mut m = draad::semantic::SemanticModel::train(&codebook, &id, &refs, &gold, Some(&primary));
                     // How much the probes weigh: chosen by cross-validation on the annotated thread.
                     let sentence = draad::semantic::SentenceVectors::new(vectors.clone());
+                    let extra_sentence = extra_vectors.map(draad::semantic::SentenceVectors::new);
                     let descriptions = draad::semantic::embed_descriptions(&e, &codebook)?;
                     let (weights, rows) = draad::eval_stance::choose_probe_weights(
                         data,
                         &sentence,
+                        extra_sentence.as_ref(),
                         &descriptions,
                         &draad::eval_stance::CvSettings {
                             stance_regularisation: stance_regularisation.clone(),
@@ -471,7 +528,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { annotated, codebook, folds, predictions, force, json, against, nested, encoder } => {
+        Command::Eval { annotated, codebook, folds, predictions, force, json, against, nested, authored, encoder } => {
             if let Some(p) = predictions.as_deref().filter(|p| *p != "-" && !force)
                 && std::path::Path::new(p).exists()
             {
@@ -480,6 +537,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             let encoder = encoder.load()?;
             let codebook = draad::codebook::Codebook::load(&codebook)?;
             let a = draad::annotated::load(&annotated, &codebook)?;
+            let extra = authored.load(&codebook)?;
             let (vectors, descriptions) = match &encoder {
                 Some(e) => (
                     Some(draad::semantic::SentenceVectors::new(e.embed_thread(&a.thread)?.vectors)),
@@ -487,20 +545,30 @@ fn run(cli: Cli) -> draad::Result<()> {
                 ),
                 None => (None, Vec::new()),
             };
+            // The authored examples' vectors, so that the probes learn from them as `draad train` does.
+            let extra_vectors = match (&encoder, &extra) {
+                (Some(e), Some(x)) => Some(draad::semantic::SentenceVectors::new(e.embed_thread(&x.thread)?.vectors)),
+                _ => None,
+            };
             // The probes' weights as `draad train` chose them (the defaults without a trained file).
             let weights = draad::semantic::SemanticModel::load(&draad::semantic::SemanticModel::path_for(&codebook))
                 .map(|m| m.weights)
                 .unwrap_or_default();
             // The regularisation per stance dimension, chosen by this cross-validation (as `draad train`
             // chooses it); `--nested` chooses it inside each training fold instead.
-            let data = draad::eval_stance::CvData::of(&a, &codebook, folds.max(2));
+            let data = draad::eval_stance::CvData::of(&a, &codebook, folds.max(2)).with_extra(extra.as_ref());
             let stance_regularisation =
                 draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
             let settings = draad::eval_stance::CvSettings { stance_regularisation, ..Default::default() };
             let run = |v: Option<&draad::semantic::SentenceVectors>| {
                 draad::eval_stance::cross_validate_with(
                     data,
-                    v.map(|vectors| draad::eval_stance::Encoded { vectors, descriptions: &descriptions, weights }),
+                    v.map(|vectors| draad::eval_stance::Encoded {
+                        vectors,
+                        extra_vectors: extra_vectors.as_ref(),
+                        descriptions: &descriptions,
+                        weights,
+                    }),
                     &settings,
                 )
             };

@@ -31,14 +31,24 @@ const CLUSTER_PRIOR_WEIGHT: f64 = 1.0;
 pub struct Regularisation {
     pub l2: f64,
     pub min_count: usize,
+    /// How much an authored example counts against a collected comment (see
+    /// [`crate::annotated::AuthoredSet`]).
+    #[serde(default = "one")]
+    pub authored_weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The regularisation of a dimension when none was chosen for it.
-pub const DEFAULT_REGULARISATION: Regularisation = Regularisation { l2: 0.1, min_count: 2 };
+pub const DEFAULT_REGULARISATION: Regularisation = Regularisation { l2: 0.1, min_count: 2, authored_weight: 1.0 };
 /// The L2 penalties and minimum feature counts `draad train` and `draad eval` choose from, per
 /// dimension, by cross-validation (see [`crate::eval_stance::choose_regularisation`]).
 pub const L2_GRID: &[f64] = &[0.003, 0.01, 0.03, 0.1, 0.3];
 pub const MIN_COUNT_GRID: &[usize] = &[1, 2];
+/// The weights of an authored example chosen from with them, when there are authored examples.
+pub const AUTHORED_WEIGHT_GRID: &[f64] = &[0.25, 0.5, 1.0];
 /// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
 const OPENING_CONFIDENCE: f64 = 0.8;
 
@@ -130,22 +140,38 @@ pub fn train(
     primary: Option<&[String]>,
     regularisation: &BTreeMap<String, Regularisation>,
 ) -> StanceModel {
+    train_with_authored(codebook, features, gold, primary, regularisation, features.len())
+}
+
+/// [`train`] where the comments from position `collected` on are authored examples, which count
+/// as much as the dimension's [`Regularisation::authored_weight`] says.
+pub fn train_with_authored(
+    codebook: &Codebook,
+    features: &[CommentFeatures],
+    gold: &[GoldLabels],
+    primary: Option<&[String]>,
+    regularisation: &BTreeMap<String, Regularisation>,
+    collected: usize,
+) -> StanceModel {
     let mut dimensions = BTreeMap::new();
     let mut cluster_prior = BTreeMap::new();
     let clusters: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
     for d in &codebook.dimensions {
         let labels = d.label_ids();
-        let examples: Vec<(Vec<(String, f64)>, usize)> = features
+        let r = regularisation.get(&d.id).copied().unwrap_or(DEFAULT_REGULARISATION);
+        let weight = |i: usize| if i < collected { 1.0 } else { r.authored_weight };
+        let (examples, example_weights): (Vec<(Vec<(String, f64)>, usize)>, Vec<f64>) = features
             .iter()
             .zip(gold)
-            .filter_map(|(f, g)| {
+            .enumerate()
+            .filter_map(|(i, (f, g))| {
                 let y = labels.iter().position(|l| Some(l) == g.get(&d.id))?;
-                Some((sparse(f, Some(&d.id)), y))
+                Some(((sparse(f, Some(&d.id)), y), weight(i)))
             })
-            .collect();
-        let r = regularisation.get(&d.id).copied().unwrap_or(DEFAULT_REGULARISATION);
+            .unzip();
         let options = TrainOptions { l2: r.l2, ..TrainOptions::default() };
-        dimensions.insert(d.id.clone(), LogReg::train(&labels, &examples, r.min_count, options));
+        dimensions
+            .insert(d.id.clone(), LogReg::train_weighted(&labels, &examples, &example_weights, r.min_count, options));
         if let Some(primary) = primary {
             let pairs: Vec<(&str, &str)> =
                 primary.iter().zip(gold).filter_map(|(c, g)| Some((c.as_str(), g.get(&d.id)?.as_str()))).collect();

@@ -249,9 +249,13 @@ fn the_regularisation_is_chosen_per_dimension_by_cross_validation() {
     // The dimensions are trained apart: the chosen regularisation is at least as good, per
     // dimension, as any single one for all of them.
     let corners = [
-        Regularisation { l2: L2_GRID[0], min_count: MIN_COUNT_GRID[0] },
+        Regularisation { l2: L2_GRID[0], min_count: MIN_COUNT_GRID[0], authored_weight: 1.0 },
         DEFAULT_REGULARISATION,
-        Regularisation { l2: *L2_GRID.last().unwrap(), min_count: *MIN_COUNT_GRID.last().unwrap() },
+        Regularisation {
+            l2: *L2_GRID.last().unwrap(),
+            min_count: *MIN_COUNT_GRID.last().unwrap(),
+            authored_weight: 1.0,
+        },
     ];
     for r in corners {
         let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
@@ -268,4 +272,89 @@ fn the_regularisation_is_chosen_per_dimension_by_cross_validation() {
     }
     let enforceability = with.dimensions.iter().find(|d| d.dimension == "enforceability").unwrap();
     assert!(enforceability.macro_f1 >= 0.70, "enforceability macro-F1 {:.3}", enforceability.macro_f1);
+}
+
+#[test]
+fn authored_examples_train_the_stance_models_and_are_never_scored() {
+    use draad::eval_stance::{CvData, CvSettings, cross_validate_with};
+    use draad::stance::Regularisation;
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
+    let authored = draad::annotated::load_authored(&draad::annotated::authored_path_for(&codebook), &codebook).unwrap();
+    assert_eq!(authored.thread.comments.len(), authored.gold.len());
+    assert!(authored.gold.len() >= 400, "{} authored examples", authored.gold.len());
+    // The regularisation `draad eval` chose when this test was written (see the README).
+    let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
+    let settings = CvSettings {
+        stance_regularisation: [("jurisdiction", r(0.03, 2, 0.5)), ("enforceability", r(0.003, 2, 0.25))]
+            .into_iter()
+            .map(|(d, r)| (d.to_string(), r))
+            .collect(),
+        ..CvSettings::default()
+    };
+    let data = CvData::of(&a, &codebook, 5);
+    let run = |extra| cross_validate_with(data.with_extra(extra), None, &settings).unwrap();
+    let (with, again, without) = (run(Some(&authored)), run(Some(&authored)), run(None));
+    assert_eq!(with.predictions, again.predictions, "deterministic");
+    // Only the thread's comments are predicted and scored.
+    assert_eq!(with.predictions.comments.len(), a.thread.comments.len());
+    let scored = |d: &draad::eval_stance::DimensionScores| d.confusion.iter().flatten().sum::<usize>();
+    assert!(with.dimensions.iter().all(|d| scored(d) == a.thread.comments.len()));
+    let f1 = |e: &draad::eval_stance::StanceEvaluation, d: &str| {
+        e.dimensions.iter().find(|x| x.dimension == d).unwrap().macro_f1
+    };
+    for d in ["jurisdiction", "enforceability"] {
+        assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
+    }
+    assert!(f1(&with, "jurisdiction") >= 0.72, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
+    assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
+    // The cluster model does not learn from them: the primary clusters are the same either way.
+    assert_eq!(with.clusters.as_ref().unwrap().accuracy, without.clusters.as_ref().unwrap().accuracy);
+}
+
+#[test]
+fn a_bad_authored_file_is_refused_naming_the_file_and_line() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("authored");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = r#"{"id": "x1", "parent": null, "text": "De AVG geldt gewoon.", "jurisdiction": "applies", "enforceability": "none", "primary_cluster": "extraterritoriality"}"#;
+    let cases = [
+        (
+            "label",
+            r#"{"id": "x2", "parent": "x1", "text": "Nee.", "jurisdiction": "maybe", "enforceability": "none", "primary_cluster": "extraterritoriality"}"#,
+            "line 2",
+            "'maybe' is not a label of jurisdiction",
+        ),
+        (
+            "cluster",
+            r#"{"id": "x2", "parent": "x1", "text": "Nee.", "jurisdiction": "rejects", "enforceability": "none", "primary_cluster": "weather"}"#,
+            "line 2",
+            "'weather' is not a cluster",
+        ),
+        (
+            "missing",
+            r#"{"id": "x2", "parent": "x1", "text": "Nee.", "jurisdiction": "rejects", "primary_cluster": "extraterritoriality"}"#,
+            "line 2",
+            "no 'enforceability' label",
+        ),
+        (
+            "parent",
+            r#"{"id": "x2", "parent": "x9", "text": "Nee.", "jurisdiction": "rejects", "enforceability": "none", "primary_cluster": "extraterritoriality"}"#,
+            "x9",
+            "",
+        ),
+    ];
+    for (name, second, place, message) in cases {
+        let path = dir.join(format!("{name}.jsonl"));
+        std::fs::write(&path, format!("{good}\n{second}\n")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_draad"))
+            .args(["eval", "--encoder", "off", "--authored", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}.jsonl")) && err.contains(place) && err.contains(message),
+            "{name}: {err}"
+        );
+    }
 }
