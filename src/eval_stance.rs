@@ -447,6 +447,16 @@ pub fn choose_regularisation(data: CvData, base: &CvSettings) -> Result<BTreeMap
     Ok(best.into_iter().map(|(d, (_, r))| (d, r)).collect())
 }
 
+/// The grid [`choose_regularisation`] chooses from, in words.
+pub fn describe_grid(with_authored: bool) -> String {
+    let base = format!("L2 {:?}, minimum feature counts {:?}", crate::stance::L2_GRID, crate::stance::MIN_COUNT_GRID);
+    if with_authored {
+        format!("{base} and the weight of an authored example {:?}", crate::stance::AUTHORED_WEIGHT_GRID)
+    } else {
+        base
+    }
+}
+
 /// A regularisation in words: "L2 0.03, features seen at least once".
 pub fn describe_regularisation(r: &BTreeMap<String, Regularisation>) -> String {
     let parts: Vec<String> = r

@@ -450,9 +450,8 @@ fn run(cli: Cli) -> draad::Result<()> {
             let stance_regularisation =
                 draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
             eprintln!(
-                "stance regularisation (chosen by 5-fold cross-validation from L2 {:?} and minimum feature counts {:?}): {}",
-                draad::stance::L2_GRID,
-                draad::stance::MIN_COUNT_GRID,
+                "stance regularisation (chosen by 5-fold cross-validation from {}): {}",
+                draad::eval_stance::describe_grid(extra.is_some()),
                 draad::eval_stance::describe_regularisation(&stance_regularisation)
             );
             let model = draad::stance::train_with_authored(
@@ -628,6 +627,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                         "scores": n.scores.last(),
                     })),
                     "stance_regularisation": &settings.stance_regularisation,
+                    "authored": extra.as_ref().map(|x| serde_json::json!({"path": x.path, "comments": x.gold.len()})),
                     "nested_stance": nested.as_ref().map(|(_, n)| serde_json::json!({
                         "l2_grid": draad::stance::L2_GRID,
                         "min_count_grid": draad::stance::MIN_COUNT_GRID,
@@ -646,10 +646,17 @@ fn run(cli: Cli) -> draad::Result<()> {
                 });
                 println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
+                match &extra {
+                    Some(x) => println!(
+                        "Authored training examples: {} ({} comments written to show the codebook's labels), in every training fold of the stance models, never scored",
+                        x.path,
+                        x.gold.len()
+                    ),
+                    None => println!("Authored training examples: none"),
+                }
                 println!(
-                    "Regularisation of each stance dimension, chosen from L2 {:?} and minimum feature counts {:?} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
-                    draad::stance::L2_GRID,
-                    draad::stance::MIN_COUNT_GRID,
+                    "Regularisation of each stance dimension, chosen from {} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
+                    draad::eval_stance::describe_grid(extra.is_some()),
                     draad::eval_stance::describe_regularisation(&settings.stance_regularisation)
                 );
                 println!("== without the sentence encoder");
@@ -680,9 +687,8 @@ fn run(cli: Cli) -> draad::Result<()> {
                 own_graph.dimensions.iter().chain(&own_graph.clusters).for_each(|d| print!("{}", line(d)));
                 if let Some((clusters, stance)) = &nested {
                     println!(
-                        "\n== nested cross-validation, without the encoder: the regularisation of each stance dimension chosen inside each training fold from L2 {:?} and minimum feature counts {:?}",
-                        draad::stance::L2_GRID,
-                        draad::stance::MIN_COUNT_GRID,
+                        "\n== nested cross-validation, without the encoder: the regularisation of each stance dimension chosen inside each training fold from {}",
+                        draad::eval_stance::describe_grid(extra.is_some()),
                     );
                     for (f, c) in stance.chosen.iter().enumerate() {
                         println!("  fold {}: {c}", f + 1);
