@@ -339,7 +339,9 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
                 "cross-validation",
                 &train_vectors,
                 &train_gold[..n],
-                train_primary.as_ref().map(|p| &p[..n]),
+                // The cluster probe, like the cluster model, learns from the thread's comments only
+                // (the first ones: the probe pairs vectors and clusters in order).
+                train_primary.as_ref().map(|p| &p[..train_idx.len()]),
             );
             m.weights = encoded.map(|e| e.weights).unwrap_or_default();
             m

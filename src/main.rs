@@ -483,7 +483,10 @@ fn run(cli: Cli) -> draad::Result<()> {
                     let refs: Vec<&[f32]> =
                         vectors.iter().chain(extra_vectors.iter().flatten()).map(Vec::as_slice).collect();
                     let id = draad::semantic::encoder_id(&e);
-                    let mut m = draad::semantic::SemanticModel::train(&codebook, &id, &refs, &gold, Some(&primary));
+                    // The cluster probe, like the cluster model, learns from the annotated comments only
+                    // (the first vectors: the probe pairs vectors and clusters in order).
+                    let mut m =
+                        draad::semantic::SemanticModel::train(&codebook, &id, &refs, &gold, Some(&a.primary_cluster));
                     // How much the probes weigh: chosen by cross-validation on the annotated thread.
                     let sentence = draad::semantic::SentenceVectors::new(vectors.clone());
                     let extra_sentence = extra_vectors.map(draad::semantic::SentenceVectors::new);

@@ -282,11 +282,11 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
     let authored = draad::annotated::load_authored(&draad::annotated::authored_path_for(&codebook), &codebook).unwrap();
     assert_eq!(authored.thread.comments.len(), authored.gold.len());
-    assert!(authored.gold.len() >= 400, "{} authored examples", authored.gold.len());
+    assert!(authored.gold.len() >= 800, "{} authored examples", authored.gold.len());
     // The regularisation `draad eval` chose when this test was written (see the README).
     let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
     let settings = CvSettings {
-        stance_regularisation: [("jurisdiction", r(0.03, 2, 0.5)), ("enforceability", r(0.003, 2, 0.25))]
+        stance_regularisation: [("jurisdiction", r(0.01, 2, 0.25)), ("enforceability", r(0.03, 1, 0.25))]
             .into_iter()
             .map(|(d, r)| (d.to_string(), r))
             .collect(),
@@ -306,7 +306,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    assert!(f1(&with, "jurisdiction") >= 0.72, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
+    assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
     assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
     // The cluster model does not learn from them: the primary clusters are the same either way.
     assert_eq!(with.clusters.as_ref().unwrap().accuracy, without.clusters.as_ref().unwrap().accuracy);
