@@ -61,9 +61,9 @@ pub fn authored_path_for(codebook: &Codebook) -> String {
 }
 
 /// Comments written to show the codebook's labels, not collected from a site: extra training
-/// examples for the stance and cluster models. Cross-validation adds them to every training fold and
-/// never scores them; they were written without seeing the annotated thread (see the folder's
-/// README).
+/// examples for the stance models (the cluster model learns from real comments only).
+/// Cross-validation adds them to every training fold and never scores them; they were written
+/// without seeing the annotated thread (see the folder's README).
 #[derive(Debug, Clone)]
 pub struct AuthoredSet {
     pub path: String,

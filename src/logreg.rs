@@ -206,4 +206,28 @@ mod tests {
         let p = softmax(&m1.scores([("y", 1.0), ("bias", 1.0)], &idx).0);
         assert!(p[1] > 0.8, "{p:?}");
     }
+
+    #[test]
+    fn an_example_of_weight_two_counts_as_two_and_weight_zero_as_none() {
+        let labels: Vec<String> = vec!["a".into(), "b".into()];
+        let ex = |f: &str, y: usize| (vec![(f.to_string(), 1.0), ("bias".to_string(), 1.0)], y);
+        let close = |m1: &LogReg, m2: &LogReg| {
+            assert_eq!(m1.features, m2.features);
+            for (r1, r2) in m1.weights.iter().zip(&m2.weights) {
+                for (x, y) in r1.iter().zip(r2) {
+                    assert!((x - y).abs() < 1e-9, "{x} against {y}");
+                }
+            }
+        };
+        let twice = vec![ex("x", 0), ex("x", 0), ex("y", 1), ex("z", 1)];
+        let weighted = vec![ex("x", 0), ex("y", 1), ex("z", 1)];
+        let opt = TrainOptions::default();
+        close(&LogReg::train(&labels, &twice, 2, opt), &LogReg::train_weighted(&labels, &weighted, &[2.0], 2, opt));
+        // Weight zero: the example neither counts nor brings its features in.
+        let with_ignored = vec![ex("x", 0), ex("y", 1), ex("w", 0)];
+        close(
+            &LogReg::train(&labels, &with_ignored[..2], 1, opt),
+            &LogReg::train_weighted(&labels, &with_ignored, &[1.0, 1.0, 0.0], 1, opt),
+        );
+    }
 }
