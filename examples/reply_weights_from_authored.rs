@@ -1,0 +1,121 @@
+//! Experiment: tune the reply-reconstruction weights on the authored threads
+//! (`threads/authored-clearview-ap/`, structure known, written blind to the seed thread) rendered to
+//! copied text, then score the tuned weights on data that did not shape them: the seed thread with
+//! its reference boundaries and the held-out pages (found boundaries), beside the default weights.
+//!
+//!     cargo run --release --example reply_weights_from_authored
+
+use draad::eval_graph::{evaluate, gold_from_rendered, read_annotation};
+use draad::model::{Article, Thread};
+use draad::reply_graph::ReplyWeights;
+
+/// The authored comments as one small thread per `thread` prefix of their ids, each under a stub
+/// article, rendered to copied text: (text, reference).
+fn authored_copies(path: &str) -> Vec<(String, Vec<draad::eval_graph::GoldComment>)> {
+    let codebook = draad::codebook::Codebook::load(draad::codebook::DEFAULT_PATH).expect("codebook");
+    let set = draad::annotated::load_authored(path, &codebook).expect("authored set");
+    let mut groups: Vec<(String, Thread)> = Vec::new();
+    for c in &set.thread.comments {
+        let key = c.id.split('-').next().unwrap_or("").to_string();
+        if groups.last().is_none_or(|g| g.0 != key) {
+            let mut t = set.thread.clone();
+            t.comments.clear();
+            t.article = Article {
+                title: Some(format!("Clearview AI en de boete ({key})")),
+                body: vec!["Clearview AI heeft een boete gekregen van een Europese privacytoezichthouder.".into()],
+                ..Article::default()
+            };
+            groups.push((key.clone(), t));
+        }
+        let mut c = c.clone();
+        c.index = groups.last().map_or(0, |g| g.1.comments.len() + 1);
+        groups.last_mut().expect("group").1.comments.push(c);
+    }
+    groups
+        .into_iter()
+        .map(|(_, t)| {
+            let copy = draad::copy_text::render(&t);
+            let gold = gold_from_rendered(&t, &copy.spans);
+            (copy.text, gold)
+        })
+        .collect()
+}
+
+fn accuracy_given_starts(text: &str, gold: &[draad::eval_graph::GoldComment], w: &ReplyWeights) -> (usize, usize) {
+    let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
+    let t = draad::ingest::copied_text::read_with(text, "tune", Some(&starts), w, None).expect("thread reads");
+    let s = evaluate("tune", &t, gold);
+    ((s.parent_accuracy * gold.len() as f64).round() as usize, gold.len())
+}
+
+fn pooled(copies: &[(String, Vec<draad::eval_graph::GoldComment>)], w: &ReplyWeights) -> f64 {
+    let (right, all) = copies.iter().map(|(t, g)| accuracy_given_starts(t, g, w)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    right as f64 / all.max(1) as f64
+}
+
+fn heldout(path: &str, w: &ReplyWeights) -> (f64, f64) {
+    let truth = draad::ingest::read_path(path, &draad::ingest::ReadOptions::default()).expect("page");
+    let copy = draad::copy_text::render(&truth);
+    let gold = gold_from_rendered(&truth, &copy.spans);
+    let found = draad::ingest::copied_text::read_with(&copy.text, path, None, w, None).expect("reads");
+    let given = accuracy_given_starts(&copy.text, &gold, w);
+    (evaluate(path, &found, &gold).parent_accuracy, given.0 as f64 / given.1.max(1) as f64)
+}
+
+fn report(name: &str, w: &ReplyWeights) {
+    let dir = "threads/clearview-ap-2024";
+    let text = std::fs::read_to_string(format!("{dir}/thread.txt")).expect("thread.txt");
+    let gold = read_annotation(&format!("{dir}/replies.tsv")).expect("replies.tsv");
+    let (r, n) = accuracy_given_starts(&text, &gold, w);
+    let seed_found = evaluate(
+        "seed",
+        &draad::ingest::copied_text::read_with(&text, "seed", None, w, None).expect("seed reads"),
+        &gold,
+    )
+    .parent_accuracy;
+    print!("{name}: seed parents {:.3} (reference boundaries), {seed_found:.3} (found)", r as f64 / n as f64);
+    for page in ["kopernet-2024", "ov-chipkaart-2023", "thuisbatterij-2025"] {
+        let (found, given) = heldout(&format!("threads/heldout/{page}.html"), w);
+        print!("; {page} {found:.3} (found), {given:.3} (true starts)");
+    }
+    println!();
+}
+
+fn main() {
+    let copies = authored_copies("threads/authored-clearview-ap/comments.jsonl");
+    let mut w = ReplyWeights::default();
+    let mut best = pooled(&copies, &w);
+    println!("authored threads: {}, default weights: parent accuracy {best:.3} (true starts)", copies.len());
+    report("default weights", &w);
+    let fields: Vec<(&str, fn(&mut ReplyWeights) -> &mut f64)> = vec![
+        ("prior_previous", |w| &mut w.prior_previous),
+        ("prior_article", |w| &mut w.prior_article),
+        ("prior_ancestor_step", |w| &mut w.prior_ancestor_step),
+        ("prior_ancestor", |w| &mut w.prior_ancestor),
+        ("opening_quote", |w| &mut w.opening_quote),
+        ("opening_quote_of_article", |w| &mut w.opening_quote_of_article),
+        ("inner_quote", |w| &mut w.inner_quote),
+        ("mention", |w| &mut w.mention),
+        ("echo", |w| &mut w.echo),
+        ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
+        ("answers_question", |w| &mut w.answers_question),
+        ("article_echo", |w| &mut w.article_echo),
+        ("deep_reply", |w| &mut w.deep_reply),
+    ];
+    for round in 0..3 {
+        for (name, get) in &fields {
+            for delta in [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0] {
+                let mut trial = w.clone();
+                *get(&mut trial) += delta;
+                let a = pooled(&copies, &trial);
+                if a > best + 1e-9 {
+                    best = a;
+                    w = trial;
+                    println!("round {round}: {name} {delta:+} -> {best:.3}");
+                }
+            }
+        }
+    }
+    println!("tuned on the authored threads: {best:.3}\n{w:?}");
+    report("tuned weights", &w);
+}
