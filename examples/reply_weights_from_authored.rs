@@ -49,7 +49,8 @@ fn accuracy_given_starts(text: &str, gold: &[draad::eval_graph::GoldComment], w:
 }
 
 fn pooled(copies: &[(String, Vec<draad::eval_graph::GoldComment>)], w: &ReplyWeights) -> f64 {
-    let (right, all) = copies.iter().map(|(t, g)| accuracy_given_starts(t, g, w)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (right, all) =
+        copies.iter().map(|(t, g)| accuracy_given_starts(t, g, w)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     right as f64 / all.max(1) as f64
 }
 
