@@ -84,39 +84,20 @@ fn report(name: &str, w: &ReplyWeights) {
 
 fn main() {
     let copies = authored_copies("threads/authored-clearview-ap/comments.jsonl");
-    let mut w = ReplyWeights::default();
-    let mut best = pooled(&copies, &w);
-    println!("authored threads: {}, default weights: parent accuracy {best:.3} (true starts)", copies.len());
-    report("default weights", &w);
-    let fields: Vec<(&str, fn(&mut ReplyWeights) -> &mut f64)> = vec![
-        ("prior_previous", |w| &mut w.prior_previous),
-        ("prior_article", |w| &mut w.prior_article),
-        ("prior_ancestor_step", |w| &mut w.prior_ancestor_step),
-        ("prior_ancestor", |w| &mut w.prior_ancestor),
-        ("opening_quote", |w| &mut w.opening_quote),
-        ("opening_quote_of_article", |w| &mut w.opening_quote_of_article),
-        ("inner_quote", |w| &mut w.inner_quote),
-        ("mention", |w| &mut w.mention),
-        ("echo", |w| &mut w.echo),
-        ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
-        ("answers_question", |w| &mut w.answers_question),
-        ("article_echo", |w| &mut w.article_echo),
-        ("deep_reply", |w| &mut w.deep_reply),
-    ];
-    for round in 0..3 {
-        for (name, get) in &fields {
-            for delta in [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0] {
-                let mut trial = w.clone();
-                *get(&mut trial) += delta;
-                let a = pooled(&copies, &trial);
-                if a > best + 1e-9 {
-                    best = a;
-                    w = trial;
-                    println!("round {round}: {name} {delta:+} -> {best:.3}");
-                }
-            }
-        }
-    }
+    let start = ReplyWeights::default();
+    println!(
+        "authored threads: {}, default weights: parent accuracy {:.3} (true starts)",
+        copies.len(),
+        pooled(&copies, &start)
+    );
+    report("default weights", &start);
+    let (w, best) = draad::reply_graph::tune_weights(
+        start,
+        &[-2.0, -1.0, -0.5, 0.5, 1.0, 2.0],
+        3,
+        |w| pooled(&copies, w),
+        |round, name, delta, score| println!("round {round}: {name} {delta:+} -> {score:.3}"),
+    );
     println!("tuned on the authored threads: {best:.3}\n{w:?}");
     report("tuned weights", &w);
 }

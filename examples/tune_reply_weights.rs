@@ -18,37 +18,14 @@ fn main() {
     let text = std::fs::read_to_string(format!("{dir}/thread.txt")).expect("thread.txt");
     let gold = read_annotation(&format!("{dir}/replies.tsv")).expect("replies.tsv");
     let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
-    let mut w = ReplyWeights::default();
-    let mut best = accuracy(&text, &starts, &gold, &w);
-    println!("default: {best:.3}");
-    let fields: Vec<(&str, fn(&mut ReplyWeights) -> &mut f64)> = vec![
-        ("prior_previous", |w| &mut w.prior_previous),
-        ("prior_article", |w| &mut w.prior_article),
-        ("prior_ancestor_step", |w| &mut w.prior_ancestor_step),
-        ("prior_ancestor", |w| &mut w.prior_ancestor),
-        ("opening_quote", |w| &mut w.opening_quote),
-        ("opening_quote_of_article", |w| &mut w.opening_quote_of_article),
-        ("inner_quote", |w| &mut w.inner_quote),
-        ("mention", |w| &mut w.mention),
-        ("echo", |w| &mut w.echo),
-        ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
-        ("answers_question", |w| &mut w.answers_question),
-        ("article_echo", |w| &mut w.article_echo),
-        ("deep_reply", |w| &mut w.deep_reply),
-    ];
-    for round in 0..3 {
-        for (name, get) in &fields {
-            for delta in [-1.0, -0.5, -0.25, 0.25, 0.5, 1.0] {
-                let mut trial = w.clone();
-                *get(&mut trial) += delta;
-                let a = accuracy(&text, &starts, &gold, &trial);
-                if a > best + 1e-9 {
-                    best = a;
-                    w = trial;
-                    println!("round {round}: {name} {:+} -> {best:.3}", delta);
-                }
-            }
-        }
-    }
+    let start = ReplyWeights::default();
+    println!("default: {:.3}", accuracy(&text, &starts, &gold, &start));
+    let (w, best) = draad::reply_graph::tune_weights(
+        start,
+        &[-1.0, -0.5, -0.25, 0.25, 0.5, 1.0],
+        3,
+        |w| accuracy(&text, &starts, &gold, w),
+        |round, name, delta, score| println!("round {round}: {name} {delta:+} -> {score:.3}"),
+    );
     println!("best {best:.3}: {w:#?}");
 }

@@ -198,6 +198,58 @@ impl Default for ReplyWeights {
     }
 }
 
+/// The weights a coordinate search may move ([`tune_weights`]), by name.
+pub type WeightField = (&'static str, fn(&mut ReplyWeights) -> &mut f64);
+
+/// The weights [`tune_weights`] moves (all but `reply_to`, `same_author` and `semantic`, which the
+/// annotated data rarely or never exercises).
+pub fn tunable_weights() -> Vec<WeightField> {
+    vec![
+        ("prior_previous", |w| &mut w.prior_previous),
+        ("prior_article", |w| &mut w.prior_article),
+        ("prior_ancestor_step", |w| &mut w.prior_ancestor_step),
+        ("prior_ancestor", |w| &mut w.prior_ancestor),
+        ("opening_quote", |w| &mut w.opening_quote),
+        ("opening_quote_of_article", |w| &mut w.opening_quote_of_article),
+        ("inner_quote", |w| &mut w.inner_quote),
+        ("mention", |w| &mut w.mention),
+        ("echo", |w| &mut w.echo),
+        ("reply_cue_against_article", |w| &mut w.reply_cue_against_article),
+        ("answers_question", |w| &mut w.answers_question),
+        ("article_echo", |w| &mut w.article_echo),
+        ("deep_reply", |w| &mut w.deep_reply),
+    ]
+}
+
+/// Coordinate search over [`tunable_weights`]: from `start`, move each weight by each of `deltas`
+/// in turn and keep a move when `score` rises, for `rounds` rounds. `kept(round, name, delta, score)`
+/// hears of every kept move. Returns the best weights and their score.
+pub fn tune_weights(
+    start: ReplyWeights,
+    deltas: &[f64],
+    rounds: usize,
+    mut score: impl FnMut(&ReplyWeights) -> f64,
+    mut kept: impl FnMut(usize, &str, f64, f64),
+) -> (ReplyWeights, f64) {
+    let mut best = score(&start);
+    let mut w = start;
+    for round in 0..rounds {
+        for (name, get) in tunable_weights() {
+            for &delta in deltas {
+                let mut trial = w.clone();
+                *get(&mut trial) += delta;
+                let s = score(&trial);
+                if s > best + 1e-9 {
+                    best = s;
+                    w = trial;
+                    kept(round, name, delta, best);
+                }
+            }
+        }
+    }
+    (w, best)
+}
+
 /// Centred sentence-vector similarity below which two comments share no meaning worth counting.
 const SEMANTIC_FROM: f64 = 0.1;
 
@@ -596,4 +648,24 @@ pub fn reorder_depth_first(thread: &mut Thread) {
     }
     let mut old: Vec<Option<Comment>> = std::mem::take(&mut thread.comments).into_iter().map(Some).collect();
     thread.comments = order.into_iter().map(|i| old[i].take().expect("each comment once")).collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinate_search_finds_a_better_weight_and_reports_each_kept_move() {
+        // A score that peaks where the echo weight is 8 and the article prior is -1.
+        let score = |w: &ReplyWeights| -(w.echo - 8.0).abs() - (w.prior_article + 1.0).abs();
+        let start = ReplyWeights::default();
+        let mut moves = Vec::new();
+        let (w, best) = tune_weights(start.clone(), &[-1.0, -0.5, 0.5, 1.0], 3, score, |_, name, d, _| {
+            moves.push((name.to_string(), d))
+        });
+        assert!((w.echo - 8.0).abs() < 1e-9 && (w.prior_article + 1.0).abs() < 1e-9, "{w:?}");
+        assert!(best.abs() < 1e-9 && best > score(&start));
+        assert!(moves.iter().any(|(n, _)| n == "echo") && moves.iter().any(|(n, _)| n == "prior_article"));
+        assert_eq!(w.mention, start.mention, "weights that do not matter stay");
+    }
 }
