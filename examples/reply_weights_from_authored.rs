@@ -14,12 +14,13 @@ use draad::reply_graph::ReplyWeights;
 fn authored_copies(path: &str) -> Vec<(String, Vec<draad::eval_graph::GoldComment>)> {
     let codebook = draad::codebook::Codebook::load(draad::codebook::DEFAULT_PATH).expect("codebook");
     let set = draad::annotated::load_authored(path, &codebook).expect("authored set");
+    let mut empty = set.thread.clone();
+    empty.comments.clear();
     let mut groups: Vec<(String, Thread)> = Vec::new();
     for c in &set.thread.comments {
         let key = c.id.split('-').next().unwrap_or("").to_string();
         if groups.last().is_none_or(|g| g.0 != key) {
-            let mut t = set.thread.clone();
-            t.comments.clear();
+            let mut t = empty.clone();
             t.article = Article {
                 title: Some(format!("Clearview AI en de boete ({key})")),
                 body: vec!["Clearview AI heeft een boete gekregen van een Europese privacytoezichthouder.".into()],

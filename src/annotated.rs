@@ -73,6 +73,25 @@ pub struct AuthoredSet {
     pub primary_cluster: Vec<String>,
 }
 
+impl AuthoredSet {
+    /// Append the authored examples to a training set (after its collected comments): their
+    /// features by `cues` and `subwords`, their labels and, when `primary` is given, their clusters.
+    pub fn append_to(
+        &self,
+        cues: &crate::features::CueSets,
+        subwords: Option<&crate::subwords::Subwords>,
+        features: &mut Vec<crate::features::CommentFeatures>,
+        gold: &mut Vec<GoldLabels>,
+        primary: Option<&mut Vec<String>>,
+    ) {
+        features.extend(self.thread.comments.iter().map(|c| crate::features::comment_features(c, cues, subwords)));
+        gold.extend(self.gold.iter().cloned());
+        if let Some(p) = primary {
+            p.extend(self.primary_cluster.iter().cloned());
+        }
+    }
+}
+
 /// Read an authored set: a JSONL comment table whose records also carry one label per stance
 /// dimension of the codebook (a field named after the dimension) and `primary_cluster`.
 pub fn load_authored(path: &str, codebook: &Codebook) -> Result<AuthoredSet> {

@@ -314,11 +314,7 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
         let mut train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let mut train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
         if let Some(x) = extra {
-            train_features.extend(x.thread.comments.iter().map(|c| comment_features(c, &cues, Some(&subwords))));
-            train_gold.extend(x.gold.iter().cloned());
-            if let Some(p) = train_primary.as_mut() {
-                p.extend(x.primary_cluster.iter().cloned());
-            }
+            x.append_to(&cues, Some(&subwords), &mut train_features, &mut train_gold, train_primary.as_mut());
         }
         let model = crate::stance::train_with_authored(
             codebook,

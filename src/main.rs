@@ -439,11 +439,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             let mut train_features = features.clone();
             let (mut gold, mut primary) = (a.gold.clone(), a.primary_cluster.clone());
             if let Some(x) = &extra {
-                let comments = &x.thread.comments;
-                train_features
-                    .extend(comments.iter().map(|c| draad::features::comment_features(c, &cues, Some(&subwords))));
-                gold.extend(x.gold.iter().cloned());
-                primary.extend(x.primary_cluster.iter().cloned());
+                x.append_to(&cues, Some(&subwords), &mut train_features, &mut gold, Some(&mut primary));
             }
             // The regularisation per dimension, chosen by cross-validation on the annotated thread.
             let data = draad::eval_stance::CvData::of(&a, &codebook, 5).with_extra(extra.as_ref());
@@ -634,6 +630,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     "nested_stance": nested.as_ref().map(|(_, n)| serde_json::json!({
                         "l2_grid": draad::stance::L2_GRID,
                         "min_count_grid": draad::stance::MIN_COUNT_GRID,
+                        "authored_weight_grid": extra.as_ref().map(|_| draad::stance::AUTHORED_WEIGHT_GRID),
                         "chosen_per_fold": n.chosen,
                         "scores": &n.scores[..codebook.dimensions.len().min(n.scores.len())],
                     })),
