@@ -142,7 +142,8 @@ pub fn read_with(
         Some(starts) => segment_at(&classified, starts),
     };
     let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
-    let vectors = encoder.and_then(|e| {
+    // The meaning evidence weighs nothing by default: the reactions are embedded only when it counts.
+    let vectors = encoder.filter(|_| weights.semantic != 0.0).and_then(|e| {
         let texts = crate::encoder::texts_of(&comments);
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         match e.embed_cached(&refs, crate::encoder::Prefix::Query) {
