@@ -75,15 +75,20 @@ pub struct AuthoredSet {
 
 impl AuthoredSet {
     /// Append the authored examples to a training set (after its collected comments): their
-    /// features by `cues` and `subwords`, their labels and, when `primary` is given, their clusters.
+    /// features by `cues` and `subwords`, their labels, the positions of their parents in the
+    /// training set and, when `primary` is given, their clusters.
     pub fn append_to(
         &self,
         cues: &crate::features::CueSets,
         subwords: Option<&crate::subwords::Subwords>,
         features: &mut Vec<crate::features::CommentFeatures>,
         gold: &mut Vec<GoldLabels>,
+        parents: &mut Vec<Option<usize>>,
         primary: Option<&mut Vec<String>>,
     ) {
+        let offset = features.len();
+        parents.resize(offset, None);
+        parents.extend(self.thread.parent_positions().into_iter().map(|p| p.map(|p| offset + p)));
         features.extend(self.thread.comments.iter().map(|c| crate::features::comment_features(c, cues, subwords)));
         gold.extend(self.gold.iter().cloned());
         if let Some(p) = primary {

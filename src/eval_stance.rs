@@ -242,31 +242,23 @@ pub struct StanceEvaluation {
     pub predictions: Thread,
 }
 
-/// The relation of every reply to its parent that the gold labels imply: `disagree` when the two take
-/// opposite sides on some dimension, else `agree` when they take the same side on one, else
-/// `neutral`. Returns (position, relation) for the replies whose parent is in the thread.
+/// The relation of every reply to its parent that the gold labels imply
+/// ([`crate::stance::implied_relation`]). Returns (position, relation) for the replies whose parent
+/// is in the thread.
 pub fn implied_relations(thread: &Thread, gold: &[GoldLabels], codebook: &Codebook) -> Vec<(usize, String)> {
     let parents = thread.parent_positions();
     parents
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| {
-            let p = (*p)?;
-            let mut relation = "neutral";
-            for d in &codebook.dimensions {
-                let (Some(a), Some(b)) = (gold[i].get(&d.id), gold[p].get(&d.id)) else { continue };
-                if *a == d.neutral || *b == d.neutral {
-                    continue;
-                }
-                if a != b {
-                    relation = "disagree";
-                } else if relation == "neutral" {
-                    relation = "agree";
-                }
-            }
-            Some((i, relation.to_string()))
-        })
+        .filter_map(|(i, p)| Some((i, crate::stance::implied_relation(codebook, &gold[i], &gold[(*p)?]).to_string())))
         .collect()
+}
+
+/// The parents of a training set's comments (`rows`, positions in the thread), as positions in the
+/// training set: `None` where the parent is the article or not in the set.
+pub fn training_parents(parents: &[Option<usize>], rows: &[usize]) -> Vec<Option<usize>> {
+    let row_of: std::collections::HashMap<usize, usize> = rows.iter().enumerate().map(|(r, &i)| (i, r)).collect();
+    rows.iter().map(|&i| parents[i].and_then(|p| row_of.get(&p).copied())).collect()
 }
 
 /// Cross-validate on a thread whose comments carry gold labels.
@@ -296,6 +288,7 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
     let extra_vectors = encoded.and_then(|e| e.extra_vectors).filter(|_| extra.is_some());
     let descriptions = encoded.map_or(&[][..], |e| e.descriptions);
     let fold = branch_folds(thread, k);
+    let parents = thread.parent_positions();
     let cues = CueSets::new(codebook);
     let mut predictions = thread.clone();
     let article = crate::ingest::copied_text::article_text(&thread.article);
@@ -313,8 +306,16 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
         let mut train_features: Vec<CommentFeatures> = train_idx.iter().map(|&i| features[i].clone()).collect();
         let mut train_gold: Vec<GoldLabels> = train_idx.iter().map(|&i| gold[i].clone()).collect();
         let mut train_primary: Option<Vec<String>> = primary.map(|p| train_idx.iter().map(|&i| p[i].clone()).collect());
+        let mut train_parents = training_parents(&parents, &train_idx);
         if let Some(x) = extra {
-            x.append_to(&cues, Some(&subwords), &mut train_features, &mut train_gold, train_primary.as_mut());
+            x.append_to(
+                &cues,
+                Some(&subwords),
+                &mut train_features,
+                &mut train_gold,
+                &mut train_parents,
+                train_primary.as_mut(),
+            );
         }
         let model = crate::stance::train_with_authored(
             codebook,
@@ -323,6 +324,7 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
             train_primary.as_deref(),
             &settings.stance_regularisation,
             train_idx.len(),
+            &train_parents,
         );
         // Probes on the sentence vectors, trained on this fold's training comments, and on the
         // authored examples when their vectors are given.
@@ -456,14 +458,14 @@ pub fn describe_grid(with_authored: bool) -> String {
 }
 
 /// A regularisation in words: "L2 0.03, features seen at least once".
-pub fn describe_regularisation(r: &BTreeMap<String, Regularisation>) -> String {
+pub fn describe_regularisation(r: &BTreeMap<String, Regularisation>, with_authored: bool) -> String {
     let parts: Vec<String> = r
         .iter()
         .map(|(d, r)| {
-            let authored = if r.authored_weight == 1.0 {
-                String::new()
-            } else {
+            let authored = if with_authored {
                 format!(", an authored example counts {}", r.authored_weight)
+            } else {
+                String::new()
             };
             format!("{d}: L2 {}, features in at least {} comment(s){authored}", r.l2, r.min_count)
         })
@@ -536,7 +538,9 @@ pub fn nested_scores(data: CvData, choice: NestedChoice) -> Result<NestedScores>
         let settings = choose(choice, inner_data)?;
         chosen.push(match choice {
             NestedChoice::ClusterCueWeight => format!("cluster cue weight {}", settings.cluster_cue_weight),
-            NestedChoice::StanceRegularisation => describe_regularisation(&settings.stance_regularisation),
+            NestedChoice::StanceRegularisation => {
+                describe_regularisation(&settings.stance_regularisation, data.extra.is_some())
+            }
         });
         if !outer.iter().any(|(x, _)| *x == settings) {
             let e = cross_validate_with(data, None, &settings)?;

@@ -438,8 +438,9 @@ fn run(cli: Cli) -> draad::Result<()> {
             // The annotated comments, then the authored examples.
             let mut train_features = features.clone();
             let (mut gold, mut primary) = (a.gold.clone(), a.primary_cluster.clone());
+            let mut parents = a.thread.parent_positions();
             if let Some(x) = &extra {
-                x.append_to(&cues, Some(&subwords), &mut train_features, &mut gold, Some(&mut primary));
+                x.append_to(&cues, Some(&subwords), &mut train_features, &mut gold, &mut parents, Some(&mut primary));
             }
             // The regularisation per dimension, chosen by cross-validation on the annotated thread.
             let data = draad::eval_stance::CvData::of(&a, &codebook, 5).with_extra(extra.as_ref());
@@ -448,7 +449,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             eprintln!(
                 "stance regularisation (chosen by 5-fold cross-validation from {}): {}",
                 draad::eval_stance::describe_grid(extra.is_some()),
-                draad::eval_stance::describe_regularisation(&stance_regularisation)
+                draad::eval_stance::describe_regularisation(&stance_regularisation, extra.is_some())
             );
             let model = draad::stance::train_with_authored(
                 &codebook,
@@ -457,6 +458,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 Some(&primary),
                 &stance_regularisation,
                 a.gold.len(),
+                &parents,
             );
             let path = draad::stance::StanceModel::path_for(&codebook);
             model.save(&path)?;
@@ -657,7 +659,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 println!(
                     "Regularisation of each stance dimension, chosen from {} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
                     draad::eval_stance::describe_grid(extra.is_some()),
-                    draad::eval_stance::describe_regularisation(&settings.stance_regularisation)
+                    draad::eval_stance::describe_regularisation(&settings.stance_regularisation, extra.is_some())
                 );
                 println!("== without the sentence encoder");
                 print!("{}", draad::eval_stance::format_scores(&without));

@@ -50,6 +50,13 @@ fn every_label_has_evidence_inside_the_comment() {
         if !c["parent"].is_null() {
             let r = c["relation_to_parent"]["label"].as_str().unwrap();
             assert!(["agree", "disagree", "neutral"].contains(&r));
+            // The relation model names what it read, pointing into the reply.
+            let ev = c["relation_to_parent"]["evidence"].as_array().unwrap();
+            assert!(
+                ev.iter().any(|e| e["start"].is_u64()),
+                "relation of {}: no evidence points into the text",
+                c["id"]
+            );
         }
     }
     // A relation read from the labels is a disagreement between opposite sides, as sure as both labels.
@@ -72,7 +79,8 @@ fn every_label_has_evidence_inside_the_comment() {
         });
         assert!(opposite, "{}: disagreement without opposite labels", c["id"]);
     }
-    assert!(from_labels >= 5, "only {from_labels} relations from the labels");
+    // (Most disagreements are read by the relation model; the labels settle a few it left neutral.)
+    assert!(from_labels >= 3, "only {from_labels} relations from the labels");
 }
 
 #[test]
@@ -89,10 +97,12 @@ fn training_and_evaluation_are_deterministic_and_hold_their_figures() {
     for d in &e1.dimensions {
         assert!(d.macro_f1 > d.majority_macro_f1 + 0.2, "{} beats the majority baseline", d.dimension);
     }
-    // Relation to the parent against the relation the annotated labels imply: disagreements are mostly right.
+    // Relation to the parent against the relation the annotated labels imply (the relation model
+    // learns from the training folds' replies): disagreements are mostly found and mostly right.
     let r = &e1.relation;
     assert_eq!(r.labels, ["neutral", "agree", "disagree"]);
-    assert!(r.precision[2] >= 0.7 && r.recall[2] >= 0.5, "disagree P {:.3} R {:.3}", r.precision[2], r.recall[2]);
+    assert!(r.precision[2] >= 0.65 && r.recall[2] >= 0.8, "disagree P {:.3} R {:.3}", r.precision[2], r.recall[2]);
+    assert!(r.macro_f1 >= 0.45 && r.macro_f1 > r.majority_macro_f1 + 0.2, "relation macro-F1 {:.3}", r.macro_f1);
     let clusters = e1.clusters.as_ref().unwrap();
     assert!(clusters.accuracy >= 0.80, "primary-cluster accuracy {:.3}", clusters.accuracy);
     let f1 = |id: &str| clusters.f1[clusters.labels.iter().position(|l| l == id).unwrap()];
@@ -286,7 +296,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     // The regularisation `draad eval` chose when this test was written (see the README).
     let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
     let settings = CvSettings {
-        stance_regularisation: [("jurisdiction", r(0.01, 2, 0.25)), ("enforceability", r(0.03, 1, 0.25))]
+        stance_regularisation: [("jurisdiction", r(0.01, 1, 1.0)), ("enforceability", r(0.03, 2, 0.25))]
             .into_iter()
             .map(|(d, r)| (d.to_string(), r))
             .collect(),
@@ -306,8 +316,10 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
-    assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
+    assert!(f1(&with, "jurisdiction") >= 0.74, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
+    assert!(f1(&with, "enforceability") >= 0.76, "enforceability {:.3}", f1(&with, "enforceability"));
+    // The authored replies train the relation model too.
+    assert!(with.relation.macro_f1 > without.relation.macro_f1, "relation {:.3}", with.relation.macro_f1);
     // The cluster model does not learn from them: the primary clusters are the same either way.
     assert_eq!(with.clusters.as_ref().unwrap().accuracy, without.clusters.as_ref().unwrap().accuracy);
 }
@@ -357,4 +369,59 @@ fn a_bad_authored_file_is_refused_naming_the_file_and_line() {
             "{name}: {err}"
         );
     }
+}
+
+#[test]
+fn the_relation_model_reads_disagreement_and_names_its_evidence() {
+    use draad::stance::{implied_relation, relation_features};
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let labels = |j: &str, e: &str| {
+        [("jurisdiction", j), ("enforceability", e)].into_iter().map(|(d, l)| (d.to_string(), l.to_string())).collect()
+    };
+    // The implied relation: opposite sides disagree, the same side agrees, no side is neutral.
+    assert_eq!(implied_relation(&codebook, &labels("applies", "none"), &labels("rejects", "none")), "disagree");
+    assert_eq!(
+        implied_relation(&codebook, &labels("applies", "enforceable"), &labels("applies", "unenforceable")),
+        "disagree"
+    );
+    assert_eq!(implied_relation(&codebook, &labels("applies", "none"), &labels("applies", "none")), "agree");
+    assert_eq!(implied_relation(&codebook, &labels("none", "none"), &labels("rejects", "none")), "neutral");
+    // Trained on the annotated thread and its replies, it reads a reply to its parent.
+    let a = draad::annotated::load("threads/clearview-ap-2024", &codebook).unwrap();
+    let cues = draad::features::CueSets::new(&codebook);
+    let features: Vec<_> =
+        a.thread.comments.iter().map(|c| draad::features::comment_features(c, &cues, None)).collect();
+    let parents = a.thread.parent_positions();
+    let train = |parents: &[Option<usize>]| {
+        draad::stance::train_with_authored(
+            &codebook,
+            &features,
+            &a.gold,
+            None,
+            &Default::default(),
+            features.len(),
+            parents,
+        )
+    };
+    let model = train(&parents);
+    assert!(model.relation.is_some() && train(&[]).relation.is_none(), "no parents, no relation model");
+    assert_eq!(model, train(&parents), "deterministic");
+    // Pair features: shared stems, a quote, cue phrases on opposite sides.
+    let jsonl = concat!(
+        r#"{"id":"1","parent":null,"text":"De AVG is gewoon van toepassing op Clearview, ze verwerken gegevens van Nederlanders."}"#,
+        "\n",
+        r#"{"id":"2","parent":"1","text":"Nee, onzin. De AVG is niet van toepassing op een Amerikaans bedrijf zonder vestiging hier."}"#,
+        "\n",
+    );
+    let mut thread = draad::ingest::table::read_jsonl(jsonl, "t.jsonl", &Default::default()).unwrap();
+    let f: Vec<_> = thread.comments.iter().map(|c| draad::features::comment_features(c, &cues, None)).collect();
+    let x = relation_features(&f[1], &f[0]);
+    assert!(x.iter().any(|(n, v)| n == "pair:echo" && *v > 0.1), "{x:?}");
+    assert!(x.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+    draad::stance::label_thread(&mut thread, &codebook, Some(&model), None, None);
+    let rel = thread.comments[1].relation_to_parent.as_ref().expect("a reply has a relation");
+    assert_eq!(rel.label, "disagree", "{rel:?}");
+    let opening = rel.evidence.iter().find(|e| e.kind == "opening").expect("the opening is named");
+    assert_eq!((opening.start, opening.end), (Some(0), Some(3)));
+    assert!(rel.evidence.iter().any(|e| e.kind == "feature"), "{:?}", rel.evidence);
 }
