@@ -53,6 +53,8 @@ pub const MIN_COUNT_GRID: &[usize] = &[1, 2];
 pub const AUTHORED_WEIGHT_GRID: &[f64] = &[0.25, 0.5, 1.0];
 /// Confidence of a relation read from an explicit opening ("Nee,", "Klopt").
 const OPENING_CONFIDENCE: f64 = 0.8;
+/// The `dimension` of the cue hits that name argument clusters ([`crate::features`]).
+const CLUSTER_CUES: &str = "cluster";
 /// The relations of a reply to its parent.
 pub const RELATION_LABELS: [&str; 3] = ["neutral", "agree", "disagree"];
 /// How the relation model is regularised (the logistic regression's default L2, features in at least
@@ -227,7 +229,12 @@ pub fn implied_relation(codebook: &Codebook, reply: &GoldLabels, parent: &GoldLa
 /// (`pair:echo`), whether the reply quotes (`pair:quotes`), and for each dimension whether the two
 /// hold cue phrases for the same or for different labels (`pair:cue_same:D`, `pair:cue_opposite:D`).
 pub fn relation_features(reply: &CommentFeatures, parent: &CommentFeatures) -> Vec<(String, f64)> {
-    let mut x = sparse(reply, None);
+    // The words and the stance cue phrases, not the cluster cues: what a reply is about says little
+    // about whether it agrees.
+    let mut x: Vec<(String, f64)> = sparse(reply, None)
+        .into_iter()
+        .filter(|(n, _)| !n.split(':').nth(1).is_some_and(|d| d == CLUSTER_CUES))
+        .collect();
     fn stems(f: &CommentFeatures) -> std::collections::HashSet<&str> {
         f.stems.iter().map(|s| &**s).collect()
     }
@@ -240,7 +247,11 @@ pub fn relation_features(reply: &CommentFeatures, parent: &CommentFeatures) -> V
         x.push(("pair:quotes".into(), 1.0));
     }
     let sides = |f: &CommentFeatures| -> Vec<(String, String)> {
-        f.hits.iter().filter_map(|h| Some((h.dimension.clone(), h.counts_for.clone()?))).collect()
+        f.hits
+            .iter()
+            .filter(|h| h.dimension != CLUSTER_CUES)
+            .filter_map(|h| Some((h.dimension.clone(), h.counts_for.clone()?)))
+            .collect()
     };
     let (mine, theirs) = (sides(reply), sides(parent));
     let mut pairs = std::collections::BTreeSet::new();
@@ -551,7 +562,9 @@ fn model_relation(
     let p = softmax(&scored.scores);
     let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
     let mut evidence: Vec<LabelEvidence> = opening_evidence(f).into_iter().collect();
-    let mut top: Vec<(&str, f64)> = scored.contributions(best).into_iter().filter(|(_, v)| *v > 0.05).collect();
+    // ("No telling opening" and the length are no evidence a reader can check.)
+    let mut top: Vec<(&str, f64)> =
+        scored.contributions(best).into_iter().filter(|(n, v)| *v > 0.05 && *n != "open:none" && *n != "len").collect();
     top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     evidence.extend(top.into_iter().take(4).map(|(name, v)| {
         let at = f.locate(name);
