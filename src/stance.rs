@@ -484,17 +484,8 @@ pub fn predict(
             if let Some(m) = lr.and_then(|lr| lr.labels.iter().position(|x| *x == labels[best]))
                 && let Some(scored) = &scored
             {
-                let contrib = scored.contributions(m);
-                let mut top: Vec<(&str, f64)> =
-                    contrib.iter().copied().filter(|(n, v)| *v > 0.05 && !n.starts_with("cue:")).collect();
-                top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-                let features = top.into_iter().take(4).map(|(name, v)| {
-                    let at = f.locate(name);
-                    let mut detail = String::with_capacity(64);
-                    let _ = write!(detail, "{} (+{v:.2})", describe(name));
-                    LabelEvidence { kind: "feature".into(), detail, start: at.map(|a| a.0), end: at.map(|a| a.1) }
-                });
-                ev.splice(0..0, features);
+                // (Cue hits are named with their offsets by the cue evidence itself.)
+                ev.splice(0..0, strongest_features(scored, m, f, |n| !n.starts_with("cue:")));
             }
             if !ev.iter().any(|e| e.start.is_some()) {
                 // No phrase decided it: point at the whole text that was read.
@@ -517,6 +508,28 @@ pub fn predict(
     }
     let relations = relations_from_labels(thread, codebook, &out, relations, &parents);
     out.into_iter().zip(relations).collect()
+}
+
+/// The (at most four) features that weighed most for label `label` of a scored comment, kept by
+/// `keep`, as evidence with their offsets in the comment where they are its words.
+fn strongest_features(
+    scored: &crate::logreg::Scored,
+    label: usize,
+    f: &CommentFeatures,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<LabelEvidence> {
+    let mut top: Vec<(&str, f64)> =
+        scored.contributions(label).into_iter().filter(|(n, v)| *v > 0.05 && keep(n)).collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    top.into_iter()
+        .take(4)
+        .map(|(name, v)| {
+            let at = f.locate(name);
+            let mut detail = String::with_capacity(64);
+            let _ = write!(detail, "{} (+{v:.2})", describe(name));
+            LabelEvidence { kind: "feature".into(), detail, start: at.map(|a| a.0), end: at.map(|a| a.1) }
+        })
+        .collect()
 }
 
 /// The relation an explicit opening says ("Nee," disagrees, "Klopt" agrees), else neutral.
@@ -563,18 +576,7 @@ fn model_relation(
     let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
     let mut evidence: Vec<LabelEvidence> = opening_evidence(f).into_iter().collect();
     // ("No telling opening" and the length are no evidence a reader can check.)
-    let mut top: Vec<(&str, f64)> =
-        scored.contributions(best).into_iter().filter(|(n, v)| *v > 0.05 && *n != "open:none" && *n != "len").collect();
-    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    evidence.extend(top.into_iter().take(4).map(|(name, v)| {
-        let at = f.locate(name);
-        LabelEvidence {
-            kind: "feature".into(),
-            detail: format!("{} (+{v:.2})", describe(name)),
-            start: at.map(|a| a.0),
-            end: at.map(|a| a.1),
-        }
-    }));
+    evidence.extend(strongest_features(&scored, best, f, |n| n != "open:none" && n != "len"));
     if !evidence.iter().any(|e| e.start.is_some()) {
         evidence.push(LabelEvidence {
             kind: "text".into(),
