@@ -58,9 +58,10 @@ const CLUSTER_CUES: &str = "cluster";
 /// The relations of a reply to its parent.
 pub const RELATION_LABELS: [&str; 3] = ["neutral", "agree", "disagree"];
 /// How the relation model is regularised (the logistic regression's default L2, features in at least
-/// two replies), and how much an authored reply counts: as much as a collected one. On the seed
-/// thread's cross-validation L2 0.01-0.1 and authored weights 0.25 and 1 gave the same stance
-/// figures within 0.003 (jurisdiction) and 0.023 (enforceability); L2 0.3 lowered jurisdiction.
+/// two replies), and how much an authored reply counts: as much as a collected one. Not chosen by a
+/// grid: on the seed thread's cross-validation (with the first version of the features, cluster cues
+/// included) L2 0.01-0.1 and authored weights 0.25 and 1 gave the same stance figures within 0.003
+/// (jurisdiction) and 0.023 (enforceability); L2 0.3 lowered jurisdiction.
 const RELATION_REGULARISATION: Regularisation = Regularisation { l2: 0.1, min_count: 2, authored_weight: 1.0 };
 
 /// Trained models of one codebook.
@@ -225,9 +226,10 @@ pub fn implied_relation(codebook: &Codebook, reply: &GoldLabels, parent: &GoldLa
 }
 
 /// The features of a reply for its relation to its parent: the reply's own (words, stems, opening,
-/// questions, cue phrases of every dimension) and three of the pair: how many word stems they share
-/// (`pair:echo`), whether the reply quotes (`pair:quotes`), and for each dimension whether the two
-/// hold cue phrases for the same or for different labels (`pair:cue_same:D`, `pair:cue_opposite:D`).
+/// questions, cue phrases of the stance dimensions) and three of the pair: how many word stems they
+/// share (`pair:echo`), whether the reply quotes (`pair:quotes`), and for each stance dimension
+/// whether the two hold cue phrases for the same or for different labels (`pair:cue_same:D`,
+/// `pair:cue_opposite:D`).
 pub fn relation_features(reply: &CommentFeatures, parent: &CommentFeatures) -> Vec<(String, f64)> {
     // The words and the stance cue phrases, not the cluster cues: what a reply is about says little
     // about whether it agrees.
