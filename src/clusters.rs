@@ -245,11 +245,37 @@ pub fn assign_with_cue_weight(
     semantic: Option<Semantic>,
     cue_weight: f64,
 ) -> Vec<ClusterAssignment> {
+    assign_given(thread, codebook, model, features, semantic, cue_weight, &[]).into_iter().map(|(a, _)| a).collect()
+}
+
+/// The cluster probabilities of a comment that are given rather than computed: what its own words
+/// say, and its final probabilities after the reply graph.
+#[derive(Debug, Clone)]
+pub struct GivenClusters {
+    pub own: Vec<f64>,
+    pub probabilities: Vec<f64>,
+}
+
+/// [`assign_with_cue_weight`], with the probabilities of some comments given (`given[i]`, where
+/// present): their replies and parents read those instead of what this model computes for them.
+/// Cross-validation gives a comment of another fold what that fold's own model said of it. Returns
+/// every comment's assignment with the probabilities its own words gave.
+pub fn assign_given(
+    thread: &Thread,
+    codebook: &Codebook,
+    model: Option<&ClusterModel>,
+    features: &[CommentFeatures],
+    semantic: Option<Semantic>,
+    cue_weight: f64,
+    given: &[Option<GivenClusters>],
+) -> Vec<(ClusterAssignment, Vec<f64>)> {
     let labels: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
     let k = labels.len();
     if k == 0 {
         return Vec::new();
     }
+    let given_at =
+        |i: usize| given.get(i).and_then(Option::as_ref).filter(|g| g.own.len() == k && g.probabilities.len() == k);
     // Similarity to the cluster descriptions: TF-IDF over comments and descriptions together.
     let descriptions: Vec<Vec<std::sync::Arc<str>>> = codebook
         .clusters
@@ -327,7 +353,10 @@ pub fn assign_with_cue_weight(
             }
             sims[c] = sim;
         }
-        let probs = softmax(&scores);
+        let probs = match given_at(i) {
+            Some(g) => g.own.clone(),
+            None => softmax(&scores),
+        };
         own.push(OwnEvidence { scores, probs, evidence, cues, sims, after_cues, scored });
     }
     // What the replies say: the mean of the own probabilities of the replies whose words settle
@@ -349,8 +378,10 @@ pub fn assign_with_cue_weight(
     // Then the reply graph, in display order so that parents are final before their replies.
     let mut probs: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     let mut out = Vec::with_capacity(features.len());
+    let mut owns: Vec<Vec<f64>> = Vec::with_capacity(features.len());
     for (i, (f, o)) in features.iter().zip(own).enumerate() {
         let unsettled = !settled(&o);
+        owns.push(o.probs.clone());
         let OwnEvidence { mut scores, mut evidence, cues: own_cues, sims, after_cues, scored, .. } = o;
         // A comment that does not settle its topic itself is about what its replies are about.
         if unsettled && replies[i].0 > 0 {
@@ -472,9 +503,9 @@ pub fn assign_with_cue_weight(
             discovered: None,
             probabilities: p.clone(),
         });
-        probs.push(p);
+        probs.push(given_at(i).map_or(p, |g| g.probabilities.clone()));
     }
-    out
+    out.into_iter().zip(owns).collect()
 }
 
 /// What a comment's own words say about its cluster, before the reply graph is consulted.

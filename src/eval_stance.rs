@@ -4,14 +4,16 @@
 //! top-level comment is a unit of its own. Units joined by a quote (a comment quoting another) are
 //! kept together, so no comment is predicted by a model that saw it or the text it quotes. Each fold
 //! also trains its own subword tokenizer, on the article, the news reports and the training
-//! comments only. Everything is deterministic.
+//! comments only. A reply whose parent sits in another fold (a reply to a top-level comment) reads
+//! the parent's stance and clusters as the parent's own fold predicted them, not as a model trained
+//! on the parent would. Everything is deterministic.
 
 use crate::codebook::Codebook;
 use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
 use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
-use crate::stance::{GoldLabels, Regularisation, predict};
+use crate::stance::{GoldLabels, Regularisation, predict_given};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -292,6 +294,9 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
     let cues = CueSets::new(codebook);
     let mut predictions = thread.clone();
     let article = crate::ingest::copied_text::article_text(&thread.article);
+    // Each fold's model, features, probes and clusters; the stances are predicted after all folds
+    // are trained.
+    let mut trained: Vec<FoldState> = Vec::with_capacity(k);
     for f in 0..k {
         let train_idx: Vec<usize> = (0..thread.comments.len()).filter(|&i| fold[i] != f).collect();
         if train_idx.len() == thread.comments.len() {
@@ -344,32 +349,69 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
             m.weights = encoded.map(|e| e.weights).unwrap_or_default();
             m
         });
-        let semantic = vectors.map(|vectors| Semantic { vectors, model: semantic_model.as_ref(), descriptions });
-        // Clusters first: the stance leans on the cluster a comment is placed in.
-        let assigned = train_primary.as_ref().map(|train_primary| {
-            // The cluster model learns from the thread's comments only: the authored examples were
-            // written to show stances, and their clusters are not spread as in a real thread (on the
-            // seed thread's folds they lowered primary-cluster macro-F1 from 0.748 to 0.713).
+        // The cluster model learns from the thread's comments only: the authored examples were
+        // written to show stances, and their clusters are not spread as in a real thread (on the
+        // seed thread's folds they lowered primary-cluster macro-F1 from 0.748 to 0.713).
+        let cluster_model = train_primary.as_ref().map(|train_primary| {
             let n = train_idx.len();
-            let cmodel = crate::clusters::train(codebook, &train_features[..n], &train_primary[..n]);
-            crate::clusters::assign_with_cue_weight(
+            crate::clusters::train(codebook, &train_features[..n], &train_primary[..n])
+        });
+        trained.push(FoldState { fold: f, features, model, semantic_model, cluster_model, assigned: None });
+    }
+    // A reply's parent may sit in another fold (a top-level comment is a unit of its own). The
+    // reply reads the parent's labels as the parent's own fold predicted them, never as predicted by
+    // a model that was trained on the parent: first every fold predicts its own comments, then
+    // every fold predicts again with the other folds' comments given.
+    let n = thread.comments.len();
+    // Clusters first: the stance leans on the cluster a comment is placed in. A top-level comment
+    // reads what its replies' own words say, and a reply may take its parent's topic: three rounds
+    // settle both with every other fold's comments as their own fold's models see them.
+    let mut known: Vec<Option<crate::clusters::GivenClusters>> = vec![None; n];
+    for round in 0..3 {
+        let mut next = vec![None; n];
+        for t in trained.iter_mut() {
+            let Some(cluster_model) = &t.cluster_model else { continue };
+            let semantic = vectors.map(|vectors| Semantic { vectors, model: t.semantic_model.as_ref(), descriptions });
+            let given: Vec<Option<crate::clusters::GivenClusters>> =
+                (0..n).map(|i| if round > 0 && fold[i] != t.fold { known[i].clone() } else { None }).collect();
+            let assigned = crate::clusters::assign_given(
                 thread,
                 codebook,
-                Some(&cmodel),
-                &features,
+                Some(cluster_model),
+                &t.features,
                 semantic,
                 settings.cluster_cue_weight,
-            )
-        });
-        let predicted = predict(thread, codebook, Some(&model), &features, semantic, assigned.as_deref());
-        for (i, (stance, relation)) in predicted.into_iter().enumerate() {
-            if fold[i] == f {
-                predictions.comments[i].stance = Some(stance);
-                predictions.comments[i].relation_to_parent = relation;
+                &given,
+            );
+            for (i, (a, own)) in assigned.iter().enumerate().filter(|(i, _)| fold[*i] == t.fold) {
+                next[i] =
+                    Some(crate::clusters::GivenClusters { own: own.clone(), probabilities: a.probabilities.clone() });
+            }
+            t.assigned = Some(assigned.into_iter().map(|(a, _)| a).collect());
+        }
+        known = next;
+    }
+    let mut own_fold: Vec<Option<BTreeMap<String, crate::model::Label>>> = vec![None; n];
+    for pass in 0..2 {
+        for t in &trained {
+            let semantic = vectors.map(|vectors| Semantic { vectors, model: t.semantic_model.as_ref(), descriptions });
+            let given: Vec<Option<BTreeMap<String, crate::model::Label>>> =
+                (0..n).map(|i| if pass == 1 && fold[i] != t.fold { own_fold[i].clone() } else { None }).collect();
+            let predicted =
+                predict_given(thread, codebook, Some(&t.model), &t.features, semantic, t.assigned.as_deref(), &given);
+            for (i, (stance, relation)) in predicted.into_iter().enumerate().filter(|(i, _)| fold[*i] == t.fold) {
+                if pass == 0 {
+                    own_fold[i] = Some(stance);
+                } else {
+                    predictions.comments[i].stance = Some(stance);
+                    predictions.comments[i].relation_to_parent = relation;
+                }
             }
         }
-        for (i, a) in assigned.into_iter().flatten().enumerate() {
-            if fold[i] == f {
+    }
+    for t in trained {
+        for (i, a) in t.assigned.into_iter().flatten().enumerate() {
+            if fold[i] == t.fold {
                 predictions.comments[i].clusters = Some(a);
             }
         }
@@ -386,6 +428,17 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
     let implied: Vec<String> = implied.into_iter().map(|(_, r)| r).collect();
     let relation = score("relation_to_parent", &relation_labels, &implied, &predicted_relation);
     Ok(StanceEvaluation { folds: k, dimensions, clusters, relation, predictions })
+}
+
+/// What one fold of [`cross_validate_with`] trained: the features of every comment (with the fold's
+/// own subword tokenizer), the stance model, the sentence-vector probes and the clusters it assigned.
+struct FoldState {
+    fold: usize,
+    features: Vec<CommentFeatures>,
+    model: crate::stance::StanceModel,
+    semantic_model: Option<SemanticModel>,
+    cluster_model: Option<crate::clusters::ClusterModel>,
+    assigned: Option<Vec<crate::model::ClusterAssignment>>,
 }
 
 /// Per-dimension scores of out-of-fold predictions, and primary-cluster scores when gold clusters

@@ -372,6 +372,22 @@ pub fn predict(
     semantic: Option<Semantic>,
     clusters: Option<&[ClusterAssignment]>,
 ) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
+    predict_given(thread, codebook, model, features, semantic, clusters, &[])
+}
+
+/// [`predict`], with the labels of some comments given (`given[i]`, where present): those are kept
+/// as they are, and their replies read them as their parent's labels. Cross-validation gives a
+/// comment of another fold the labels that fold's own model predicted for it, so that no reply
+/// leans on a label predicted by a model that saw its parent.
+pub fn predict_given(
+    thread: &Thread,
+    codebook: &Codebook,
+    model: Option<&StanceModel>,
+    features: &[CommentFeatures],
+    semantic: Option<Semantic>,
+    clusters: Option<&[ClusterAssignment]>,
+    given: &[Option<BTreeMap<String, Label>>],
+) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
     let cluster_order: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
     let prior_weight = CLUSTER_PRIOR_WEIGHT;
     let parents = thread.parent_positions();
@@ -502,10 +518,13 @@ pub fn predict(
                     end: Some(f.text.chars().count()),
                 });
             }
-            out[i].insert(
-                d.id.clone(),
-                Label { label: labels[best].clone(), confidence: (p[best] * 1000.0).round() / 1000.0, evidence: ev },
-            );
+            let label = match given.get(i).and_then(Option::as_ref).and_then(|g| g.get(&d.id)) {
+                Some(g) => g.clone(),
+                None => {
+                    Label { label: labels[best].clone(), confidence: (p[best] * 1000.0).round() / 1000.0, evidence: ev }
+                }
+            };
+            out[i].insert(d.id.clone(), label);
         }
     }
     let relations = relations_from_labels(thread, codebook, &out, relations, &parents);

@@ -316,8 +316,28 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    assert!(f1(&with, "jurisdiction") >= 0.74, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
+    // Measured 0.741 and 0.775 (see the README); the thresholds allow about one comment's change.
+    assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
     assert!(f1(&with, "enforceability") >= 0.76, "enforceability {:.3}", f1(&with, "enforceability"));
+    // A reply reads its parent's labels as they were predicted out of fold, also when the parent sits
+    // in another fold (a top-level comment is a unit of its own): never as a model that was trained
+    // on the parent predicts them.
+    let folds = draad::eval_stance::branch_folds(&a.thread, 5);
+    let position = |id: &str| a.thread.comments.iter().position(|c| c.id == id).unwrap();
+    let mut across_folds = 0;
+    for (i, c) in with.predictions.comments.iter().enumerate() {
+        for (d, label) in c.stance.as_ref().unwrap() {
+            for e in label.evidence.iter().filter(|e| e.kind == "graph") {
+                let rest = e.detail.split("with its parent ").nth(1).unwrap();
+                let (parent, held) = rest.split_once(", which holds ").unwrap();
+                let p = position(parent);
+                let oof = &with.predictions.comments[p].stance.as_ref().unwrap()[d];
+                assert_eq!(held, format!("{} ({:.2})", oof.label, oof.confidence), "{}: {}", c.id, e.detail);
+                across_folds += usize::from(folds[p] != folds[i]);
+            }
+        }
+    }
+    assert!(across_folds > 0, "no reply leans on a parent in another fold");
     // The authored replies train the relation model too.
     assert!(with.relation.macro_f1 > without.relation.macro_f1, "relation {:.3}", with.relation.macro_f1);
     // The cluster model does not learn from them: the primary clusters are the same either way.
