@@ -233,19 +233,7 @@ pub fn assign(
     features: &[CommentFeatures],
     semantic: Option<Semantic>,
 ) -> Vec<ClusterAssignment> {
-    assign_with_cue_weight(thread, codebook, model, features, semantic, CUE_WEIGHT)
-}
-
-/// [`assign`] with another weight for a cluster cue phrase (for choosing it by cross-validation).
-pub fn assign_with_cue_weight(
-    thread: &Thread,
-    codebook: &Codebook,
-    model: Option<&ClusterModel>,
-    features: &[CommentFeatures],
-    semantic: Option<Semantic>,
-    cue_weight: f64,
-) -> Vec<ClusterAssignment> {
-    assign_given(thread, codebook, model, features, semantic, cue_weight, &[]).into_iter().map(|(a, _)| a).collect()
+    assign_given(thread, codebook, model, features, semantic, CUE_WEIGHT, &[]).into_iter().map(|(a, _)| a).collect()
 }
 
 /// The cluster probabilities of a comment that are given rather than computed: what its own words
@@ -256,7 +244,8 @@ pub struct GivenClusters {
     pub probabilities: Vec<f64>,
 }
 
-/// [`assign_with_cue_weight`], with the probabilities of some comments given (`given[i]`, where
+/// [`assign`] with another weight for a cluster cue phrase (for choosing it by cross-validation), and
+/// with the probabilities of some comments given (`given[i]`, where
 /// present): their replies and parents read those instead of what this model computes for them.
 /// Cross-validation gives a comment of another fold what that fold's own model said of it. Returns
 /// every comment's assignment with the probabilities its own words gave.

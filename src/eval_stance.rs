@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
 use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
-use crate::stance::{GoldLabels, Regularisation, predict_given};
+use crate::stance::{GoldLabels, Regularisation, predict};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -398,7 +398,7 @@ pub fn cross_validate_with(data: CvData, encoded: Option<Encoded>, settings: &Cv
             let given: Vec<Option<BTreeMap<String, crate::model::Label>>> =
                 (0..n).map(|i| if pass == 1 && fold[i] != t.fold { own_fold[i].clone() } else { None }).collect();
             let predicted =
-                predict_given(thread, codebook, Some(&t.model), &t.features, semantic, t.assigned.as_deref(), &given);
+                predict(thread, codebook, Some(&t.model), &t.features, semantic, t.assigned.as_deref(), &given);
             for (i, (stance, relation)) in predicted.into_iter().enumerate().filter(|(i, _)| fold[*i] == t.fold) {
                 if pass == 0 {
                     own_fold[i] = Some(stance);

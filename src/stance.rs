@@ -356,7 +356,7 @@ pub fn write_labels(
     semantic: Option<Semantic>,
     clusters: Option<&[ClusterAssignment]>,
 ) {
-    let labels = predict(thread, codebook, model, features, semantic, clusters);
+    let labels = predict(thread, codebook, model, features, semantic, clusters, &[]);
     for (c, (stance, relation)) in thread.comments.iter_mut().zip(labels) {
         c.stance = Some(stance);
         c.relation_to_parent = relation;
@@ -364,22 +364,11 @@ pub fn write_labels(
 }
 
 /// Predict stances and relations for the comments of a thread (in display order), given features.
+/// The labels of some comments may be given (`given[i]`, where present; pass `&[]` for none): those
+/// are kept as they are, and their replies read them as their parent's labels. Cross-validation
+/// gives a comment of another fold the labels that fold's own model predicted for it, so that no
+/// reply leans on a label predicted by a model that saw its parent.
 pub fn predict(
-    thread: &Thread,
-    codebook: &Codebook,
-    model: Option<&StanceModel>,
-    features: &[CommentFeatures],
-    semantic: Option<Semantic>,
-    clusters: Option<&[ClusterAssignment]>,
-) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
-    predict_given(thread, codebook, model, features, semantic, clusters, &[])
-}
-
-/// [`predict`], with the labels of some comments given (`given[i]`, where present): those are kept
-/// as they are, and their replies read them as their parent's labels. Cross-validation gives a
-/// comment of another fold the labels that fold's own model predicted for it, so that no reply
-/// leans on a label predicted by a model that saw its parent.
-pub fn predict_given(
     thread: &Thread,
     codebook: &Codebook,
     model: Option<&StanceModel>,
