@@ -138,6 +138,11 @@ pub struct Comment {
     /// What decided the parent.
     #[serde(default)]
     pub parent_evidence: Vec<Evidence>,
+    /// When the parent was rebuilt from copied text: every parent the reader weighed with a
+    /// probability of at least 0.05, and the chosen one, most likely first (`parent` null for the
+    /// article). Empty when the input states the parent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parent_candidates: Vec<ParentCandidate>,
     pub author: Option<String>,
     #[serde(default)]
     pub author_id: Option<String>,
@@ -181,6 +186,15 @@ pub struct Comment {
     /// Argument clusters (added by `draad analyze`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clusters: Option<ClusterAssignment>,
+}
+
+/// A parent the reader weighed for a reply rebuilt from copied text, with its probability (given the
+/// parents chosen before it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParentCandidate {
+    /// A comment id, or `None` for the article.
+    pub parent: Option<String>,
+    pub probability: f64,
 }
 
 /// The argument clusters of a comment.

@@ -8,7 +8,7 @@
 //! softmax over the candidates is its confidence.
 
 use crate::error::{Error, Result};
-use crate::model::{Block, Comment, Evidence, QuoteSource, Thread};
+use crate::model::{Block, Comment, Evidence, ParentCandidate, QuoteSource, Thread};
 use crate::semantic::SentenceVectors;
 use crate::textnorm::content_stems;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -579,13 +579,20 @@ pub fn reconstruct_with(
                     None,
                     1.0,
                     vec![Evidence::new("display_order", "the first reaction answers the article")],
+                    vec![(None, 1.0)],
                 ));
             } else {
                 let probs = scorer.candidates(k, &chain);
                 let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp());
                 let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c)).unwrap_or(0);
                 let (_, evidence) = scorer.score(k, parents[k], depth, chain.len() - depth, true);
-                explained.push((parents[k], p, evidence));
+                let mut weighed: Vec<(Option<usize>, f64)> = probs
+                    .iter()
+                    .map(|&(c, lp)| (c, lp.exp()))
+                    .filter(|&(c, p)| p >= MIN_CANDIDATE || c == parents[k])
+                    .collect();
+                weighed.sort_by(|a, b| b.1.total_cmp(&a.1));
+                explained.push((parents[k], p, evidence, weighed));
             }
             let mut next = vec![k];
             if let Some(c) = parents[k] {
@@ -597,10 +604,20 @@ pub fn reconstruct_with(
         explained
     };
     let ids: Vec<String> = comments.iter().map(|c| c.id.clone()).collect();
-    for (k, (parent, p, evidence)) in parents.into_iter().enumerate() {
+    for (k, (parent, p, evidence, weighed)) in parents.into_iter().enumerate() {
         set_parent(&mut comments[k], parent.map(|c| ids[c].clone()), p, evidence);
+        comments[k].parent_candidates = weighed
+            .into_iter()
+            .map(|(c, p)| ParentCandidate {
+                parent: c.map(|c| ids[c].clone()),
+                probability: (p * 1000.0).round() / 1000.0,
+            })
+            .collect();
     }
 }
+
+/// The least probability at which a parent the reader weighed is listed in `parent_candidates`.
+const MIN_CANDIDATE: f64 = 0.05;
 
 fn set_parent(c: &mut Comment, parent: Option<String>, confidence: f64, evidence: Vec<Evidence>) {
     c.parent = parent;

@@ -408,6 +408,7 @@ pub fn thread(options: SynthOptions) -> Thread {
             parent: parent.map(|p| comments[p].id.clone()),
             parent_confidence: 1.0,
             parent_evidence: vec![Evidence::new("stated", "generated")],
+            parent_candidates: Vec::new(),
             author_id: Some(format!("{}", 100_000 + authors.iter().position(|a| *a == author).unwrap_or(0))),
             time_iso: crate::textnorm::parse_dutch_datetime(&time).map(|t| t.iso()),
             time: Some(time),

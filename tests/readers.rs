@@ -14,6 +14,8 @@ fn opts(format: Option<Format>) -> ReadOptions {
 #[test]
 fn html_page_gives_every_reaction_author_time_score_and_parent() {
     let t = read_path("tests/fixtures/small.html", &opts(None)).unwrap();
+    // The page states every parent: nothing was weighed.
+    assert!(t.comments.iter().all(|c| c.parent_candidates.is_empty()));
     assert_eq!(t.source.format, Format::Html);
     let got: Vec<(&str, Option<&str>, Option<&str>, Option<&str>, Option<i32>, bool)> = t
         .comments
@@ -105,7 +107,15 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
         last = s.last_line;
         assert!((0.0..=1.0).contains(&c.parent_confidence));
         assert!(!c.parent_evidence.is_empty());
+        // The parents the reader weighed: the chosen one with its confidence, the others from 0.05,
+        // most likely first, together no more than certain.
+        let chosen = c.parent_candidates.iter().find(|x| x.parent == c.parent).expect("the chosen parent is listed");
+        assert!((chosen.probability - c.parent_confidence).abs() < 0.002, "{}: {chosen:?}", c.id);
+        assert!(c.parent_candidates.iter().all(|x| x.parent == c.parent || x.probability >= 0.05));
+        assert!(c.parent_candidates.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert!(c.parent_candidates.iter().map(|x| x.probability).sum::<f64>() <= 1.002);
     }
+    assert!(t.comments.iter().any(|c| c.parent_candidates.len() > 1), "some parent is in doubt");
     // The declared count differs from what a copy can show: say so.
     assert!(t.warnings.iter().any(|w| w.kind == "reaction_count"));
 }

@@ -355,6 +355,7 @@ fn build_comments(
             parent: None,
             parent_confidence: 0.0,
             parent_evidence: Vec::new(),
+            parent_candidates: Vec::new(),
             author,
             author_id: None,
             time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),

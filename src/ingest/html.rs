@@ -373,6 +373,7 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         parent,
         parent_confidence: 1.0,
         parent_evidence: evidence,
+        parent_candidates: Vec::new(),
         author,
         author_id: r.attr("data-owner-id").map(str::to_string),
         time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),

@@ -99,6 +99,7 @@ pub fn apply_annotation(thread: &mut Thread, gold: &[GoldComment], annotation_pa
     for (c, g) in thread.comments.iter_mut().zip(gold) {
         c.parent = g.parent_first_line.and_then(|l| id_of_line.get(&l).cloned());
         c.parent_confidence = 1.0;
+        c.parent_candidates = Vec::new();
         c.parent_evidence = vec![crate::model::Evidence::new("annotation", format!("parent from {annotation_path}"))];
     }
 }

@@ -151,6 +151,7 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
             let text = own_text(&blocks);
             Comment {
                 index: i + 1,
+                parent_candidates: Vec::new(),
                 parent_evidence: vec![Evidence::new(
                     "stated",
                     match &r.parent {
