@@ -37,8 +37,21 @@ pub enum LineKind {
     Header(AuthorHeader),
     /// Repeats the article or an earlier line (`Piece` holds that line's number).
     Quote(QuoteMatch<usize>),
+    /// Words the writer marks as someone else's that match nothing in the thread: a line followed
+    /// by an attribution ("Aldus de AP"), after one that introduces a source ("aldus de NOS:"), or
+    /// wholly between quotation marks. `cue` says which.
+    OutsideQuote {
+        cue: String,
+    },
     ListItem,
     Text,
+}
+
+impl LineKind {
+    /// A quote of the article, of an earlier line, or of an outside source.
+    pub fn is_quote(&self) -> bool {
+        matches!(self, LineKind::Quote(_) | LineKind::OutsideQuote { .. })
+    }
 }
 
 /// One reaction as found in the text.
@@ -125,7 +138,71 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
         }
         out.push(Line { number, text, kind });
     }
+    mark_outside_quotes(&mut out);
     out
+}
+
+/// A short line that names the source of the quote before it ("Aldus de AP", "Bron: NOS").
+fn is_attribution_after(text: &str) -> bool {
+    let t = text.trim();
+    t.chars().count() <= 60 && !t.ends_with(':') && ["aldus", "bron", "source"].contains(&first_word(t).as_str())
+}
+
+/// A short line that introduces the quote after it ("aldus de NOS:", "Bron:", "De NOS schrijft:").
+fn is_attribution_before(text: &str) -> bool {
+    let t = text.trim();
+    if t.chars().count() > 80 || !t.ends_with(':') {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    let body = lower.trim_end_matches(':').trim_end();
+    ["aldus", "bron", "source"].contains(&first_word(t).as_str())
+        || ["schrijft", "schreef", "zegt", "zei", "meldt", "meldde", "stelt", "citaat", "quote"]
+            .iter()
+            .any(|w| body.ends_with(&format!(" {w}")) || body == *w)
+}
+
+/// A line that opens with a quotation mark and closes with its partner (a final '.' or ',' allowed).
+fn is_wholly_quoted(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', ',']);
+    let (Some(first), Some(last)) = (t.chars().next(), t.chars().last()) else {
+        return false;
+    };
+    let close = match first {
+        '"' => '"',
+        '“' | '„' => '”',
+        '‘' => '’',
+        '\'' => '\'',
+        _ => return false,
+    };
+    // The closing mark must end the line, and the line must hold more than a quoted word or two.
+    last == close && t.chars().count() > 40 && !t[first.len_utf8()..t.len() - last.len_utf8()].contains(['"', '“', '”'])
+}
+
+/// Mark text lines that quote an outside source (see `LineKind::OutsideQuote`). Only plain text
+/// lines change: a line that matches the article or an earlier line stays a `Quote`.
+fn mark_outside_quotes(lines: &mut [Line]) {
+    for i in 0..lines.len() {
+        if !matches!(lines[i].kind, LineKind::Text) {
+            continue;
+        }
+        let next = lines.get(i + 1).filter(|l| matches!(l.kind, LineKind::Text));
+        let prev = i.checked_sub(1).map(|j| &lines[j]).filter(|l| matches!(l.kind, LineKind::Text));
+        let cue = if next.is_some_and(|l| is_attribution_after(&l.text)) {
+            Some("followed by the attribution of a quote")
+        } else if prev.is_some_and(|l| is_attribution_before(&l.text)) {
+            Some("introduced as a quote of a source")
+        } else if is_wholly_quoted(&lines[i].text) {
+            Some("wholly between quotation marks")
+        } else {
+            None
+        };
+        if let Some(cue) = cue
+            && !is_attribution_after(&lines[i].text)
+        {
+            lines[i].kind = LineKind::OutsideQuote { cue: cue.to_string() };
+        }
+    }
 }
 
 /// Words that open a reply (agreement, disagreement, a question back): a new reaction is likely.
@@ -240,8 +317,8 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
         score -= 8.0;
         cues.push("previous line ends with ':'".into());
     }
-    let prev_is_quote = matches!(prev.kind, LineKind::Quote(_));
-    let next_is_quote = matches!(next.kind, LineKind::Quote(_));
+    let prev_is_quote = prev.kind.is_quote();
+    let next_is_quote = next.kind.is_quote();
     if prev_is_quote && prev_opens_with_quote {
         score -= 5.0;
         cues.push("a reply follows the quote it opens with".into());
@@ -250,8 +327,14 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
         cues.push("follows a quote inside the reaction".into());
     }
     if next_is_quote && !prev_is_quote {
-        score += 4.5;
-        cues.push("opens with a quote".into());
+        // A quote of the thread opens many replies; a quote of an outside source sits as often inside one.
+        if matches!(next.kind, LineKind::Quote(_)) {
+            score += 4.5;
+            cues.push("opens with a quote".into());
+        } else {
+            score += 1.5;
+            cues.push("opens with a quote of an outside source".into());
+        }
     }
     if matches!(next.kind, LineKind::ListItem) {
         score -= 4.0;
@@ -325,7 +408,7 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
             let opens_with_quote = current
                 .iter()
                 .filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_)))
-                .all(|l| matches!(l.kind, LineKind::Quote(_)));
+                .all(|l| l.kind.is_quote());
             let (score, certain, cues) = boundary_score(p, line, gap, opens_with_quote);
             if score > 0.0 {
                 let end = if certain { Certainty::Certain } else { Certainty::Inferred };
@@ -441,5 +524,40 @@ mod tests {
     fn lower_case_and_list_items_continue() {
         let text = "Klopt, maar dan zijn de alternatieven:\n- niks doen\n- foei zeggen\nNee, dat denk ik niet\nwant dat werkt nooit.";
         assert_eq!(seg(text, ""), vec![(1, 3), (4, 5)]);
+    }
+
+    fn kinds(text: &str) -> Vec<LineKind> {
+        let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+        classify(&lines, "").into_iter().map(|l| l.kind).collect()
+    }
+
+    fn is_outside(kind: &LineKind) -> bool {
+        matches!(kind, LineKind::OutsideQuote { .. })
+    }
+
+    #[test]
+    fn attributed_and_quoted_lines_are_outside_quotes() {
+        // Followed by an attribution: the quote, not the attribution, is someone else's.
+        let k = kinds("Zo'n bedrijf mag niet straffeloos doorgaan.\nAldus de AP\nDat is de volgende stap.");
+        assert!(is_outside(&k[0]) && matches!(k[1], LineKind::Text) && matches!(k[2], LineKind::Text));
+        // Introduced by a source: only the next line.
+        let k = kinds("aldus de NOS:\nDe AP wil de leiding aansprakelijk stellen.\nDat geeft gewicht.");
+        assert!(matches!(k[0], LineKind::Text) && is_outside(&k[1]) && matches!(k[2], LineKind::Text));
+        let k = kinds("De Volkskrant schrijft:\nClearview betaalt geen enkele boete.");
+        assert!(is_outside(&k[1]));
+        // Wholly between quotation marks, and only then.
+        let k = kinds(
+            "“Wij vallen niet onder de AVG en hoeven niets te betalen,” zegt Clearview.\n\u{2018}Zo\u{2019}n bedrijf mag niet straffeloos doorgaan met het schenden van rechten.\u{2019}",
+        );
+        assert!(matches!(k[0], LineKind::Text) && is_outside(&k[1]));
+        // A colon alone introduces nothing in particular, and a short quoted word is no quote.
+        let k = kinds("Ik heb een hele makkelijke oplossing:\nDirect het bedrijf opdoeken.\n\"Nee\".");
+        assert!(k.iter().all(|k| !is_outside(k)));
+    }
+
+    #[test]
+    fn an_outside_quote_keeps_its_answer_in_the_reaction() {
+        let text = "Waarom worden de bestuurders niet vervolgd?\nDe NOS schrijft:\nDe AP wil onderzoeken of de leiding aansprakelijk gesteld kan worden.\nDat geeft iets meer gewicht hieraan.";
+        assert_eq!(seg(text, ""), vec![(1, 1), (2, 4)]);
     }
 }

@@ -306,13 +306,17 @@ fn build_comments(
         for line in &seg.lines {
             match &line.kind {
                 LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => flush(&mut paragraph, &mut blocks),
-                LineKind::Quote(m) => {
-                    let source = match m.origin {
-                        Origin::Article => Some(QuoteSource::Article),
-                        Origin::Piece(l) => match segment_of_line.get(&l) {
-                            Some(&s) if s != i => Some(QuoteSource::Comment { id: id_of(s) }),
-                            _ => None,
+                LineKind::Quote(_) | LineKind::OutsideQuote { .. } => {
+                    let source = match &line.kind {
+                        LineKind::OutsideQuote { .. } => Some(QuoteSource::Outside),
+                        LineKind::Quote(m) => match m.origin {
+                            Origin::Article => Some(QuoteSource::Article),
+                            Origin::Piece(l) => match segment_of_line.get(&l) {
+                                Some(&s) if s != i => Some(QuoteSource::Comment { id: id_of(s) }),
+                                _ => None,
+                            },
                         },
+                        _ => None,
                     };
                     match source {
                         Some(source) => {
