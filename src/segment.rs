@@ -179,28 +179,28 @@ fn is_wholly_quoted(text: &str) -> bool {
     last == close && t.chars().count() > 40 && !t[first.len_utf8()..t.len() - last.len_utf8()].contains(['"', '“', '”'])
 }
 
-/// Mark text lines that quote an outside source (see `LineKind::OutsideQuote`). Only plain text
-/// lines change: a line that matches the article or an earlier line stays a `Quote`.
+/// Mark text lines that quote an outside source (see `LineKind::OutsideQuote`), together with the
+/// line that names the source: "Aldus de AP" after a quote and "aldus de NOS:" before one belong to
+/// the quote, not to the writer's own words. Only plain text lines change: a line that matches the
+/// article or an earlier line stays a `Quote`.
 fn mark_outside_quotes(lines: &mut [Line]) {
+    let is_text = |l: Option<&Line>| l.is_some_and(|l| matches!(l.kind, LineKind::Text));
+    let mark = |l: &mut Line, cue: &str| l.kind = LineKind::OutsideQuote { cue: cue.to_string() };
     for i in 0..lines.len() {
-        if !matches!(lines[i].kind, LineKind::Text) {
+        if !is_text(lines.get(i)) {
             continue;
         }
-        let next = lines.get(i + 1).filter(|l| matches!(l.kind, LineKind::Text));
-        let prev = i.checked_sub(1).map(|j| &lines[j]).filter(|l| matches!(l.kind, LineKind::Text));
-        let cue = if next.is_some_and(|l| is_attribution_after(&l.text)) {
-            Some("followed by the attribution of a quote")
-        } else if prev.is_some_and(|l| is_attribution_before(&l.text)) {
-            Some("introduced as a quote of a source")
-        } else if is_wholly_quoted(&lines[i].text) {
-            Some("wholly between quotation marks")
-        } else {
-            None
-        };
-        if let Some(cue) = cue
-            && !is_attribution_after(&lines[i].text)
-        {
-            lines[i].kind = LineKind::OutsideQuote { cue: cue.to_string() };
+        let text = lines[i].text.clone();
+        if is_attribution_before(&text) && is_text(lines.get(i + 1)) {
+            mark(&mut lines[i], "introduces a quote of a source");
+            mark(&mut lines[i + 1], "introduced as a quote of a source");
+        } else if !is_attribution_after(&text) && lines.get(i + 1).is_some_and(|l| is_attribution_after(&l.text)) {
+            mark(&mut lines[i], "followed by the attribution of a quote");
+            if is_text(lines.get(i + 1)) {
+                mark(&mut lines[i + 1], "attributes the quote before it");
+            }
+        } else if is_wholly_quoted(&text) {
+            mark(&mut lines[i], "wholly between quotation marks");
         }
     }
 }
@@ -369,7 +369,7 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
         score -= if short { 1.7 } else { 0.7 };
         cues.push(format!("opens with a conjunction ('{w}'){}", if short { " in a short line" } else { "" }));
     }
-    if ATTRIBUTIONS.contains(&w.as_str()) {
+    if ATTRIBUTIONS.contains(&w.as_str()) && !next_t.ends_with(':') {
         score -= 3.0;
         cues.push(format!("attributes a quote ('{w}')"));
     }
@@ -539,10 +539,10 @@ mod tests {
     fn attributed_and_quoted_lines_are_outside_quotes() {
         // Followed by an attribution: the quote, not the attribution, is someone else's.
         let k = kinds("Zo'n bedrijf mag niet straffeloos doorgaan.\nAldus de AP\nDat is de volgende stap.");
-        assert!(is_outside(&k[0]) && matches!(k[1], LineKind::Text) && matches!(k[2], LineKind::Text));
-        // Introduced by a source: only the next line.
+        assert!(is_outside(&k[0]) && is_outside(&k[1]) && matches!(k[2], LineKind::Text));
+        // Introduced by a source: the introduction and the next line.
         let k = kinds("aldus de NOS:\nDe AP wil de leiding aansprakelijk stellen.\nDat geeft gewicht.");
-        assert!(matches!(k[0], LineKind::Text) && is_outside(&k[1]) && matches!(k[2], LineKind::Text));
+        assert!(is_outside(&k[0]) && is_outside(&k[1]) && matches!(k[2], LineKind::Text));
         let k = kinds("De Volkskrant schrijft:\nClearview betaalt geen enkele boete.");
         assert!(is_outside(&k[1]));
         // Wholly between quotation marks, and only then.

@@ -121,6 +121,31 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
 }
 
 #[test]
+fn quotes_of_outside_sources_are_not_own_words() {
+    let t = read_path(SEED, &opts(None)).unwrap();
+    let outside = |c: &draad::model::Comment| -> Vec<String> {
+        c.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Quote { text, source: QuoteSource::Outside } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Lines 65-66: the AP's statement, then "Aldus de AP"; the writer's own words follow on line 67.
+    let ap = t.comments.iter().find(|c| c.span.unwrap().first_line == 65).expect("a reaction opens at line 65");
+    let quoted = outside(ap);
+    assert_eq!(quoted.len(), 1, "{:?}", ap.blocks);
+    assert!(quoted[0].starts_with("‘Zo’n bedrijf mag niet straffeloos") && quoted[0].ends_with("Aldus de AP"));
+    assert!(ap.text.starts_with("Dat is de volgende stap van de AP."), "{}", ap.text);
+    // Lines 274-276: "aldus de NOS:" introduces the quote; the reaction opens there and its own words
+    // are the line after the quote.
+    let nos = t.comments.iter().find(|c| c.span.unwrap().first_line == 274).expect("a reaction opens at line 274");
+    assert_eq!(outside(nos), vec!["aldus de NOS:\nDe AP wil daarom ook onderzoeken of de leiding van het bedrijf persoonlijk aansprakelijk gesteld kan worden voor de overtredingen.".to_string()]);
+    assert!(nos.text.starts_with("Dat geeft iets meer gewicht hieraan"), "{}", nos.text);
+}
+
+#[test]
 fn copied_text_with_nonbreaking_spaces_and_soft_hyphens_reads_the_same() {
     // A browser copy can carry `&nbsp;` as U+00A0 (also in edit lines and the 'Reacties (N)'
     // heading), soft hyphens and zero-width spaces; none of it may change what is found.

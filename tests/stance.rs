@@ -296,7 +296,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     // The regularisation `draad eval` chose when this test was written (see the README).
     let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
     let settings = CvSettings {
-        stance_regularisation: [("jurisdiction", r(0.01, 1, 1.0)), ("enforceability", r(0.03, 2, 0.25))]
+        stance_regularisation: [("jurisdiction", r(0.3, 2, 1.0)), ("enforceability", r(0.01, 2, 0.25))]
             .into_iter()
             .map(|(d, r)| (d.to_string(), r))
             .collect(),
@@ -316,7 +316,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    // Measured 0.741 and 0.775 (see the README); the thresholds allow about one comment's change.
+    // Measured 0.744 and 0.783 (see the README); the thresholds allow about one comment's change.
     assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
     assert!(f1(&with, "enforceability") >= 0.76, "enforceability {:.3}", f1(&with, "enforceability"));
     // A reply reads its parent's labels as they were predicted out of fold, also when the parent sits
