@@ -447,7 +447,7 @@ fn run(cli: Cli) -> draad::Result<()> {
             let stance_regularisation =
                 draad::eval_stance::choose_regularisation(data, &draad::eval_stance::CvSettings::default())?;
             eprintln!(
-                "stance regularisation (chosen by 5-fold cross-validation from {}): {}",
+                "stance regularisation (chosen by the log-loss of 5-fold cross-validation from {}): {}",
                 draad::eval_stance::describe_grid(extra.is_some()),
                 draad::eval_stance::describe_regularisation(&stance_regularisation, extra.is_some())
             );
@@ -657,7 +657,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     None => println!("Authored training examples: none"),
                 }
                 println!(
-                    "Regularisation of each stance dimension, chosen from {} by this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
+                    "Regularisation of each stance dimension, chosen from {} by the log-loss of this cross-validation (so the figures are somewhat optimistic; --nested chooses it inside each training fold): {}\n",
                     draad::eval_stance::describe_grid(extra.is_some()),
                     draad::eval_stance::describe_regularisation(&settings.stance_regularisation, extra.is_some())
                 );

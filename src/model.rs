@@ -220,9 +220,14 @@ pub struct ClusterAssignment {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Label {
     pub label: String,
+    /// The probability of `label`: `probabilities[label]` when those are given.
     pub confidence: f64,
     #[serde(default)]
     pub evidence: Vec<LabelEvidence>,
+    /// The probability of every label of the question, rounded to three decimals (a stance or a
+    /// relation the model scored; empty for a rule's label).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub probabilities: std::collections::BTreeMap<String, f64>,
 }
 
 /// Evidence for a label. `start`/`end` are character offsets into the comment's `text` when the

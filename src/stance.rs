@@ -509,9 +509,12 @@ pub fn predict(
             }
             let label = match given.get(i).and_then(Option::as_ref).and_then(|g| g.get(&d.id)) {
                 Some(g) => g.clone(),
-                None => {
-                    Label { label: labels[best].clone(), confidence: (p[best] * 1000.0).round() / 1000.0, evidence: ev }
-                }
+                None => Label {
+                    label: labels[best].clone(),
+                    confidence: round3(p[best]),
+                    evidence: ev,
+                    probabilities: labels.iter().cloned().zip(p.iter().map(|&x| round3(x))).collect(),
+                },
             };
             out[i].insert(d.id.clone(), label);
         }
@@ -558,7 +561,7 @@ fn opening_relation(f: &CommentFeatures) -> Label {
             end: None,
         }],
     };
-    Label { label: label.into(), confidence, evidence }
+    Label { label: label.into(), confidence, evidence, probabilities: BTreeMap::new() }
 }
 
 /// The agreeing or disagreeing opening of a reply, as evidence.
@@ -595,7 +598,12 @@ fn model_relation(
             end: Some(f.text.chars().count()),
         });
     }
-    Label { label: m.labels[best].clone(), confidence: (p[best] * 1000.0).round() / 1000.0, evidence }
+    Label {
+        label: m.labels[best].clone(),
+        confidence: round3(p[best]),
+        evidence,
+        probabilities: m.labels.iter().cloned().zip(p.iter().map(|&x| round3(x))).collect(),
+    }
 }
 
 /// Below this product of the two labels' confidences a pair of labels says nothing about the relation.
@@ -640,8 +648,9 @@ fn relations_from_labels(
                 .find(|e| e.kind == "cue")
                 .or_else(|| mine.evidence.iter().find(|e| e.start.is_some()));
             Some(Label {
+                probabilities: BTreeMap::new(),
                 label: "disagree".into(),
-                confidence: (strength * 1000.0).round() / 1000.0,
+                confidence: round3(strength),
                 evidence: vec![LabelEvidence {
                     kind: "stance".into(),
                     detail: format!(
@@ -698,4 +707,9 @@ pub fn read_labels(path: &str, codebook: &Codebook) -> Result<Vec<(usize, GoldLa
         out.push((first, g, primary, secondary));
     }
     Ok(out)
+}
+
+/// Rounded to three decimals, as labels are written.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }

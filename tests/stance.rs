@@ -38,6 +38,13 @@ fn every_label_has_evidence_inside_the_comment() {
             assert!(l["label"].is_string(), "{dim} of {}", c["id"]);
             let conf = l["confidence"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&conf));
+            // The probability of every label: they sum to one, and the label is the likeliest.
+            let probs = l["probabilities"].as_object().expect("probabilities");
+            assert_eq!(probs.len(), 3, "{dim} of {}", c["id"]);
+            let sum: f64 = probs.values().map(|p| p.as_f64().unwrap()).sum();
+            assert!((sum - 1.0).abs() < 0.003, "{dim} of {}: {sum}", c["id"]);
+            assert_eq!(probs[l["label"].as_str().unwrap()].as_f64(), Some(conf));
+            assert!(probs.values().all(|p| p.as_f64().unwrap() <= conf));
             let ev = l["evidence"].as_array().unwrap();
             assert!(!ev.is_empty(), "{dim} of {} has no evidence", c["id"]);
             assert!(ev.iter().any(|e| e["start"].is_u64()), "{dim} of {}: no evidence points into the text", c["id"]);
@@ -256,8 +263,8 @@ fn the_regularisation_is_chosen_per_dimension_by_cross_validation() {
     assert_eq!(chosen.len(), codebook.dimensions.len());
     assert!(chosen.values().all(|r| L2_GRID.contains(&r.l2) && MIN_COUNT_GRID.contains(&r.min_count)), "{chosen:?}");
     let with = cv(&CvSettings { stance_regularisation: chosen.clone(), ..base.clone() });
-    // The dimensions are trained apart: the chosen regularisation is at least as good, per
-    // dimension, as any single one for all of them.
+    // The dimensions are trained apart: the chosen regularisation is at least as good (by the
+    // log-loss it is chosen by), per dimension, as any single one for all of them.
     let corners = [
         Regularisation { l2: L2_GRID[0], min_count: MIN_COUNT_GRID[0], authored_weight: 1.0 },
         DEFAULT_REGULARISATION,
@@ -271,12 +278,13 @@ fn the_regularisation_is_chosen_per_dimension_by_cross_validation() {
         let stance_regularisation = codebook.dimensions.iter().map(|d| (d.id.clone(), r)).collect();
         let e = cv(&CvSettings { stance_regularisation, ..base.clone() });
         for (x, y) in with.dimensions.iter().zip(&e.dimensions) {
+            let log_loss = |d: &draad::eval_stance::DimensionScores| d.calibration.as_ref().unwrap().log_loss;
             assert!(
-                x.macro_f1 >= y.macro_f1 - 1e-9,
-                "{}: chosen {:.3} < {:.3} at {r:?}",
+                log_loss(x) <= log_loss(y) + 1e-9,
+                "{}: chosen log-loss {:.3} > {:.3} at {r:?}",
                 x.dimension,
-                x.macro_f1,
-                y.macro_f1
+                log_loss(x),
+                log_loss(y)
             );
         }
     }
@@ -296,7 +304,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     // The regularisation `draad eval` chose when this test was written (see the README).
     let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
     let settings = CvSettings {
-        stance_regularisation: [("jurisdiction", r(0.3, 2, 1.0)), ("enforceability", r(0.01, 2, 0.25))]
+        stance_regularisation: [("jurisdiction", r(0.03, 1, 0.5)), ("enforceability", r(0.01, 1, 0.5))]
             .into_iter()
             .map(|(d, r)| (d.to_string(), r))
             .collect(),
@@ -316,9 +324,9 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    // Measured 0.744 and 0.783 (see the README); the thresholds allow about one comment's change.
+    // Measured 0.739 and 0.749 (see the README); the thresholds allow about one comment's change.
     assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
-    assert!(f1(&with, "enforceability") >= 0.76, "enforceability {:.3}", f1(&with, "enforceability"));
+    assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
     // A reply reads its parent's labels as they were predicted out of fold, also when the parent sits
     // in another fold (a top-level comment is a unit of its own): never as a model that was trained
     // on the parent predicts them.
