@@ -143,7 +143,7 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
 }
 
 /// A short line that names the source of the quote before it ("Aldus de AP", "Bron: NOS").
-fn is_attribution_after(text: &str) -> bool {
+pub(crate) fn is_attribution_after(text: &str) -> bool {
     let t = text.trim();
     t.chars().count() <= 60 && !t.ends_with(':') && ["aldus", "bron", "source"].contains(&first_word(t).as_str())
 }

@@ -17,6 +17,29 @@ static TWEAKERS_LINK_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:nieuws|review|reviews|pricewatch|forum|video|podcast|plan|meuktracker|download|downloads|artikel|achtergrond): [^\n]*?(?:\.\.\.|…)").unwrap()
 });
 
+/// A line that names the source of the quote before it ("Aldus de AP") belongs to the quote, not
+/// to the commenter's own words: move it there (as the copied-text reader does).
+pub fn fold_attributions(blocks: &mut Vec<Block>) {
+    let mut k = 1;
+    while k < blocks.len() {
+        let (before, after) = blocks.split_at_mut(k);
+        if let (Block::Quote { text: quote, .. }, Block::Paragraph { text }) = (&mut before[k - 1], &mut after[0]) {
+            let first = text.lines().next().unwrap_or("").to_string();
+            if crate::segment::is_attribution_after(&first) {
+                quote.push('\n');
+                quote.push_str(first.trim());
+                let rest = text.lines().skip(1).collect::<Vec<_>>().join("\n");
+                if rest.trim().is_empty() {
+                    blocks.remove(k);
+                    continue;
+                }
+                *text = rest.trim_start_matches('\n').to_string();
+            }
+        }
+        k += 1;
+    }
+}
+
 /// The commenter's own words: paragraphs and list items, quotes left out. Paragraphs are separated
 /// by a blank line, list items by a newline.
 pub fn own_text(blocks: &[Block]) -> String {
@@ -107,5 +130,38 @@ mod tests {
         assert!(t[0].truncated);
         let bare = find_links("Op de website zie je wel een hoop mensen. clearview.ai/leadership Ik heb");
         assert_eq!(bare[0].text, "clearview.ai/leadership");
+    }
+
+    #[test]
+    fn an_attribution_after_a_quote_joins_the_quote() {
+        use crate::model::QuoteSource;
+        let quote = |t: &str| Block::Quote { text: t.into(), source: QuoteSource::Outside };
+        let para = |t: &str| Block::Paragraph { text: t.into() };
+        let mut blocks = vec![
+            quote("Zo'n bedrijf mag niet doorgaan."),
+            para("Aldus de AP\nDat is de volgende stap."),
+            para("Tot slot."),
+        ];
+        fold_attributions(&mut blocks);
+        assert_eq!(
+            blocks,
+            vec![
+                quote("Zo'n bedrijf mag niet doorgaan.\nAldus de AP"),
+                para("Dat is de volgende stap."),
+                para("Tot slot.")
+            ]
+        );
+        assert_eq!(own_text(&blocks), "Dat is de volgende stap.\n\nTot slot.");
+        // A paragraph that is only the attribution goes whole; other paragraphs stay.
+        let mut blocks = vec![
+            quote("Citaat."),
+            para("Bron: NOS"),
+            quote("Nog een."),
+            para("Aldus gezegd is het onzin, vind ik, en dat zeg ik al jaren tegen iedereen."),
+        ];
+        fold_attributions(&mut blocks);
+        assert_eq!(blocks.len(), 3);
+        assert_eq!(blocks[0], quote("Citaat.\nBron: NOS"));
+        assert!(matches!(&blocks[2], Block::Paragraph { .. }));
     }
 }

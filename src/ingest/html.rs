@@ -4,7 +4,7 @@
 //! reply-to links and reports what it could not find instead of failing.
 
 use crate::error::{Error, Result};
-use crate::ingest::comment_parts::{find_mentions, own_text};
+use crate::ingest::comment_parts::{find_mentions, fold_attributions, own_text};
 use crate::model::{
     Article, Block, Comment, EditLine, Evidence, FilterCounts, Format, Link, Provenance, QuoteSource, SCHEMA, Source,
     Thread, Warning,
@@ -360,6 +360,7 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
     } else if !collapsed {
         warnings.push(Warning::new("missing_field", "no body (.reactieContent) found", place.clone()));
     }
+    fold_attributions(&mut parts.blocks);
     let text = own_text(&parts.blocks);
     let mut mentions = parts.mentions;
     for m in find_mentions(&text, &mentions.clone()) {
