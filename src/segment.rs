@@ -39,10 +39,8 @@ pub enum LineKind {
     Quote(QuoteMatch<usize>),
     /// Words the writer marks as someone else's that match nothing in the thread: a line followed
     /// by an attribution ("Aldus de AP"), after one that introduces a source ("aldus de NOS:"), or
-    /// wholly between quotation marks. `cue` says which.
-    OutsideQuote {
-        cue: String,
-    },
+    /// wholly between quotation marks; the attribution line itself is one too.
+    OutsideQuote,
     ListItem,
     Text,
 }
@@ -50,7 +48,7 @@ pub enum LineKind {
 impl LineKind {
     /// A quote of the article, of an earlier line, or of an outside source.
     pub fn is_quote(&self) -> bool {
-        matches!(self, LineKind::Quote(_) | LineKind::OutsideQuote { .. })
+        matches!(self, LineKind::Quote(_) | LineKind::OutsideQuote)
     }
 }
 
@@ -142,10 +140,13 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
     out
 }
 
+/// Words that open a line naming a quote's source ("Aldus de AP", "Bron: NOS").
+const SOURCE_WORDS: &[&str] = &["aldus", "bron", "source"];
+
 /// A short line that names the source of the quote before it ("Aldus de AP", "Bron: NOS").
 pub(crate) fn is_attribution_after(text: &str) -> bool {
     let t = text.trim();
-    t.chars().count() <= 60 && !t.ends_with(':') && ["aldus", "bron", "source"].contains(&first_word(t).as_str())
+    t.chars().count() <= 60 && !t.ends_with(':') && SOURCE_WORDS.contains(&first_word(t).as_str())
 }
 
 /// A short line that introduces the quote after it ("aldus de NOS:", "Bron:", "De NOS schrijft:").
@@ -156,7 +157,7 @@ fn is_attribution_before(text: &str) -> bool {
     }
     let lower = t.to_lowercase();
     let body = lower.trim_end_matches(':').trim_end();
-    ["aldus", "bron", "source"].contains(&first_word(t).as_str())
+    SOURCE_WORDS.contains(&first_word(t).as_str())
         || ["schrijft", "schreef", "zegt", "zei", "meldt", "meldde", "stelt", "citaat", "quote"]
             .iter()
             .any(|w| body.ends_with(&format!(" {w}")) || body == *w)
@@ -185,22 +186,24 @@ fn is_wholly_quoted(text: &str) -> bool {
 /// article or an earlier line stays a `Quote`.
 fn mark_outside_quotes(lines: &mut [Line]) {
     let is_text = |l: Option<&Line>| l.is_some_and(|l| matches!(l.kind, LineKind::Text));
-    let mark = |l: &mut Line, cue: &str| l.kind = LineKind::OutsideQuote { cue: cue.to_string() };
+    let mark = |l: &mut Line| l.kind = LineKind::OutsideQuote;
     for i in 0..lines.len() {
         if !is_text(lines.get(i)) {
             continue;
         }
         let text = lines[i].text.clone();
         if is_attribution_before(&text) && is_text(lines.get(i + 1)) {
-            mark(&mut lines[i], "introduces a quote of a source");
-            mark(&mut lines[i + 1], "introduced as a quote of a source");
+            // The introduction and the quote it introduces.
+            mark(&mut lines[i]);
+            mark(&mut lines[i + 1]);
         } else if !is_attribution_after(&text) && lines.get(i + 1).is_some_and(|l| is_attribution_after(&l.text)) {
-            mark(&mut lines[i], "followed by the attribution of a quote");
+            // The quote and the attribution that follows it.
+            mark(&mut lines[i]);
             if is_text(lines.get(i + 1)) {
-                mark(&mut lines[i + 1], "attributes the quote before it");
+                mark(&mut lines[i + 1]);
             }
         } else if is_wholly_quoted(&text) {
-            mark(&mut lines[i], "wholly between quotation marks");
+            mark(&mut lines[i]);
         }
     }
 }
@@ -532,7 +535,7 @@ mod tests {
     }
 
     fn is_outside(kind: &LineKind) -> bool {
-        matches!(kind, LineKind::OutsideQuote { .. })
+        matches!(kind, LineKind::OutsideQuote)
     }
 
     #[test]

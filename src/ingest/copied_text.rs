@@ -306,9 +306,9 @@ fn build_comments(
         for line in &seg.lines {
             match &line.kind {
                 LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => flush(&mut paragraph, &mut blocks),
-                LineKind::Quote(_) | LineKind::OutsideQuote { .. } => {
+                LineKind::Quote(_) | LineKind::OutsideQuote => {
                     let source = match &line.kind {
-                        LineKind::OutsideQuote { .. } => Some(QuoteSource::Outside),
+                        LineKind::OutsideQuote => Some(QuoteSource::Outside),
                         LineKind::Quote(m) => match m.origin {
                             Origin::Article => Some(QuoteSource::Article),
                             Origin::Piece(l) => match segment_of_line.get(&l) {
