@@ -487,7 +487,7 @@ pub fn assign_given(
         out.push(ClusterAssignment {
             primary: labels[best].clone(),
             secondary: secondary.into_iter().take(3).map(|(c, _)| labels[c].clone()).collect(),
-            confidence: (p[best] * 1000.0).round() / 1000.0,
+            confidence: crate::model::round3(p[best]),
             evidence: ev,
             discovered: None,
             probabilities: p.clone(),

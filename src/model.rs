@@ -230,6 +230,18 @@ pub struct Label {
     pub probabilities: std::collections::BTreeMap<String, f64>,
 }
 
+impl Label {
+    /// The probability of every label, as written: `labels[k]` with `p[k]`, rounded by [`round3`].
+    pub fn probabilities_of(labels: &[String], p: &[f64]) -> std::collections::BTreeMap<String, f64> {
+        labels.iter().cloned().zip(p.iter().map(|&x| round3(x))).collect()
+    }
+}
+
+/// Rounded to three decimals, as confidences and probabilities are written.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 /// Evidence for a label. `start`/`end` are character offsets into the comment's `text` when the
 /// evidence is a phrase of it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -608,10 +608,7 @@ pub fn reconstruct_with(
         set_parent(&mut comments[k], parent.map(|c| ids[c].clone()), p, evidence);
         comments[k].parent_candidates = weighed
             .into_iter()
-            .map(|(c, p)| ParentCandidate {
-                parent: c.map(|c| ids[c].clone()),
-                probability: (p * 1000.0).round() / 1000.0,
-            })
+            .map(|(c, p)| ParentCandidate { parent: c.map(|c| ids[c].clone()), probability: crate::model::round3(p) })
             .collect();
     }
 }
@@ -621,7 +618,7 @@ const MIN_CANDIDATE: f64 = 0.05;
 
 fn set_parent(c: &mut Comment, parent: Option<String>, confidence: f64, evidence: Vec<Evidence>) {
     c.parent = parent;
-    c.parent_confidence = (confidence * 1000.0).round() / 1000.0;
+    c.parent_confidence = crate::model::round3(confidence);
     c.parent_evidence = evidence;
 }
 

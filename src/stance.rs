@@ -11,7 +11,7 @@ use crate::codebook::Codebook;
 use crate::error::{Error, Result};
 use crate::features::{CommentFeatures, CueSets, Opening, comment_features, merge_sorted, sparse, sparse_parts};
 use crate::logreg::{LogReg, TrainOptions, softmax};
-use crate::model::{ClusterAssignment, Label, LabelEvidence, Thread, add_scores};
+use crate::model::{ClusterAssignment, Label, LabelEvidence, Thread, add_scores, round3};
 use crate::semantic::Semantic;
 use crate::subwords::Subwords;
 use serde::{Deserialize, Serialize};
@@ -513,7 +513,7 @@ pub fn predict(
                     label: labels[best].clone(),
                     confidence: round3(p[best]),
                     evidence: ev,
-                    probabilities: labels.iter().cloned().zip(p.iter().map(|&x| round3(x))).collect(),
+                    probabilities: Label::probabilities_of(&labels, &p),
                 },
             };
             out[i].insert(d.id.clone(), label);
@@ -602,7 +602,7 @@ fn model_relation(
         label: m.labels[best].clone(),
         confidence: round3(p[best]),
         evidence,
-        probabilities: m.labels.iter().cloned().zip(p.iter().map(|&x| round3(x))).collect(),
+        probabilities: Label::probabilities_of(&m.labels, &p),
     }
 }
 
@@ -648,9 +648,9 @@ fn relations_from_labels(
                 .find(|e| e.kind == "cue")
                 .or_else(|| mine.evidence.iter().find(|e| e.start.is_some()));
             Some(Label {
-                probabilities: BTreeMap::new(),
                 label: "disagree".into(),
                 confidence: round3(strength),
+                probabilities: BTreeMap::new(),
                 evidence: vec![LabelEvidence {
                     kind: "stance".into(),
                     detail: format!(
@@ -707,9 +707,4 @@ pub fn read_labels(path: &str, codebook: &Codebook) -> Result<Vec<(usize, GoldLa
         out.push((first, g, primary, secondary));
     }
     Ok(out)
-}
-
-/// Rounded to three decimals, as labels are written.
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

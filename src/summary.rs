@@ -6,7 +6,7 @@
 
 use crate::clusters::{DiscoveredGroup, cosine};
 use crate::codebook::Codebook;
-use crate::model::{Comment, Span, Thread};
+use crate::model::{Comment, Span, Thread, round3};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -394,10 +394,6 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
         known_authors,
         structure: structure_note(thread),
     }
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 fn structure_note(thread: &Thread) -> StructureNote {

@@ -33,7 +33,7 @@ pub fn fold_attributions(blocks: &mut Vec<Block>) {
                     blocks.remove(k);
                     continue;
                 }
-                *text = rest.trim_start_matches('\n').to_string();
+                *text = rest;
             }
         }
         k += 1;

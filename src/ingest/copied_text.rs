@@ -376,7 +376,7 @@ fn build_comments(
             provenance: Provenance {
                 start: seg.start,
                 end: seg.end,
-                boundary_confidence: (seg.boundary_confidence * 1000.0).round() / 1000.0,
+                boundary_confidence: crate::model::round3(seg.boundary_confidence),
             },
             stance: None,
             relation_to_parent: None,
