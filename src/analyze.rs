@@ -183,14 +183,21 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
         tokenizer: models.subwords.as_ref().map(|_| crate::subwords::DEFAULT_PATH.to_string()),
         encoder: sentence_vectors.as_ref().zip(models.encoder.as_ref()).map(|(_, e)| {
             let probes = if let Some(m) = &models.semantic {
+                let w = m.weights;
+                let silent = if w.stance == 0.0 && w.clusters == 0.0 && w.descriptions == 0.0 {
+                    ": `draad train` found no gain from the encoder, so it changes no label"
+                } else {
+                    ""
+                };
                 format!(
-                    "probes {} with weights stance {}, clusters {}",
+                    "probes {} with weights stance {}, clusters {}, cluster descriptions {}{silent}",
                     SemanticModel::path_for(cb),
-                    m.weights.stance,
-                    m.weights.clusters
+                    w.stance,
+                    w.clusters,
+                    w.descriptions
                 )
             } else {
-                "no probes".to_string()
+                format!("no probes; cluster descriptions weigh {}", crate::semantic::DEFAULT_DESCRIPTION_WEIGHT)
             };
             format!("{} (kernel {}; {probes})", crate::encoder::MODEL_NAME, e.kernel_name())
         }),

@@ -20,9 +20,6 @@ use std::collections::BTreeMap;
 pub const CUE_WEIGHT: f64 = 1.5;
 /// The cue weights `draad eval --nested` chooses from inside each training fold.
 pub const CUE_WEIGHT_GRID: &[f64] = &[0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5];
-/// Weight of the similarity of a comment's centred sentence vector to a cluster description's (when
-/// the encoder ran). Weights from 1 to 12 all moved the cross-validated figures by less than 0.02.
-const SEMANTIC_DESCRIPTION_WEIGHT: f64 = 4.0;
 /// Weight of the cosine similarity to a cluster's description.
 const DESCRIPTION_WEIGHT: f64 = 2.0;
 /// How much a reply leans on its parent's clusters (times the parent's probabilities), when it is
@@ -280,9 +277,12 @@ pub fn assign_given(
     let (comment_vecs, desc_vecs) = vectors.split_at(features.len());
     let index = model.map(|m| m.primary.index());
     // The cluster descriptions' sentence vectors, centred like the comments' (once per thread).
-    let descriptions: Option<(&SentenceVectors, Vec<Vec<f32>>)> = semantic
-        .filter(|s| s.descriptions.len() == k)
-        .map(|s| (s.vectors, s.descriptions.iter().map(|d| s.vectors.centre_other(d)).collect()));
+    // Their weight is the one `draad train` chose (the former fixed weight without trained probes).
+    let descriptions: Option<(&SentenceVectors, Vec<Vec<f32>>, f64)> =
+        semantic.filter(|s| s.descriptions.len() == k).map(|s| {
+            let weight = s.model.map_or(crate::semantic::DEFAULT_DESCRIPTION_WEIGHT, |m| m.weights.descriptions);
+            (s.vectors, s.descriptions.iter().map(|d| s.vectors.centre_other(d)).collect(), weight)
+        });
     let fallback = catch_all(codebook);
     let pos: crate::textnorm::FastMap<&str, usize> =
         thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
@@ -313,9 +313,9 @@ pub fn assign_given(
                 format!("the sentence encoder places the whole comment in {} (+{:.2})", labels[c], weight * v)
             });
         }
-        if let Some((vectors, centred)) = &descriptions {
+        if let Some((vectors, centred, weight)) = descriptions.as_ref().filter(|d| d.2 > 0.0) {
             let sims: Vec<f64> = centred.iter().map(|d| dot(&vectors.centred[i], d).max(0.0)).collect();
-            add_scores(&mut scores, &mut evidence, &sims, SEMANTIC_DESCRIPTION_WEIGHT, "encoder", |c, sim| {
+            add_scores(&mut scores, &mut evidence, &sims, *weight, "encoder", |c, sim| {
                 format!("close in meaning to the description of {} ({sim:.2})", labels[c])
             });
         }

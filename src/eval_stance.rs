@@ -12,7 +12,7 @@ use crate::codebook::Codebook;
 use crate::error::Result;
 use crate::features::{CommentFeatures, CueSets, comment_features};
 use crate::model::{Block, QuoteSource, Thread};
-use crate::semantic::{ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
+use crate::semantic::{DESCRIPTION_WEIGHT_GRID, ProbeWeights, Semantic, SemanticModel, SentenceVectors, WEIGHT_GRID};
 use crate::stance::{GoldLabels, Regularisation, predict};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -235,8 +235,15 @@ pub fn branch_folds(thread: &Thread, k: usize) -> Vec<usize> {
     group.iter().map(|g| fold_of_group[g]).collect()
 }
 
-/// One weight tried by [`choose_probe_weights`]: (weight, mean stance macro-F1, cluster macro-F1).
-pub type WeightRow = (f64, f64, f64);
+/// One setting tried by [`choose_probe_weights`]: the probes' weight, the description weight, the
+/// mean stance macro-F1 and the primary-cluster macro-F1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeightRow {
+    pub probes: f64,
+    pub descriptions: f64,
+    pub stance: f64,
+    pub clusters: f64,
+}
 
 /// What the sentence encoder gives a cross-validation: the comments' vectors, the vectors of the
 /// codebook's cluster descriptions, and the weights of the probes (trained per fold).
@@ -291,10 +298,12 @@ impl<'a> CvData<'a> {
     }
 }
 
-/// Choose the probes' weights by cross-validation: each weight of [`WEIGHT_GRID`] for both probes,
-/// the stance weight with the best mean macro-F1 over the dimensions, the cluster weight with the
-/// best primary-cluster macro-F1 (ties to the smaller weight). Returns the weights and every row
-/// tried: (weight, mean stance macro-F1, cluster macro-F1).
+/// Choose the encoder's weights by cross-validation: every description weight of
+/// [`DESCRIPTION_WEIGHT_GRID`] times every probe weight of [`WEIGHT_GRID`] (the same for both
+/// probes). For each description weight, the stance probe's weight is the one with the best mean
+/// stance macro-F1 and the cluster probe's the one with the best primary-cluster macro-F1; the
+/// description weight is the one whose two best figures sum highest (ties always to the smaller
+/// weight). Returns the weights and every row tried.
 pub fn choose_probe_weights(
     data: CvData,
     vectors: &SentenceVectors,
@@ -303,16 +312,38 @@ pub fn choose_probe_weights(
     settings: &CvSettings,
 ) -> Result<(ProbeWeights, Vec<WeightRow>)> {
     let mut rows = Vec::new();
-    for &w in WEIGHT_GRID {
-        let weights = ProbeWeights { stance: w, clusters: w };
-        let encoded = Encoded { vectors, extra_vectors, descriptions, weights };
-        let e = cross_validate_with(data, Some(encoded), settings)?;
-        let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
-        rows.push((w, stance, e.clusters.as_ref().map_or(0.0, |c| c.macro_f1)));
+    for &d in DESCRIPTION_WEIGHT_GRID {
+        for &w in WEIGHT_GRID {
+            let weights = ProbeWeights { stance: w, clusters: w, descriptions: d };
+            let encoded = Encoded { vectors, extra_vectors, descriptions, weights };
+            let e = cross_validate_with(data, Some(encoded), settings)?;
+            let stance = e.dimensions.iter().map(|d| d.macro_f1).sum::<f64>() / e.dimensions.len().max(1) as f64;
+            let clusters = e.clusters.as_ref().map_or(0.0, |c| c.macro_f1);
+            rows.push(WeightRow { probes: w, descriptions: d, stance, clusters });
+        }
     }
-    let best =
-        |f: fn(&(f64, f64, f64)) -> f64| rows.iter().fold(rows[0], |b, r| if f(r) > f(&b) + 1e-9 { *r } else { b }).0;
-    Ok((ProbeWeights { stance: best(|r| r.1), clusters: best(|r| r.2) }, rows))
+    Ok((best_probe_weights(&rows), rows))
+}
+
+/// The choice of [`choose_probe_weights`] from its rows.
+pub fn best_probe_weights(rows: &[WeightRow]) -> ProbeWeights {
+    // The row with the highest figure `f` among `rows` (the first, so the smaller weight, on a tie).
+    let best = |rows: &[&WeightRow], f: fn(&WeightRow) -> f64| {
+        rows.iter().fold(*rows[0], |b, r| if f(r) > f(&b) + 1e-9 { **r } else { b })
+    };
+    let mut chosen: Option<(f64, ProbeWeights)> = None;
+    for &d in DESCRIPTION_WEIGHT_GRID {
+        let at: Vec<&WeightRow> = rows.iter().filter(|r| r.descriptions == d).collect();
+        if at.is_empty() {
+            continue;
+        }
+        let (stance, clusters) = (best(&at, |r| r.stance), best(&at, |r| r.clusters));
+        let sum = stance.stance + clusters.clusters;
+        if chosen.is_none_or(|(s, _)| sum > s + 1e-9) {
+            chosen = Some((sum, ProbeWeights { stance: stance.probes, clusters: clusters.probes, descriptions: d }));
+        }
+    }
+    chosen.map_or_else(ProbeWeights::default, |c| c.1)
 }
 
 /// The result of cross-validation: scores per dimension and the out-of-fold thread.
@@ -829,6 +860,26 @@ pub fn format_comparison(without: &StanceEvaluation, with: &StanceEvaluation) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_weights_are_chosen_per_description_weight() {
+        let row = |descriptions, probes, stance, clusters| WeightRow { probes, descriptions, stance, clusters };
+        // At description weight 1 the best stance (0.72, probe 0.1) and the best clusters (0.80,
+        // probe 0.5) sum to 1.52, above weight 0 (0.70 + 0.78) and weight 2 (0.75 + 0.70).
+        let rows = [
+            row(0.0, 0.0, 0.70, 0.78),
+            row(0.0, 0.1, 0.69, 0.70),
+            row(1.0, 0.0, 0.71, 0.75),
+            row(1.0, 0.1, 0.72, 0.74),
+            row(1.0, 0.5, 0.60, 0.80),
+            row(2.0, 0.0, 0.75, 0.70),
+        ];
+        assert_eq!(best_probe_weights(&rows), ProbeWeights { stance: 0.1, clusters: 0.5, descriptions: 1.0 });
+        // Ties go to the smaller weights.
+        let ties = [row(0.0, 0.0, 0.7, 0.7), row(0.0, 0.1, 0.7, 0.7), row(1.0, 0.0, 0.7, 0.7)];
+        assert_eq!(best_probe_weights(&ties), ProbeWeights { stance: 0.0, clusters: 0.0, descriptions: 0.0 });
+        assert_eq!(best_probe_weights(&[]), ProbeWeights::default());
+    }
 
     #[test]
     fn scores_match_hand_computation() {

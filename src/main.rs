@@ -499,16 +499,17 @@ fn run(cli: Cli) -> draad::Result<()> {
                             ..Default::default()
                         },
                     )?;
-                    for (w, stance, clusters) in rows {
+                    for r in rows {
                         eprintln!(
-                            "encoder probes: weight {w:.2}: mean stance macro-F1 {stance:.3}, cluster macro-F1 {clusters:.3} (5-fold CV)"
+                            "encoder: description weight {:.1}, probe weight {:.2}: mean stance macro-F1 {:.3}, cluster macro-F1 {:.3} (5-fold CV)",
+                            r.descriptions, r.probes, r.stance, r.clusters
                         );
                     }
                     m.weights = weights;
                     m.save(&path)?;
                     eprintln!(
-                        "encoder probes: {path} (encoder {id}; weights: stance {}, clusters {})",
-                        weights.stance, weights.clusters
+                        "encoder probes: {path} (encoder {id}; weights: stance probe {}, cluster probe {}, cluster descriptions {})",
+                        weights.stance, weights.clusters, weights.descriptions
                     );
                 }
                 None if std::path::Path::new(&path).exists() => eprintln!(

@@ -184,16 +184,30 @@ pub struct SemanticModel {
 pub struct ProbeWeights {
     pub stance: f64,
     pub clusters: f64,
+    /// Weight of the similarity of a comment's centred sentence vector to each cluster description's
+    /// (model files written before it was chosen get the former fixed weight).
+    #[serde(default = "default_description_weight")]
+    pub descriptions: f64,
+}
+
+/// The description weight of a model file that does not give one: the fixed weight it had before
+/// `draad train` chose it.
+pub const DEFAULT_DESCRIPTION_WEIGHT: f64 = 4.0;
+
+fn default_description_weight() -> f64 {
+    DEFAULT_DESCRIPTION_WEIGHT
 }
 
 impl Default for ProbeWeights {
     fn default() -> Self {
-        ProbeWeights { stance: 0.1, clusters: 0.25 }
+        ProbeWeights { stance: 0.1, clusters: 0.25, descriptions: DEFAULT_DESCRIPTION_WEIGHT }
     }
 }
 
-/// The weights `draad train` tries.
+/// The probe weights `draad train` tries.
 pub const WEIGHT_GRID: &[f64] = &[0.0, 0.1, 0.25, 0.5, 1.0];
+/// The description weights `draad train` tries.
+pub const DESCRIPTION_WEIGHT_GRID: &[f64] = &[0.0, 1.0, 2.0, 4.0];
 
 impl SemanticModel {
     pub fn path_for(codebook: &crate::codebook::Codebook) -> String {

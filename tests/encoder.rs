@@ -246,6 +246,19 @@ fn analyze_without_the_encoder_files_says_it_is_off() {
     assert!(stderr.contains("/nonexistent-draad-encoder/e5-small-q4.bin not found"), "{stderr}");
 }
 
+/// The encoder's weights in the shipped semantic model (`draad train` chooses them; any may be 0).
+fn shipped_weights() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/semantic-clearview-ap.json");
+    let model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    model["weights"].clone()
+}
+
+/// Every comment's stance labels and primary cluster, to compare two analyses.
+fn labels(analysis: &serde_json::Value) -> Vec<String> {
+    let comments = analysis["comments"].as_array().unwrap();
+    comments.iter().map(|c| format!("{} {} {}", c["stance"], c["clusters"]["primary"], c["parent"])).collect()
+}
+
 #[test]
 fn analyze_with_the_encoder_uses_it_and_says_so() {
     if models().is_none() {
@@ -256,14 +269,71 @@ fn analyze_with_the_encoder_uses_it_and_says_so() {
     let used = with["models"]["encoder"].as_str().unwrap();
     assert!(used.contains("multilingual-e5-small"), "{used}");
     let kinds = evidence_kinds(&with);
-    // The probes speak in stances or clusters; the reply graph's meaning evidence weighs nothing by
-    // default (tuned to 0 on the authored threads), so it is not named.
-    assert!(kinds.contains("encoder"), "{kinds:?}");
+    // The reply graph's meaning evidence weighs nothing by default (tuned to 0 on the authored
+    // threads), so it is not named.
     assert!(!kinds.contains("meaning"), "{kinds:?}");
     let (ok, without, _) = analyze_json(&["--encoder", "off"]);
     assert!(ok);
     assert!(without["models"]["encoder"].is_null() && without["models"]["encoder_note"].is_null());
-    let kinds = evidence_kinds(&without);
-    assert!(!kinds.contains("encoder") && !kinds.contains("meaning"), "{kinds:?}");
+    let without_kinds = evidence_kinds(&without);
+    assert!(!without_kinds.contains("encoder") && !without_kinds.contains("meaning"), "{without_kinds:?}");
     assert_eq!(with["comments"].as_array().unwrap().len(), without["comments"].as_array().unwrap().len());
+    // The probes and the cluster descriptions speak as much as `draad train` let them: with every
+    // weight at 0 the analysis is the one without the encoder; otherwise they are named as evidence.
+    let weights = shipped_weights();
+    let weighted = ["stance", "clusters", "descriptions"].iter().any(|k| weights[k].as_f64().unwrap() > 0.0);
+    if weighted {
+        assert!(kinds.contains("encoder"), "weights {weights}: {kinds:?}");
+    } else {
+        assert!(!kinds.contains("encoder"), "weights {weights}: {kinds:?}");
+        assert_eq!(labels(&with), labels(&without));
+    }
+}
+
+#[test]
+fn weighted_encoder_evidence_is_named() {
+    let Some(encoder_dir) = models() else {
+        return;
+    };
+    // A copy of the models with every encoder weight above 0: the analysis names the encoder's
+    // evidence in stances and clusters.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("weighted-encoder");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("models/codebooks")).unwrap();
+    for entry in
+        std::fs::read_dir(root.join("models")).unwrap().chain(std::fs::read_dir(root.join("models/codebooks")).unwrap())
+    {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let to = dir.join(path.strip_prefix(root).unwrap());
+            std::fs::copy(&path, to).unwrap();
+        }
+    }
+    let semantic = dir.join("models/semantic-clearview-ap.json");
+    let mut model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&semantic).unwrap()).unwrap();
+    model["weights"] = serde_json::json!({"stance": 0.5, "clusters": 0.5, "descriptions": 4.0});
+    std::fs::write(&semantic, model.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_draad"))
+        .current_dir(&dir)
+        .arg("analyze")
+        .arg(root.join("threads/clearview-ap-2024/thread.txt"))
+        .args(["--format", "json", "--encoder", "e5", "--encoder-dir"])
+        .arg(&encoder_dir)
+        .env("DRAAD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("analyze-cache"))
+        .output()
+        .expect("draad runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds = evidence_kinds(&json);
+    assert!(kinds.contains("encoder"), "{kinds:?}");
+    let details: Vec<String> = json["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["clusters"]["evidence"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["kind"] == "encoder")
+        .map(|e| e["detail"].as_str().unwrap().to_string())
+        .collect();
+    assert!(details.iter().any(|d| d.contains("description")), "{details:?}");
 }
