@@ -121,6 +121,31 @@ impl Codebook {
 pub const NEGATIONS: &[&str] = &["niet", "geen", "nooit", "niks", "niets", "nergens", "geenszins"];
 /// How many words before a cue a negation reaches.
 const NEGATION_REACH: usize = 3;
+/// Words that deny a whole `dat`/`of` clause right after them ("onzin dat ...", "ik betwijfel of
+/// ..."): a cue in that clause is negated however far into it it is (within [`CLAUSE_REACH`] words).
+/// "niet" right before `dat` (or before "zo dat") denies the clause the same way ("ik denk niet dat
+/// ...", "het is niet zo dat ..."), but not further away ("ze willen niet horen dat ..." reports what
+/// is so) and not an `of` clause ("ik weet niet of ..." is doubt, not denial). Other negations do
+/// not: "het is geen geheim dat ..." affirms.
+const CLAUSE_DENIALS: &[&str] = &["onzin", "nonsens", "onwaar", "betwijfel"];
+/// How many words a denial may stand before its `dat`/`of`, and how far into the clause it reaches.
+const DENIAL_TO_CLAUSE: usize = 2;
+const CLAUSE_REACH: usize = 8;
+
+/// True when the cue at word `i` stands in a `dat`/`of` clause that a negation or denial before it
+/// denies (all in one sentence).
+fn in_denied_clause(words: &[Word], i: usize) -> bool {
+    let sentence = words[i].sentence;
+    (i.saturating_sub(CLAUSE_REACH)..i).filter(|&k| words[k].sentence == sentence).any(|k| {
+        let (dat, of) = (words[k].text == "dat", words[k].text == "of");
+        (dat || of)
+            && (k.saturating_sub(DENIAL_TO_CLAUSE)..k).any(|j| {
+                let w: &str = &words[j].text;
+                let niet = dat && w == "niet" && (j + 1 == k || (j + 2 == k && words[j + 1].text == "zo"));
+                words[j].sentence == sentence && (CLAUSE_DENIALS.contains(&w) || niet)
+            })
+    })
+}
 
 /// A word of a text with its character offsets (start inclusive, end exclusive).
 #[derive(Debug, Clone, PartialEq)]
@@ -234,8 +259,9 @@ impl Cue {
     fn hit_at(&self, words: &[Word], i: usize) -> CueHit {
         let last = &words[i + self.parts.len() - 1];
         let negated = !self.has_negation
-            && (i.saturating_sub(NEGATION_REACH)..i)
-                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_ref()));
+            && ((i.saturating_sub(NEGATION_REACH)..i)
+                .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_ref()))
+                || in_denied_clause(words, i));
         CueHit { phrase: self.phrase.clone(), start: words[i].start, end: last.end, negated }
     }
 }
@@ -362,6 +388,19 @@ mod tests {
         // A cue that holds its own negation is not negated again.
         let hits = find_cues(&cues, &words_with_offsets("Ze gaan echt niet betalen."));
         assert!(hits.iter().any(|h| h.phrase == "niet betalen" && !h.negated));
+        // A denied clause negates a cue deep inside it; doubt ("weet niet of") does not.
+        for (text, negated) in [
+            ("Ik denk niet dat de AVG hier echt van toepassing is.", true),
+            ("Ik vind het onzin dat wetgeving van toepassing is als je een domein bezoekt.", true),
+            ("Ik betwijfel of die regels voor hen van toepassing zijn.", true),
+            ("Ik weet niet of de AVG hier van toepassing is.", false),
+            ("Het is geen geheim dat de AVG hier van toepassing is.", false),
+            ("Ze willen niet horen dat de AVG op hen van toepassing is.", false),
+            ("Ik denk dat de AVG hier wel degelijk van toepassing is.", false),
+        ] {
+            let hits = find_cues(&cues, &words_with_offsets(text));
+            assert_eq!(hits.iter().map(|h| h.negated).collect::<Vec<_>>(), vec![negated], "{text}");
+        }
         // Negation does not reach into the next sentence.
         let hits = find_cues(&cues, &words_with_offsets("Niet. Een deurwaarder helpt."));
         assert!(!hits[0].negated);

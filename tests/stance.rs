@@ -304,7 +304,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     // The regularisation `draad eval` chose when this test was written (see the README).
     let r = |l2, min_count, authored_weight| Regularisation { l2, min_count, authored_weight };
     let settings = CvSettings {
-        stance_regularisation: [("jurisdiction", r(0.03, 1, 0.5)), ("enforceability", r(0.01, 1, 0.5))]
+        stance_regularisation: [("jurisdiction", r(0.03, 1, 1.0)), ("enforceability", r(0.01, 1, 0.5))]
             .into_iter()
             .map(|(d, r)| (d.to_string(), r))
             .collect(),
@@ -324,8 +324,8 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    // Measured 0.739 and 0.749 (see the README); the thresholds allow about one comment's change.
-    assert!(f1(&with, "jurisdiction") >= 0.73, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
+    // Measured 0.759 and 0.749 (see the README); the thresholds allow about one comment's change.
+    assert!(f1(&with, "jurisdiction") >= 0.75, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
     assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
     // A reply reads its parent's labels as they were predicted out of fold, also when the parent sits
     // in another fold (a top-level comment is a unit of its own): never as a model that was trained
