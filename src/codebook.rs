@@ -133,8 +133,12 @@ const DENIAL_TO_CLAUSE: usize = 2;
 const CLAUSE_REACH: usize = 8;
 
 /// True when the cue at word `i` stands in a `dat`/`of` clause that a negation or denial before it
-/// denies (all in one sentence).
+/// denies (all in one sentence). A question does not deny: "is het niet zo dat ...?" and "denk je
+/// niet dat ...?" assert the clause.
 fn in_denied_clause(words: &[Word], i: usize) -> bool {
+    if words[i].in_question {
+        return false;
+    }
     let sentence = words[i].sentence;
     (i.saturating_sub(CLAUSE_REACH)..i).filter(|&k| words[k].sentence == sentence).any(|k| {
         let (dat, of) = (words[k].text == "dat", words[k].text == "of");
@@ -156,6 +160,8 @@ pub struct Word<'a> {
     pub end: usize,
     /// Index of the sentence the word is in.
     pub sentence: usize,
+    /// True when that sentence ends in a question mark.
+    pub in_question: bool,
 }
 
 /// Words of a text, folded to lower case, with character offsets and sentence numbers.
@@ -182,10 +188,11 @@ pub fn words_and_sentences(text: &str) -> (Vec<Word<'_>>, Vec<&str>) {
     };
     for (s, (sent_start, sentence)) in crate::textnorm::sentence_bound_indices(text).into_iter().enumerate() {
         sentences.push(sentence);
+        let in_question = sentence.trim_end().ends_with('?');
         for (b, w) in sentence.unicode_word_indices() {
             let start = sent_start + b;
             let (start, end) = (chars_to(start), chars_to(start + w.len()));
-            out.push(Word { text: crate::textnorm::fold_word(w), start, end, sentence: s });
+            out.push(Word { text: crate::textnorm::fold_word(w), start, end, sentence: s, in_question });
         }
     }
     (out, sentences)
@@ -397,6 +404,8 @@ mod tests {
             ("Het is geen geheim dat de AVG hier van toepassing is.", false),
             ("Ze willen niet horen dat de AVG op hen van toepassing is.", false),
             ("Ik denk dat de AVG hier wel degelijk van toepassing is.", false),
+            ("Is het niet zo dat de AVG hier gewoon van toepassing is?", false),
+            ("Denk je niet dat de AVG hier van toepassing is?", false),
         ] {
             let hits = find_cues(&cues, &words_with_offsets(text));
             assert_eq!(hits.iter().map(|h| h.negated).collect::<Vec<_>>(), vec![negated], "{text}");

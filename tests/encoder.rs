@@ -296,7 +296,7 @@ fn weighted_encoder_evidence_is_named() {
         return;
     };
     // A copy of the models with every encoder weight above 0: the analysis names the encoder's
-    // evidence in stances and clusters.
+    // evidence, the similarity to the cluster descriptions among it.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("weighted-encoder");
     let _ = std::fs::remove_dir_all(&dir);
