@@ -33,6 +33,11 @@ pub struct GraphScores {
     pub parent_accuracy_by_reference_confidence: Vec<(String, usize, f64)>,
     /// Calibration: (confidence bucket, count, accuracy) for draad's own parent confidence.
     pub calibration: Vec<(String, usize, f64)>,
+    /// Among reactions whose start was found: draad's mean parent confidence (to set against
+    /// `parent_accuracy_found`) and the Brier score of that confidence as the probability that the
+    /// parent is right (0 is perfect; always saying 0.5 scores 0.25).
+    pub mean_parent_confidence: f64,
+    pub parent_brier: f64,
     /// Reactions whose parent is wrong: (first line, expected parent first line, predicted).
     pub parent_errors: Vec<(usize, Option<usize>, Option<usize>)>,
     /// Starts the reference has and draad missed, and starts draad made up.
@@ -95,6 +100,7 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
     let mut errors = Vec::new();
     let mut by_conf: HashMap<String, (usize, usize)> = HashMap::new();
     let mut calib: HashMap<usize, (usize, usize)> = HashMap::new();
+    let (mut confidence_sum, mut brier_sum) = (0.0, 0.0);
     for g in gold {
         let Some(p) = pred_by_first.get(&g.first_line) else {
             continue;
@@ -115,6 +121,8 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
             e.0 += 1;
             e.1 += ok as usize;
         }
+        confidence_sum += p.parent_confidence;
+        brier_sum += (p.parent_confidence - if ok { 1.0 } else { 0.0 }).powi(2);
         let bucket = ((p.parent_confidence * 5.0).floor() as usize).min(4);
         let e = calib.entry(bucket).or_default();
         e.0 += 1;
@@ -149,6 +157,8 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         parent_accuracy_previous: ratio(right_previous, gold.len()),
         parent_accuracy_by_reference_confidence: by_conf,
         calibration,
+        mean_parent_confidence: confidence_sum / hits.max(1) as f64,
+        parent_brier: brier_sum / hits.max(1) as f64,
         parent_errors: errors,
         missed_starts: missed,
         extra_starts: extra,
@@ -177,6 +187,66 @@ pub fn evaluate_annotated(
 /// The name of a scored thread, marked when the encoder took part.
 pub fn with_encoder(name: &str, encoder: Option<&Arc<Encoder>>) -> String {
     if encoder.is_some() { format!("{name} +encoder") } else { name.to_string() }
+}
+
+/// One temperature tried for the parent probabilities ([`temperature_fit`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct TemperatureRow {
+    pub temperature: f64,
+    pub mean_parent_confidence: f64,
+    pub parent_accuracy_found: f64,
+    pub parent_brier: f64,
+}
+
+/// How honest the parent confidence is at each temperature of [`crate::reply_graph::TEMPERATURE_GRID`]:
+/// the annotated thread read with draad's own boundaries (as a user reads it), scored by the Brier
+/// score of the confidence that each parent is right. The parents themselves do not change.
+pub fn temperature_fit(thread_path: &str, annotation_path: &str) -> Result<Vec<TemperatureRow>> {
+    let gold = read_annotation(annotation_path)?;
+    let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, thread_path)?;
+    let mut rows = Vec::new();
+    for &temperature in crate::reply_graph::TEMPERATURE_GRID {
+        let weights = crate::reply_graph::ReplyWeights { confidence_temperature: temperature, ..Default::default() };
+        let thread = crate::ingest::copied_text::read_with(text, thread_path, None, &weights, None)?;
+        let s = evaluate(thread_path, &thread, &gold);
+        rows.push(TemperatureRow {
+            temperature,
+            mean_parent_confidence: s.mean_parent_confidence,
+            parent_accuracy_found: s.parent_accuracy_found,
+            parent_brier: s.parent_brier,
+        });
+    }
+    Ok(rows)
+}
+
+/// The temperature with the lowest Brier score (the smaller one on a tie).
+pub fn best_temperature(rows: &[TemperatureRow]) -> Option<f64> {
+    rows.iter()
+        .fold(None::<&TemperatureRow>, |best, r| match best {
+            Some(b) if b.parent_brier <= r.parent_brier + 1e-12 => Some(b),
+            _ => Some(r),
+        })
+        .map(|r| r.temperature)
+}
+
+/// The temperature table as text.
+pub fn format_temperature_fit(thread_path: &str, rows: &[TemperatureRow]) -> String {
+    let shipped = crate::reply_graph::ReplyWeights::default().confidence_temperature;
+    let mut out = format!(
+        "Parent confidence by softmax temperature ({thread_path}, draad's own boundaries; the parents do not change):\n  temperature   mean confidence   right   Brier\n"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "  {:>11.2}   {:>15.3}   {:>5.3}   {:.3}{}\n",
+            r.temperature,
+            r.mean_parent_confidence,
+            r.parent_accuracy_found,
+            r.parent_brier,
+            if (r.temperature - shipped).abs() < 1e-9 { "   <- draad uses this" } else { "" }
+        ));
+    }
+    out
 }
 
 /// Parent accuracy when the reactions start where the reference says: the reply reconstruction
@@ -266,6 +336,10 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
             out.push_str(&format!("{}: parent accuracy by annotator confidence: {}\n", s.name, parts.join(", ")));
         }
         if !s.calibration.is_empty() {
+            out.push_str(&format!(
+                "{}: parent confidence: mean {:.3} where {:.3} are right, Brier {:.3}\n",
+                s.name, s.mean_parent_confidence, s.parent_accuracy_found, s.parent_brier
+            ));
             let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
             out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
         }

@@ -851,10 +851,27 @@ fn run(cli: Cli) -> draad::Result<()> {
                     scores.push(draad::eval_graph::evaluate_rendered(&path, e)?);
                 }
             }
+            let mut fits = Vec::new();
+            for dir in &annotated {
+                let dir = dir.trim_end_matches('/');
+                let thread = format!("{dir}/thread.txt");
+                fits.push((
+                    thread.clone(),
+                    draad::eval_graph::temperature_fit(&thread, &format!("{dir}/replies.tsv"))?,
+                ));
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&scores).expect("scores serialise"));
+                let fits: Vec<serde_json::Value> = fits
+                    .iter()
+                    .map(|(t, rows)| serde_json::json!({"thread": t, "parent_confidence_by_temperature": rows}))
+                    .collect();
+                let out = serde_json::json!({"scores": scores, "temperature_fit": fits});
+                println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
                 print!("{}", draad::eval_graph::format_scores(&scores, verbose));
+                for (thread, rows) in &fits {
+                    print!("{}", draad::eval_graph::format_temperature_fit(thread, rows));
+                }
             }
             Ok(())
         }

@@ -44,6 +44,33 @@ fn heldout_figures_hold() {
 }
 
 #[test]
+fn parent_confidence_is_fitted_on_the_seed_and_honest_on_heldout_pages() {
+    use draad::eval_graph::{best_temperature, temperature_fit};
+    // The shipped temperature is the one with the best Brier score on the seed; retune it when the
+    // reply weights or the segmenter change.
+    let rows = temperature_fit(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv")).unwrap();
+    assert_eq!(rows.len(), draad::reply_graph::TEMPERATURE_GRID.len());
+    let shipped = draad::reply_graph::ReplyWeights::default().confidence_temperature;
+    assert_eq!(best_temperature(&rows), Some(shipped), "{rows:?}");
+    // Softer probabilities claim less; the parents themselves stay the same.
+    for w in rows.windows(2) {
+        assert!(w[1].mean_parent_confidence < w[0].mean_parent_confidence);
+        assert_eq!(w[1].parent_accuracy_found, w[0].parent_accuracy_found);
+    }
+    // On pages that did not set the temperature the confidence says no more than 0.17 above the
+    // share that is right, and scores better than saying 0.5 for every parent (Brier 0.25).
+    for page in [
+        "threads/heldout/ov-chipkaart-2023.html",
+        "threads/heldout/thuisbatterij-2025.html",
+        "threads/heldout/kopernet-2024.html",
+    ] {
+        let s = evaluate_rendered(page, None).unwrap();
+        assert!(s.mean_parent_confidence - s.parent_accuracy_found <= 0.17, "{page}: {s:?}");
+        assert!(s.parent_brier < 0.26, "{page}: Brier {:.3}", s.parent_brier);
+    }
+}
+
+#[test]
 fn readers_agree_as_measured() {
     let (text, first) = (format!("{DIR}/thread.txt"), format!("{DIR}/replies.tsv"));
     let same = annotator_agreement(&text, &first, &first).unwrap();

@@ -107,10 +107,12 @@ fn seed_thread_reads_article_footer_and_certain_cues() {
         last = s.last_line;
         assert!((0.0..=1.0).contains(&c.parent_confidence));
         assert!(!c.parent_evidence.is_empty());
-        // The parents the reader weighed: the chosen one with its confidence, the others from 0.05,
-        // most likely first, together no more than certain.
+        // The parents the reader weighed: the chosen one, the others from 0.05, most likely first,
+        // together no more than certain. The confidence is the chosen one's probability times the
+        // chance that the parent starts where the segmenter put it.
         let chosen = c.parent_candidates.iter().find(|x| x.parent == c.parent).expect("the chosen parent is listed");
-        assert!((chosen.probability - c.parent_confidence).abs() < 0.002, "{}: {chosen:?}", c.id);
+        let start = c.parent.as_deref().map_or(1.0, |p| t.comment(p).unwrap().provenance.boundary_confidence);
+        assert!((chosen.probability * start - c.parent_confidence).abs() < 0.002, "{}: {chosen:?}", c.id);
         assert!(c.parent_candidates.iter().all(|x| x.parent == c.parent || x.probability >= 0.05));
         assert!(c.parent_candidates.windows(2).all(|w| w[0].probability >= w[1].probability));
         assert!(c.parent_candidates.iter().map(|x| x.probability).sum::<f64>() <= 1.002);
