@@ -190,7 +190,11 @@ fn text(a: &Analysis, style: TextStyle) -> String {
     }
     let _ = writeln!(out, "\n{}", bold("Top-level comments that drew the most replies"));
     for (c, n) in &s.most_replied {
-        out.push_str(&wrap(&format!("{n} replies: “{}” — {}", clean_for_terminal(&c.excerpt), who(c)), w, "  "));
+        out.push_str(&wrap(
+            &format!("{n} replies: “{}” — {}{}", clean_for_terminal(&c.excerpt), who(c), top_level_note(a, c)),
+            w,
+            "  ",
+        ));
     }
     if !s.participants.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Most active participants (where the author is known)"));
@@ -250,6 +254,17 @@ fn structure_note(n: &crate::summary::StructureNote) -> Option<String> {
 /// The confidence of a reply edge, where the structure was rebuilt.
 fn edge_note(inferred: bool, confidence: f64) -> String {
     if inferred { format!(" (parent confidence {confidence:.2})") } else { String::new() }
+}
+
+/// How sure draad is that a comment answers the article, where the structure was rebuilt: a
+/// reaction split off wrongly or re-rooted by the reconstruction can head a large subtree.
+fn top_level_note(a: &Analysis, c: &crate::summary::CommentRef) -> String {
+    match a.thread.comment(&c.id) {
+        Some(comment) if a.summary.structure.inferred => {
+            format!(" (top-level with confidence {:.2})", comment.parent_confidence)
+        }
+        _ => String::new(),
+    }
 }
 
 /// The weakest link of a chain, where the structure was rebuilt.
@@ -332,7 +347,8 @@ fn markdown(a: &Analysis) -> String {
     }
     let _ = writeln!(out, "\n## Most replied top-level comments\n");
     for (c, n) in &s.most_replied {
-        let _ = writeln!(out, "- {n} replies: {} — {}", md_escape(&c.excerpt), md_escape(&who(c)));
+        let _ =
+            writeln!(out, "- {n} replies: {} — {}{}", md_escape(&c.excerpt), md_escape(&who(c)), top_level_note(a, c));
     }
     let _ = writeln!(out, "\n---\n\n{}", md_escape(&models_line(a)));
     out

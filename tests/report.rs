@@ -205,10 +205,21 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     }
     let (_, text, _) = draad(&["analyze", SEED, "--encoder", "off", "--width", "100"]);
     assert!(text.contains("rebuilt from the copied text") && text.contains("weakest link"));
+    // Every most-replied top-level comment says how sure its place at the top is.
+    let top = s["most_replied"].as_array().unwrap();
+    assert!(!top.is_empty());
+    // (Words only: the report wraps its lines.)
+    let section = text.split("drew the most replies").nth(1).unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
+    for entry in top {
+        let id = entry[0]["id"].as_str().unwrap();
+        let note = format!("(top-level with confidence {:.2})", confidence_of(id));
+        assert!(section.contains(&note), "{id}: {note}");
+    }
     // A page that states its nesting makes no such caveat.
     let (code, text, err) = draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--encoder", "off"]);
     assert_eq!(code, 0, "{err}");
     assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
+    assert!(!text.contains("top-level with confidence"));
     // Nor does copied text read with a structure table.
     let table = "threads/clearview-ap-2024/replies.tsv";
     let (code, text, err) = draad(&["analyze", SEED, "--structure", table, "--encoder", "off"]);
