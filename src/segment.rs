@@ -7,7 +7,7 @@
 //! above zero is a boundary. Edit lines and author headers give certain boundaries.
 
 use crate::model::{Certainty, EditLine};
-use crate::quotes::{QuoteIndex, QuoteMatch};
+use crate::quotes::{Origin, QuoteIndex, QuoteMatch};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -271,6 +271,10 @@ const CONTINUERS: &[&str] = &[
 /// Openings that lean slightly towards continuation.
 const CONJUNCTIONS: &[&str] = &["en", "maar", "want", "dus", "of", "omdat", "terwijl", "zodat"];
 
+/// A quote of a line at most this far below the line the reaction's opening quote came from counts
+/// as quoting the same source.
+const SAME_SOURCE_LINES: usize = 5;
+
 /// The log-odds of a new reaction where no cue speaks.
 const BIAS: f64 = 1.0;
 
@@ -291,10 +295,22 @@ fn ends_sentence(text: &str) -> bool {
     t.ends_with(['.', '!', '?', '"', '\'', ')', '…', '’', '”', ';']) || t.ends_with(":)") || t.ends_with(":P")
 }
 
-/// Score the place between non-blank line `prev` and non-blank line `next`, with `gap` blank lines
-/// between them. Returns the log-odds that `next` starts a new reaction, whether that is certain,
-/// and the cues that fired.
-pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quote: bool) -> (f64, bool, Vec<String>) {
+/// What the reaction read so far tells about the place after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadSoFar {
+    /// Blank lines between the previous line and the next.
+    pub gap: usize,
+    /// Every line of the reaction so far is a quote.
+    pub all_quotes: bool,
+    /// The next line quotes the same reaction (or the article) as the quote the reaction so far
+    /// opens with: a reply that takes the points of what it answers in turn.
+    pub quotes_opening_source: bool,
+}
+
+/// Score the place between non-blank line `prev` and non-blank line `next`. Returns the log-odds
+/// that `next` starts a new reaction, whether that is certain, and the cues that fired.
+pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool, Vec<String>) {
+    let (gap, prev_opens_with_quote) = (so_far.gap, so_far.all_quotes);
     let mut cues = Vec::new();
     // Certain cues first.
     if matches!(prev.kind, LineKind::Edit(_)) {
@@ -331,7 +347,10 @@ pub fn boundary_score(prev: &Line, next: &Line, gap: usize, prev_opens_with_quot
     }
     if next_is_quote && !prev_is_quote {
         // A quote of the thread opens many replies; a quote of an outside source sits as often inside one.
-        if matches!(next.kind, LineKind::Quote(_)) {
+        if so_far.quotes_opening_source && matches!(next.kind, LineKind::Quote(_)) {
+            score -= 1.0;
+            cues.push("quotes again what the reaction's opening quote came from".into());
+        } else if matches!(next.kind, LineKind::Quote(_)) {
             score += 4.5;
             cues.push("opens with a quote".into());
         } else {
@@ -394,6 +413,8 @@ fn sigmoid(x: f64) -> f64 {
 /// Split classified lines into reactions.
 pub fn segment(lines: &[Line]) -> Vec<Segment> {
     let mut segments: Vec<Segment> = Vec::new();
+    // The reaction each line of a finished reaction belongs to.
+    let mut segment_of_line: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut current: Vec<Line> = Vec::new();
     let mut prev: Option<&Line> = None;
     let mut gap = 0usize;
@@ -408,13 +429,27 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
             continue;
         }
         if let Some(p) = prev {
-            let opens_with_quote = current
-                .iter()
-                .filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_)))
-                .all(|l| l.kind.is_quote());
-            let (score, certain, cues) = boundary_score(p, line, gap, opens_with_quote);
+            let mut own = current.iter().filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_)));
+            let all_quotes = own.clone().all(|l| l.kind.is_quote());
+            let reaction_of = |line: usize| segment_of_line.get(&line).copied().unwrap_or(segments.len());
+            let origin = |kind: &LineKind| match kind {
+                LineKind::Quote(m) => Some(m.origin),
+                _ => None,
+            };
+            // The same source: the article, the same reaction, or a line a little further down the
+            // one quoted first (which may have been split off as a reaction of its own).
+            let quotes_opening_source = match (own.next().and_then(|l| origin(&l.kind)), origin(&line.kind)) {
+                (Some(Origin::Article), Some(Origin::Article)) => true,
+                (Some(Origin::Piece(a)), Some(Origin::Piece(b))) => {
+                    reaction_of(a) == reaction_of(b) || (b > a && b - a <= SAME_SOURCE_LINES)
+                }
+                _ => false,
+            };
+            let so_far = ReadSoFar { gap, all_quotes, quotes_opening_source };
+            let (score, certain, cues) = boundary_score(p, line, so_far);
             if score > 0.0 {
                 let end = if certain { Certainty::Certain } else { Certainty::Inferred };
+                segment_of_line.extend(current.iter().map(|l| (l.number, segments.len())));
                 segments.push(Segment {
                     lines: std::mem::take(&mut current),
                     start: start.0,
@@ -521,6 +556,21 @@ mod tests {
         let article = "De AP zegt echter dat de AVG wel degelijk van toepassing is.";
         let text = "Een reactie over de boete zonder quote.\nDe AP zegt echter dat de AVG wel degelijk van toepassing is.\nDat klopt niet.\nLees nou de quote eens:\nDe AP zegt echter dat de AVG wel degelijk van toepassing is.\nZie je wel.";
         assert_eq!(seg(text, article), vec![(1, 1), (2, 3), (4, 6)]);
+    }
+
+    #[test]
+    fn a_reply_that_takes_the_points_of_its_source_in_turn_stays_one() {
+        // Lines 3-6 quote lines 1 and 2, answering each: one reaction. (Line 2 addresses "je" and
+        // is split off as a reaction of its own; its quote still counts as the same source.)
+        let text = "De terugleverkosten gaan na volgend jaar alleen maar omhoog, let maar op.\nEn je vergeet de capaciteitstarieven die eraan zitten te komen.\nDe terugleverkosten gaan na volgend jaar alleen maar omhoog\nDat is een aanname van jou.\nEn je vergeet de capaciteitstarieven die eraan zitten te komen.\nDie zijn nog niet aangekondigd.";
+        assert_eq!(seg(text, ""), vec![(1, 1), (2, 2), (3, 6)]);
+        // The same with the article as the source of both quotes.
+        let article = "Het bedrijf kreeg een boete van dertig miljoen euro. De toezichthouder wil ook de bestuurders aansprakelijk stellen.";
+        let text = "Het bedrijf kreeg een boete van dertig miljoen euro.\nTerecht, dat is niet meer dan verdiend.\nDe toezichthouder wil ook de bestuurders aansprakelijk stellen.\nDat gaat nooit lukken.";
+        assert_eq!(seg(text, article), vec![(1, 4)]);
+        // A quote of another source after the answer still opens a new reaction.
+        let text = "Het bedrijf kreeg een boete van dertig miljoen euro.\nTerecht, dat is niet meer dan verdiend.\nTerecht, dat is niet meer dan verdiend.\nVind ik niet, het bedrijf zit in Amerika.";
+        assert_eq!(seg(text, article), vec![(1, 2), (3, 4)]);
     }
 
     #[test]

@@ -432,11 +432,31 @@ fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
         f[col] = value.to_string();
         f.join("\t")
     };
+    // A comment `k` and an earlier comment `j` that is neither the reaction before it nor one of
+    // that reaction's ancestors in the rebuilt structure.
+    let parent_of: Vec<usize> = rows
+        .iter()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split('\t').nth(3).unwrap().parse().unwrap())
+        .collect();
+    let chain = |mut c: usize| {
+        let mut out = vec![c];
+        while c > 0 {
+            c = parent_of[c - 1];
+            out.push(c);
+        }
+        out
+    };
+    let (k, j) = (3..=parent_of.len())
+        .find_map(|k| (1..k - 1).find(|j| !chain(k - 1).contains(j)).map(|j| (k, j)))
+        .expect("a comment off the display chain");
+    let off_chain = format!("comment {k}: its parent, comment {j}, is not the reaction before it");
     let cases: Vec<(String, &str)> = vec![
         (
-            // Comment 3 answers comment 1, which is neither the reaction before it nor an ancestor.
-            edit("parent.tsv", &|l| Some(if l.starts_with("3\t") { set(l, 3, "1") } else { l.to_string() })),
-            "comment 3: its parent, comment 1, is not the reaction before it",
+            edit("parent.tsv", &|l| {
+                Some(if l.starts_with(&format!("{k}\t")) { set(l, 3, &j.to_string()) } else { l.to_string() })
+            }),
+            &off_chain,
         ),
         (
             edit("order.tsv", &|l| Some(if l.starts_with("3\t") { set(l, 1, "58") } else { l.to_string() })),
