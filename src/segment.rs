@@ -363,12 +363,13 @@ pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool
         cues.push("list item".into());
     }
     if !next_is_quote && starts_lowercase(next_t) {
-        if ends_sentence(prev_t) {
-            score -= 1.5;
-        } else {
+        // Only a sentence broken off mid-way goes on in lower case. After a full sentence a writer
+        // who goes on starts the next one with a capital, so a lower-case line there is as often a
+        // new reaction by someone who writes without capitals (seed thread: three of three).
+        if !ends_sentence(prev_t) {
             score -= 4.0;
+            cues.push("goes on in lower case after an unfinished sentence".into());
         }
-        cues.push("starts in lower case".into());
     } else if !ends_sentence(prev_t) && !next_is_quote {
         score -= 0.6;
         cues.push("previous line ends without punctuation".into());
