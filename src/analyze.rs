@@ -176,6 +176,9 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
     }
     let clusters = cluster_summaries(&thread, cb, &discovered, &vectors);
     let summary = summarise(&thread, cb);
+    if let Some(note) = summary.codebook_fit.note() {
+        thread.warnings.push(Warning::new("codebook_fit", note, None));
+    }
     let used = ModelsUsed {
         codebook: models.codebook_path.clone(),
         stance_model: models.stance.as_ref().map(|_| StanceModel::path_for(cb)),

@@ -117,6 +117,10 @@ fn text(a: &Analysis, style: TextStyle) -> String {
         out.push_str(&dim(wrap(&note, w, "").trim_end()));
         out.push('\n');
     }
+    if let Some(note) = s.codebook_fit.note() {
+        out.push_str(&bold(wrap(&clean_for_terminal(&note), w, "").trim_end()));
+        out.push('\n');
+    }
     let _ = writeln!(out, "\n{}", bold("Stance over the thread"));
     for line in balance(&s.stance) {
         out.push_str(&wrap(&line, w, "  "));
@@ -280,6 +284,9 @@ fn markdown(a: &Analysis) -> String {
         writeln!(out, "{} comments, {} top-level, {} with a known author.\n", s.comments, s.top_level, s.known_authors);
     if let Some(note) = structure_note(&s.structure) {
         let _ = writeln!(out, "*{}*\n", md_escape(&note));
+    }
+    if let Some(note) = s.codebook_fit.note() {
+        let _ = writeln!(out, "**{}**\n", md_escape(&note));
     }
     let _ = writeln!(out, "## Stance over the thread\n");
     for line in balance(&s.stance) {
@@ -532,6 +539,9 @@ fn html(a: &Analysis) -> String {
     );
     if let Some(note) = structure_note(&s.structure) {
         let _ = write!(out, "<p class=\"meta\">{}</p>", html_escape(&note));
+    }
+    if let Some(note) = s.codebook_fit.note() {
+        let _ = write!(out, "<p class=\"warning\"><strong>{}</strong></p>", html_escape(&note));
     }
     let _ = write!(out, "<section id=\"stance\"><h2>Stance over the thread</h2>");
     for (d, labels) in &cb_dims {

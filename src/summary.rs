@@ -96,6 +96,58 @@ pub struct Summary {
     pub participants: Vec<(String, usize)>,
     pub known_authors: usize,
     pub structure: StructureNote,
+    pub codebook_fit: CodebookFit,
+}
+
+/// How well the codebook's argument clusters fit the thread: a thread about another debate lands
+/// almost wholly in the catch-all cluster, and then its stance labels say little.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CodebookFit {
+    /// The codebook's id and title.
+    pub codebook: String,
+    pub title: String,
+    /// Comments with text, and how many of them fit none of the named clusters (their primary
+    /// cluster is the catch-all one).
+    pub comments: usize,
+    pub outside: usize,
+    /// `outside` is more than [`POOR_FIT_SHARE`] of `comments`.
+    pub poor: bool,
+}
+
+/// Above this share of comments outside every named cluster the codebook is said to fit poorly.
+/// (The seed thread, the codebook's own debate: 3 of 118; two threads about other debates: 78% and 96%.)
+pub const POOR_FIT_SHARE: f64 = 0.5;
+
+fn codebook_fit(thread: &Thread, codebook: &Codebook) -> CodebookFit {
+    let catch_all = crate::clusters::catch_all(codebook);
+    let with_text: Vec<_> = thread.comments.iter().filter(|c| !c.collapsed && !c.text.trim().is_empty()).collect();
+    let outside =
+        with_text.iter().filter(|c| c.clusters.as_ref().is_some_and(|a| Some(a.primary.as_str()) == catch_all)).count();
+    CodebookFit {
+        codebook: codebook.id.clone(),
+        title: codebook.title.clone(),
+        comments: with_text.len(),
+        outside,
+        poor: catch_all.is_some() && !with_text.is_empty() && outside as f64 > POOR_FIT_SHARE * with_text.len() as f64,
+    }
+}
+
+impl CodebookFit {
+    /// A sentence for the report when the fit is poor.
+    pub fn note(&self) -> Option<String> {
+        self.poor.then(|| {
+            format!(
+                "The codebook '{}' ({}) fits this thread poorly: {} of {} comments ({:.0}%) fit none of its \
+                 argument clusters, so its stance labels say little here. A codebook for this thread's own \
+                 debate can be passed with --codebook.",
+                self.codebook,
+                self.title,
+                self.outside,
+                self.comments,
+                100.0 * self.outside as f64 / self.comments as f64
+            )
+        })
+    }
 }
 
 const EXCERPT_CHARS: usize = 160;
@@ -393,6 +445,7 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
         participants,
         known_authors,
         structure: structure_note(thread),
+        codebook_fit: codebook_fit(thread, codebook),
     }
 }
 

@@ -266,3 +266,31 @@ fn discovered_groups_are_named_by_distinctive_words_only() {
     assert_eq!(discovered.len(), 1, "{discovered:?}");
     assert!(discovered[0].contains(&"pizza"), "{discovered:?}");
 }
+
+#[test]
+fn a_thread_about_another_debate_is_flagged_as_a_poor_fit() {
+    // A page about public charging tariffs, read with the Clearview codebook.
+    let page = "threads/heldout/laadpaal-2024.html";
+    let (code, out, err) = draad(&["analyze", page, "--format", "json", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fit = &v["summary"]["codebook_fit"];
+    let catch_all = v["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["collapsed"].as_bool().unwrap() && c["clusters"]["primary"] == "off_topic")
+        .count();
+    assert_eq!(fit["outside"].as_u64().unwrap() as usize, catch_all);
+    assert!(fit["outside"].as_f64().unwrap() > 0.5 * fit["comments"].as_f64().unwrap());
+    assert_eq!(fit["poor"], true);
+    assert!(v["warnings"].as_array().unwrap().iter().any(|w| w["kind"] == "codebook_fit"));
+    let (_, text, _) = draad(&["analyze", page, "--encoder", "off", "--width", "100"]);
+    let head: String = text.lines().take(6).collect::<Vec<_>>().join(" ");
+    assert!(head.contains("fits this thread poorly"), "{head}");
+    // The codebook's own debate fits: no such note.
+    let (_, out, _) = draad(&["analyze", SEED, "--format", "json", "--encoder", "off"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["codebook_fit"]["poor"], false);
+    assert!(!v["warnings"].as_array().unwrap().iter().any(|w| w["kind"] == "codebook_fit"));
+}
