@@ -203,11 +203,22 @@ pub struct ThreadTally {
     pub stance: BTreeMap<String, BTreeMap<String, usize>>,
     /// primary cluster → comments.
     pub clusters: BTreeMap<String, usize>,
+    /// More than half of the comments fit none of the codebook's named clusters: the thread is
+    /// about another debate, and its stance labels say little (see `summary.codebook_fit`).
+    pub poor_codebook_fit: bool,
 }
 
 impl ThreadTally {
-    fn of(input: &str, comments: &[Comment]) -> ThreadTally {
-        let mut t = ThreadTally { input: input.to_string(), ok: true, comments: comments.len(), ..Default::default() };
+    /// `catch_all`: the codebook's catch-all cluster.
+    fn of(input: &str, comments: &[Comment], catch_all: Option<&str>) -> ThreadTally {
+        let poor_codebook_fit = crate::summary::outside_named_clusters(comments, catch_all).2;
+        let mut t = ThreadTally {
+            input: input.to_string(),
+            ok: true,
+            comments: comments.len(),
+            poor_codebook_fit,
+            ..Default::default()
+        };
         for c in comments {
             for (dim, label) in c.stance.iter().flatten() {
                 *count(count(&mut t.stance, dim), &label.label) += 1;
@@ -270,6 +281,15 @@ impl CorpusSummary {
         clusters.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let parts: Vec<String> = clusters.iter().map(|(c, n)| format!("{c} {n} ({:.0}%)", share(**n))).collect();
         out.push_str(&format!("  clusters: {}\n", parts.join(", ")));
+        let poor: Vec<&str> =
+            self.per_thread.iter().filter(|t| t.ok && t.poor_codebook_fit).map(|t| t.input.as_str()).collect();
+        if !poor.is_empty() {
+            out.push_str(&format!(
+                "  {} thread(s) fit the codebook poorly (more than half of their comments outside every named cluster, so their stance labels say little; they are in the totals above): {}\n",
+                poor.len(),
+                poor.join(", ")
+            ));
+        }
         for t in self.per_thread.iter().filter(|t| !t.ok) {
             out.push_str(&format!("  failed: {}: {}\n", t.input, t.error.as_deref().unwrap_or("")));
         }
@@ -525,6 +545,7 @@ pub fn run(
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
     let write_err = |e: std::io::Error| Error::new(&tmp, None, format!("cannot write: {e}"));
     let mut tallies: Vec<ThreadTally> = Vec::new();
+    let catch_all = crate::clusters::catch_all(&models.codebook);
     for (input, line) in &previous {
         writer.write_all(line.as_bytes()).and_then(|_| writer.write_all(b"\n")).map_err(write_err)?;
         let comments = serde_json::from_str::<ReadBack>(line)
@@ -535,7 +556,7 @@ pub fn run(
         if let Some(t) = csv.as_mut() {
             t.rows(input, &comments)?;
         }
-        tallies.push(ThreadTally::of(input, &comments));
+        tallies.push(ThreadTally::of(input, &comments, catch_all));
     }
     progress.start(total);
     progress.advance(previous.len(), tallies.iter().map(|t| t.comments).sum());
@@ -574,7 +595,7 @@ pub fn run(
                                     t.rows(&name, &list)?;
                                 }
                                 comments = list.len();
-                                tallies.push(ThreadTally::of(&name, &list));
+                                tallies.push(ThreadTally::of(&name, &list, catch_all));
                             }
                             Err(message) => {
                                 failed += 1;

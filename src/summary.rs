@@ -118,18 +118,19 @@ pub struct CodebookFit {
 /// (The seed thread, the codebook's own debate: 3 of 118; the five held-out pages, on other debates: 66-91%.)
 pub const POOR_FIT_SHARE: f64 = 0.5;
 
-fn codebook_fit(thread: &Thread, codebook: &Codebook) -> CodebookFit {
-    let catch_all = crate::clusters::catch_all(codebook);
-    let with_text: Vec<_> = thread.comments.iter().filter(|c| !c.collapsed && !c.text.trim().is_empty()).collect();
+/// Of the comments with text, how many there are and how many fit none of the named clusters
+/// (their primary cluster is `catch_all`), and whether that is more than [`POOR_FIT_SHARE`].
+pub fn outside_named_clusters(comments: &[crate::model::Comment], catch_all: Option<&str>) -> (usize, usize, bool) {
+    let with_text: Vec<_> = comments.iter().filter(|c| !c.collapsed && !c.text.trim().is_empty()).collect();
     let outside =
         with_text.iter().filter(|c| c.clusters.as_ref().is_some_and(|a| Some(a.primary.as_str()) == catch_all)).count();
-    CodebookFit {
-        codebook: codebook.id.clone(),
-        title: codebook.title.clone(),
-        comments: with_text.len(),
-        outside,
-        poor: catch_all.is_some() && !with_text.is_empty() && outside as f64 > POOR_FIT_SHARE * with_text.len() as f64,
-    }
+    let poor = catch_all.is_some() && !with_text.is_empty() && outside as f64 > POOR_FIT_SHARE * with_text.len() as f64;
+    (with_text.len(), outside, poor)
+}
+
+fn codebook_fit(thread: &Thread, codebook: &Codebook) -> CodebookFit {
+    let (comments, outside, poor) = outside_named_clusters(&thread.comments, crate::clusters::catch_all(codebook));
+    CodebookFit { codebook: codebook.id.clone(), title: codebook.title.clone(), comments, outside, poor }
 }
 
 impl CodebookFit {

@@ -183,3 +183,41 @@ fn fail_fast_stops_and_resume_finishes_the_run() {
     assert_eq!(got.iter().filter(|l| l["ok"] == true).count(), 4);
     assert!(!tmp.exists());
 }
+
+#[test]
+fn the_summary_names_threads_the_codebook_fits_poorly() {
+    let dir = scratch("fit");
+    let (out, summary) = (dir.join("out.jsonl"), dir.join("summary.json"));
+    let (code, stdout, err) = draad(&[
+        "batch",
+        "threads/heldout/laadpaal-2024.html",
+        "threads/clearview-ap-2024/thread.txt",
+        "-o",
+        p(&out),
+        "--summary",
+        p(&summary),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let per: Vec<(&str, bool)> = s["per_thread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["input"].as_str().unwrap(), t["poor_codebook_fit"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        per,
+        vec![("threads/heldout/laadpaal-2024.html", true), ("threads/clearview-ap-2024/thread.txt", false)]
+    );
+    // The flag agrees with the thread's own analysis.
+    for line in lines(&out) {
+        let fit = &line["analysis"]["summary"]["codebook_fit"]["poor"];
+        let input = line["input"].as_str().unwrap();
+        assert_eq!(fit.as_bool(), per.iter().find(|x| x.0 == input).map(|x| x.1), "{input}");
+    }
+    assert!(
+        stdout.contains("1 thread(s) fit the codebook poorly") && stdout.contains("laadpaal-2024.html"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
