@@ -187,6 +187,33 @@ fn copied_text_with_windows_line_ends_reads_the_same() {
 }
 
 #[test]
+fn a_copy_of_the_whole_page_leaves_the_site_menu_out_of_the_article() {
+    // Ctrl+A on the page takes the site's menu along above the title.
+    let plain = std::fs::read_to_string(SEED).unwrap();
+    let menu = "Ga naar content\nTweakers\nNieuws\nReviews\nPricewatch\nForum\nInloggen\n";
+    let page = format!("{menu}{plain}");
+    let a = read_path(SEED, &opts(None)).unwrap();
+    let b = read_bytes_as_thread(page.as_bytes(), "page.txt", &opts(None)).unwrap();
+    assert_eq!(b.article.title, a.article.title);
+    assert_eq!(b.article.body, a.article.body);
+    let w = b.warnings.iter().find(|w| w.kind == "page_chrome").expect("the menu is named");
+    assert_eq!(w.place.as_deref(), Some("lines 1-7"));
+    assert!(w.message.contains("Pricewatch"));
+    assert!(!a.warnings.iter().any(|w| w.kind == "page_chrome"));
+    // The reactions are the same, seven lines further down.
+    assert_eq!(a.comments.len(), b.comments.len());
+    for (x, y) in a.comments.iter().zip(&b.comments) {
+        let (sx, sy) = (x.span.unwrap(), y.span.unwrap());
+        assert_eq!((sx.first_line + 7, sx.last_line + 7, &x.text), (sy.first_line, sy.last_line, &y.text));
+    }
+    // A title right above the lead paragraph, with no menu, stays the title.
+    let short = "Korte titel\nEen eerste alinea die direct onder de titel staat.\n\nReacties (1)\n1\n1\n0\n0\n0\n0\nWijzig sortering\nEen reactie.";
+    let t = read_bytes_as_thread(short.as_bytes(), "short.txt", &opts(None)).unwrap();
+    assert_eq!(t.article.title.as_deref(), Some("Korte titel"));
+    assert!(!t.warnings.iter().any(|w| w.kind == "page_chrome"));
+}
+
+#[test]
 fn a_copy_of_the_reactions_alone_reads_with_a_warning() {
     // A reader who selects only the reactions (from the heading, or from the first reaction on).
     let plain = std::fs::read_to_string(SEED).unwrap();

@@ -207,6 +207,23 @@ pub fn count_warning(article: &Article, found: usize, warnings: &mut Vec<Warning
     warnings.push(Warning::new("reaction_count", message, None));
 }
 
+/// Lines of a menu above the title, as a copy of the whole page takes them along: when the first
+/// block of lines (up to the first blank line) holds three or more lines and all but its last are
+/// short (a menu item: at most 40 characters and five words), those are the menu and the last is
+/// the title. Returns their indices (none when the text starts with the title).
+fn site_chrome(lines: &[&str]) -> Vec<usize> {
+    let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
+        return Vec::new();
+    };
+    let block: Vec<usize> = (first..lines.len()).take_while(|&j| !lines[j].trim().is_empty()).collect();
+    let menu_item = |l: &str| l.trim().chars().count() <= 40 && l.split_whitespace().count() <= 5;
+    if block.len() >= 3 && block[..block.len() - 1].iter().all(|&j| menu_item(lines[j])) {
+        block[..block.len() - 1].to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 fn read_article(lines: &[&str], heading: usize, warnings: &mut Vec<Warning>) -> (Article, usize) {
     let mut article = Article::default();
     let cap = REACTIONS_RE.captures(lines[heading].trim()).expect("heading matched");
@@ -238,7 +255,20 @@ fn read_article(lines: &[&str], heading: usize, warnings: &mut Vec<Warning>) -> 
     // Footer above the heading: "Door NAME", function, date, count, "Submitter: NAME".
     let door = (0..heading).rev().find(|&j| lines[j].trim().starts_with("Door "));
     let body_end = door.unwrap_or(heading);
-    let mut paragraphs = lines[..body_end].iter().map(|l| l.trim()).filter(|l| !l.is_empty());
+    let chrome = site_chrome(&lines[..body_end]);
+    if let Some(last) = chrome.last() {
+        warnings.push(Warning::new(
+            "page_chrome",
+            format!(
+                "{} short line(s) above the title look like the site's menu (a copy of the whole page) and are not part of the article: {}",
+                chrome.len(),
+                chrome.iter().map(|&j| lines[j].trim()).collect::<Vec<_>>().join(" | ")
+            ),
+            Some(format!("lines {}-{}", chrome[0] + 1, last + 1)),
+        ));
+    }
+    let from = chrome.last().map_or(0, |l| l + 1);
+    let mut paragraphs = lines[from..body_end].iter().map(|l| l.trim()).filter(|l| !l.is_empty());
     article.title = paragraphs.next().map(str::to_string);
     article.body = paragraphs.map(str::to_string).collect();
     if let Some(d) = door {
