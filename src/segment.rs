@@ -34,6 +34,9 @@ pub struct AuthorHeader {
 pub enum LineKind {
     Blank,
     Edit(EditLine),
+    /// The reply button under a reaction of an open thread ("Reageer"), when the copy took its
+    /// label along: a certain end, and no part of the reaction's text.
+    ReplyButton,
     Header(AuthorHeader),
     /// Repeats the article or an earlier line (`Piece` holds that line's number).
     Quote(QuoteMatch<usize>),
@@ -122,6 +125,8 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
             LineKind::Blank
         } else if let Some(e) = parse_edit_line(&text) {
             LineKind::Edit(e)
+        } else if REPLY_BUTTONS.contains(&text.trim()) {
+            LineKind::ReplyButton
         } else if let Some(h) = parse_author_header(&text) {
             LineKind::Header(h)
         } else if let Some(m) = index.find(&text) {
@@ -139,6 +144,9 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
     mark_outside_quotes(&mut out);
     out
 }
+
+/// The labels of the reply button under each reaction of an open thread.
+const REPLY_BUTTONS: &[&str] = &["Reageer", "Reageren"];
 
 /// Words that open a line naming a quote's source ("Aldus de AP", "Bron: NOS").
 const SOURCE_WORDS: &[&str] = &["aldus", "bron", "source"];
@@ -305,7 +313,13 @@ pub struct ReadSoFar {
     /// The next line quotes the same reaction (or the article) as the quote the reaction so far
     /// opens with: a reply that takes the points of what it answers in turn.
     pub quotes_opening_source: bool,
+    /// The copy holds the reply buttons of its reactions, so a reaction ends at a button (or an edit
+    /// line or author header) and nowhere else.
+    pub ends_at_buttons: bool,
 }
+
+/// Fewest reply-button lines from which a copy is taken to hold the button of every reaction.
+const BUTTONS_FROM: usize = 2;
 
 /// Score the place between non-blank line `prev` and non-blank line `next`. Returns the log-odds
 /// that `next` starts a new reaction, whether that is certain, and the cues that fired.
@@ -313,6 +327,12 @@ pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool
     let (gap, prev_opens_with_quote) = (so_far.gap, so_far.all_quotes);
     let mut cues = Vec::new();
     // Certain cues first.
+    if matches!(prev.kind, LineKind::ReplyButton) {
+        return (10.0, true, vec!["previous line is a reply button (certain end)".into()]);
+    }
+    if matches!(next.kind, LineKind::ReplyButton) {
+        return (-10.0, true, vec!["a reply button ends the reaction".into()]);
+    }
     if matches!(prev.kind, LineKind::Edit(_)) {
         return (10.0, true, vec!["previous line is an edit line (certain end)".into()]);
     }
@@ -324,6 +344,9 @@ pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool
     }
     if matches!(prev.kind, LineKind::Header(_)) {
         return (-10.0, true, vec!["text under the author's header".into()]);
+    }
+    if so_far.ends_at_buttons {
+        return (-10.0, true, vec!["no reply button here, and the copy shows the button of every reaction".into()]);
     }
     let mut score = BIAS;
     if gap > 0 {
@@ -413,6 +436,7 @@ fn sigmoid(x: f64) -> f64 {
 
 /// Split classified lines into reactions.
 pub fn segment(lines: &[Line]) -> Vec<Segment> {
+    let ends_at_buttons = lines.iter().filter(|l| matches!(l.kind, LineKind::ReplyButton)).count() >= BUTTONS_FROM;
     let mut segments: Vec<Segment> = Vec::new();
     // The reaction each line of a finished reaction belongs to.
     let mut segment_of_line: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
@@ -446,7 +470,7 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
                 }
                 _ => false,
             };
-            let so_far = ReadSoFar { gap, all_quotes, quotes_opening_source };
+            let so_far = ReadSoFar { gap, all_quotes, quotes_opening_source, ends_at_buttons };
             let (score, certain, cues) = boundary_score(p, line, so_far);
             if score > 0.0 {
                 let end = if certain { Certainty::Certain } else { Certainty::Inferred };
@@ -479,6 +503,15 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
         });
     }
     segments
+}
+
+/// Take out the reactions that hold nothing but a reply button: a collapsed reaction of an open
+/// thread leaves only its button in the copy. Returns the line numbers of those buttons.
+pub fn take_empty(segments: &mut Vec<Segment>) -> Vec<usize> {
+    let empty = |s: &Segment| s.lines.iter().all(|l| matches!(l.kind, LineKind::Blank | LineKind::ReplyButton));
+    let lines = segments.iter().filter(|s| empty(s)).map(Segment::first_line).collect();
+    segments.retain(|s| !empty(s));
+    lines
 }
 
 /// Split classified lines into reactions that start at the given line numbers (and at the first

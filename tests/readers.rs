@@ -214,6 +214,32 @@ fn a_copy_of_the_whole_page_leaves_the_site_menu_out_of_the_article() {
 }
 
 #[test]
+fn a_copy_of_an_open_thread_ends_every_reaction_at_its_reply_button() {
+    // An open thread shows a "Reageer" button under every reaction, also under a collapsed one.
+    let text = "Titel van het artikel\n\nEen alinea van het artikel over laadpalen.\n\nReacties (4)\n\n4\n4\n2\n0\n0\n1\nWijzig sortering\n\
+                Eerste reactie, die over twee regels gaat.\nDit is nog steeds de eerste reactie.\nReageer\n\
+                Nee, dat klopt niet.\nReageer\nReageer\nVierde reactie na een ingeklapte.\nReageer\n";
+    let t = read_bytes_as_thread(text.as_bytes(), "open.txt", &opts(None)).unwrap();
+    let got: Vec<(usize, usize, &str)> =
+        t.comments.iter().map(|c| (c.span.unwrap().first_line, c.span.unwrap().last_line, c.text.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (14, 16, "Eerste reactie, die over twee regels gaat.\nDit is nog steeds de eerste reactie."),
+            (17, 18, "Nee, dat klopt niet."),
+            (20, 21, "Vierde reactie na een ingeklapte."),
+        ]
+    );
+    assert!(t.comments.iter().all(|c| c.provenance.boundary_confidence == 1.0));
+    let w = t.warnings.iter().find(|w| w.kind == "collapsed_reactions").expect("the bare button is named");
+    assert_eq!(w.place.as_deref(), Some("line 19"));
+    // Without buttons the same reactions are split by cues, and the second line reads as a new one.
+    let plain = text.replace("Reageer\nReageer\n", "").replace("Reageer\n", "");
+    let t = read_bytes_as_thread(plain.as_bytes(), "closed.txt", &opts(None)).unwrap();
+    assert_eq!(t.comments.len(), 4);
+}
+
+#[test]
 fn a_copy_of_the_reactions_alone_reads_with_a_warning() {
     // A reader who selects only the reactions (from the heading, or from the first reaction on).
     let plain = std::fs::read_to_string(SEED).unwrap();

@@ -137,10 +137,21 @@ pub fn read_with(
     }
     let article_text = article_text(&article);
     let classified = classify(&area, &article_text);
-    let segments = match starts {
+    let mut segments = match starts {
         None => segment(&classified),
         Some(starts) => segment_at(&classified, starts),
     };
+    let bare_buttons = crate::segment::take_empty(&mut segments);
+    if let (Some(first), Some(last)) = (bare_buttons.first(), bare_buttons.last()) {
+        warnings.push(Warning::new(
+            "collapsed_reactions",
+            format!(
+                "{} reply button(s) with no text above them: collapsed reactions (score -1), whose text a copy does not hold",
+                bare_buttons.len()
+            ),
+            Some(if first == last { format!("line {first}") } else { format!("lines {first}-{last}") }),
+        ));
+    }
     let (mut comments, reply_to) = build_comments(&segments, &article, &mut warnings);
     // The meaning evidence weighs nothing by default: the reactions are embedded only when it counts.
     let vectors = encoder.filter(|_| weights.semantic != 0.0).and_then(|e| {
@@ -335,7 +346,9 @@ fn build_comments(
         };
         for line in &seg.lines {
             match &line.kind {
-                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) => flush(&mut paragraph, &mut blocks),
+                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) | LineKind::ReplyButton => {
+                    flush(&mut paragraph, &mut blocks)
+                }
                 LineKind::Quote(_) | LineKind::OutsideQuote => {
                     let source = match &line.kind {
                         LineKind::OutsideQuote => Some(QuoteSource::Outside),
