@@ -35,9 +35,13 @@ fn heldout_figures_hold() {
         ("threads/heldout/ov-chipkaart-2023.html", 0.84, 0.42),
         ("threads/heldout/thuisbatterij-2025.html", 0.84, 0.42),
         ("threads/heldout/kopernet-2024.html", 0.86, 0.40),
-        // Written blind in session 12; these floors are a little below their first-contact figures.
+        // Written blind in session 12 (development pages since session 13).
         ("threads/heldout/trajectcontrole-2023.html", 0.82, 0.38),
         ("threads/heldout/laadpaal-2024.html", 0.84, 0.44),
+        // Written blind in session 13; these floors are a little below their first-contact figures
+        // (0.859 / 0.455 and 0.819 / 0.365).
+        ("threads/heldout/roborix-boete-2023.html", 0.85, 0.44),
+        ("threads/heldout/spotify-prijsverhoging-2025.html", 0.81, 0.35),
     ] {
         let s = evaluate_rendered(page, None).unwrap();
         assert!(s.boundary_f1 >= boundary_f1, "{page}: boundary F1 {:.3}", s.boundary_f1);
@@ -71,6 +75,8 @@ fn parent_confidence_is_fitted_on_the_seed_and_honest_on_heldout_pages() {
         "threads/heldout/kopernet-2024.html",
         "threads/heldout/trajectcontrole-2023.html",
         "threads/heldout/laadpaal-2024.html",
+        "threads/heldout/roborix-boete-2023.html",
+        "threads/heldout/spotify-prijsverhoging-2025.html",
     ] {
         let s = evaluate_rendered(page, None).unwrap();
         assert!(s.mean_parent_confidence - s.parent_accuracy_found <= 0.17, "{page}: {s:?}");

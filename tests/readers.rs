@@ -413,7 +413,15 @@ fn copied_text_render_of_a_page_reads_back() {
 /// independent parser (Python's html.parser): every reaction, author, time, score and parent.
 #[test]
 fn heldout_pages_parse_exactly() {
-    for name in ["ov-chipkaart-2023", "thuisbatterij-2025", "kopernet-2024", "trajectcontrole-2023", "laadpaal-2024"] {
+    for name in [
+        "ov-chipkaart-2023",
+        "thuisbatterij-2025",
+        "kopernet-2024",
+        "trajectcontrole-2023",
+        "laadpaal-2024",
+        "roborix-boete-2023",
+        "spotify-prijsverhoging-2025",
+    ] {
         let t = read_path(&format!("threads/heldout/{name}.html"), &opts(None)).unwrap();
         let truth = std::fs::read_to_string(format!("threads/heldout/{name}.truth.tsv")).unwrap();
         let rows: Vec<Vec<&str>> =
