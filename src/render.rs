@@ -200,6 +200,9 @@ fn text(a: &Analysis, style: TextStyle) -> String {
             "  ",
         ));
     }
+    if let Some(note) = left_out_note(s) {
+        out.push_str(&wrap(&note, w, "  "));
+    }
     if !s.participants.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Most active participants (where the author is known)"));
         let list: Vec<String> =
@@ -269,6 +272,19 @@ fn top_level_note(a: &Analysis, c: &crate::summary::CommentRef) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// The top-level comments with replies that the most-replied list leaves out, when there are any.
+fn left_out_note(s: &crate::summary::Summary) -> Option<String> {
+    (s.most_replied_left_out > 0).then(|| {
+        format!(
+            "{}{} more top-level comment(s) with replies left out: their place at the top is a guess \
+             (confidence below {:.1}), and most such comments are replies cut off from their parent.",
+            if s.most_replied.is_empty() { "None is sure enough of its place at the top; " } else { "" },
+            s.most_replied_left_out,
+            crate::summary::SURE_TOP_LEVEL
+        )
+    })
 }
 
 /// The weakest link of a chain, where the structure was rebuilt.
@@ -356,6 +372,9 @@ fn markdown(a: &Analysis) -> String {
     for (c, n) in &s.most_replied {
         let _ =
             writeln!(out, "- {n} replies: {} — {}{}", md_escape(&c.excerpt), md_escape(&who(c)), top_level_note(a, c));
+    }
+    if let Some(note) = left_out_note(s) {
+        let _ = writeln!(out, "\n{note}");
     }
     let _ = writeln!(out, "\n---\n\n{}", md_escape(&models_line(a)));
     out

@@ -378,6 +378,7 @@ pub fn predict(
     given: &[Option<BTreeMap<String, Label>>],
 ) -> Vec<(BTreeMap<String, Label>, Option<Label>)> {
     let cluster_order: Vec<String> = codebook.clusters.iter().map(|c| c.id.clone()).collect();
+    let catch_all = crate::clusters::catch_all(codebook).and_then(|id| cluster_order.iter().position(|c| c == id));
     let prior_weight = CLUSTER_PRIOR_WEIGHT;
     let parents = thread.parent_positions();
     let relation_model = model.and_then(|m| m.relation.as_ref());
@@ -466,7 +467,10 @@ pub fn predict(
                 && pl.label != d.neutral
                 && rel.label != "neutral"
             {
-                let push = GRAPH_WEIGHT * pl.confidence * rel.confidence;
+                // Weighed by the chance that this is the parent at all: a rebuilt parent is often a
+                // guess, and a push from the wrong comment is worse than none.
+                let parent_confidence = thread.comments[i].parent_confidence;
+                let push = GRAPH_WEIGHT * parent_confidence * pl.confidence * rel.confidence;
                 let target = if rel.label == "agree" {
                     Some(pl.label.clone())
                 } else {
@@ -477,15 +481,51 @@ pub fn predict(
                     evidence[k].push(LabelEvidence {
                         kind: "graph".into(),
                         detail: format!(
-                            "{}s with its parent {}, which holds {} ({:.2})",
-                            rel.label, thread.comments[*p].id, pl.label, pl.confidence
+                            "{}s with its parent {}, which holds {} ({:.2}){}",
+                            rel.label,
+                            thread.comments[*p].id,
+                            pl.label,
+                            pl.confidence,
+                            if parent_confidence < 0.9995 {
+                                format!("; that it is the parent is {parent_confidence:.2} sure")
+                            } else {
+                                String::new()
+                            }
                         ),
                         start: rel.evidence.first().and_then(|e| e.start),
                         end: rel.evidence.first().and_then(|e| e.end),
                     });
                 }
             }
-            let p = softmax(&scores);
+            let mut p = softmax(&scores);
+            // A comment that fits none of the codebook's argument clusters (the cluster stage put it
+            // in the catch-all cluster: no cluster cue, no cluster fits well) is about another
+            // debate, and unless a cue phrase of this question speaks, it takes no side on it: the
+            // side labels keep only the chance that it belongs to the debate after all, the
+            // probability of its best-fitting cluster.
+            if let (Some(catch), Some(a)) = (catch_all, clusters.and_then(|c| c.get(i)))
+                && a.primary == cluster_order[catch]
+                && !f.hits.iter().any(|h| h.dimension == d.id)
+            {
+                let inside = a
+                    .probabilities
+                    .iter()
+                    .enumerate()
+                    .filter(|&(c, _)| c != catch)
+                    .map(|(_, &v)| v)
+                    .fold(0.0, f64::max);
+                for (k, v) in p.iter_mut().enumerate() {
+                    *v = if k == 0 { (1.0 - inside) + inside * *v } else { inside * *v };
+                }
+                evidence[0].push(LabelEvidence {
+                    kind: "topic".into(),
+                    detail: format!(
+                        "fits none of the codebook's argument clusters (best {inside:.2}) and no cue phrase of this question speaks, so it takes no side on it"
+                    ),
+                    start: None,
+                    end: None,
+                });
+            }
             let best = (0..labels.len()).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
             let mut ev = std::mem::take(&mut evidence[best]);
             if let Some(m) = lr.and_then(|lr| lr.labels.iter().position(|x| *x == labels[best]))

@@ -90,8 +90,12 @@ pub struct Summary {
     pub stance: StanceCounts,
     pub clashes: Vec<Clash>,
     pub chains: Vec<ReplyChain>,
-    /// Top-level comments with the most replies below them (all depths).
+    /// Top-level comments with the most replies below them (all depths). Where the structure was
+    /// rebuilt, only those whose place at the top is at least [`SURE_TOP_LEVEL`] sure.
     pub most_replied: Vec<(CommentRef, usize)>,
+    /// Top-level comments with replies left out of `most_replied` because their place at the top
+    /// is a guess (rebuilt structures only).
+    pub most_replied_left_out: usize,
     /// Authors with the most comments, among comments whose author is known.
     pub participants: Vec<(String, usize)>,
     pub known_authors: usize,
@@ -192,13 +196,16 @@ fn single_spaced(text: &str) -> String {
     t
 }
 
+/// The excerpt of a collapsed reaction, which has no text.
+pub const COLLAPSED_EXCERPT: &str = "(collapsed: no text)";
+
 pub fn comment_ref(c: &Comment) -> CommentRef {
     CommentRef {
         id: c.id.clone(),
         index: c.index,
         author: c.author.clone(),
         span: c.span,
-        excerpt: excerpt(&c.text),
+        excerpt: if c.collapsed && c.text.trim().is_empty() { COLLAPSED_EXCERPT.into() } else { excerpt(&c.text) },
         stance: c
             .stance
             .as_ref()
@@ -412,8 +419,12 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
             break;
         }
     }
-    let mut most_replied: Vec<usize> =
-        (0..thread.comments.len()).filter(|&i| parent_of(i).is_none() && replies_below[i] > 0).collect();
+    // Where the structure was rebuilt, a comment put at the top with little confidence is most often
+    // a reply cut off from its parent, and the replies counted below it belong to that parent.
+    let structure = structure_note(thread);
+    let (mut most_replied, left_out): (Vec<usize>, Vec<usize>) = (0..thread.comments.len())
+        .filter(|&i| parent_of(i).is_none() && replies_below[i] > 0)
+        .partition(|&i| !structure.inferred || thread.comments[i].parent_confidence >= SURE_TOP_LEVEL);
     most_replied.sort_by(|&a, &b| {
         replies_below[b].cmp(&replies_below[a]).then(thread.comments[a].index.cmp(&thread.comments[b].index))
     });
@@ -443,12 +454,16 @@ pub fn summarise(thread: &Thread, codebook: &Codebook) -> Summary {
         clashes,
         chains,
         most_replied,
+        most_replied_left_out: left_out.len(),
         participants,
         known_authors,
-        structure: structure_note(thread),
+        structure,
         codebook_fit: codebook_fit(thread, codebook),
     }
 }
+
+/// How sure a rebuilt top-level comment must be of its place to be listed among the most replied.
+pub const SURE_TOP_LEVEL: f64 = 0.5;
 
 fn structure_note(thread: &Thread) -> StructureNote {
     let mut confidences: Vec<f64> = thread.comments.iter().map(|c| c.parent_confidence).collect();

@@ -214,12 +214,24 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
         let id = entry[0]["id"].as_str().unwrap();
         let note = format!("(top-level with confidence {:.2})", confidence_of(id));
         assert!(section.contains(&note), "{id}: {note}");
+        // Only comments fairly sure of their place at the top are listed ...
+        assert!(confidence_of(id) >= 0.5, "{id}");
     }
+    // ... and the others are counted and named as guesses.
+    let comments = v["comments"].as_array().unwrap();
+    let guessed = comments
+        .iter()
+        .filter(|c| c["parent"].is_null() && c["parent_confidence"].as_f64().unwrap() < 0.5)
+        .filter(|c| comments.iter().any(|r| r["parent"] == c["id"]))
+        .count();
+    assert!(guessed > 0);
+    assert_eq!(s["most_replied_left_out"].as_u64(), Some(guessed as u64));
+    assert!(section.contains(&format!("{guessed} more top-level comment(s) with replies left out")), "{section}");
     // A page that states its nesting makes no such caveat.
     let (code, text, err) = draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--encoder", "off"]);
     assert_eq!(code, 0, "{err}");
     assert!(!text.contains("rebuilt from the copied text") && !text.contains("weakest link"));
-    assert!(!text.contains("top-level with confidence"));
+    assert!(!text.contains("top-level with confidence") && !text.contains("left out"));
     // Nor does copied text read with a structure table.
     let table = "threads/clearview-ap-2024/replies.tsv";
     let (code, text, err) = draad(&["analyze", SEED, "--structure", table, "--encoder", "off"]);

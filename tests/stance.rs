@@ -324,7 +324,7 @@ fn authored_examples_train_the_stance_models_and_are_never_scored() {
     for d in ["jurisdiction", "enforceability"] {
         assert!(f1(&with, d) > f1(&without, d), "{d}: with {:.3}, without {:.3}", f1(&with, d), f1(&without, d));
     }
-    // Measured 0.759 and 0.749 (see the README); the thresholds allow about one comment's change.
+    // Measured 0.759 and 0.757 (see the README); the thresholds allow about one comment's change.
     assert!(f1(&with, "jurisdiction") >= 0.75, "jurisdiction {:.3}", f1(&with, "jurisdiction"));
     assert!(f1(&with, "enforceability") >= 0.74, "enforceability {:.3}", f1(&with, "enforceability"));
     // A reply reads its parent's labels as they were predicted out of fold, also when the parent sits
@@ -452,4 +452,68 @@ fn the_relation_model_reads_disagreement_and_names_its_evidence() {
     let opening = rel.evidence.iter().find(|e| e.kind == "opening").expect("the opening is named");
     assert_eq!((opening.start, opening.end), (Some(0), Some(3)));
     assert!(rel.evidence.iter().any(|e| e.kind == "feature"), "{:?}", rel.evidence);
+}
+
+/// A reply's push from its parent's label counts only as far as the parent is sure: a rebuilt
+/// parent is often a guess, and a push from the wrong comment is worse than none.
+#[test]
+fn the_push_from_the_parent_weighs_the_chance_that_it_is_the_parent() {
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let jsonl = concat!(
+        r#"{"id":"1","parent":null,"text":"De AVG is gewoon van toepassing, ook op een Amerikaans bedrijf dat gegevens van Nederlanders verwerkt."}"#,
+        "\n",
+        r#"{"id":"2","parent":"1","text":"Nee, dat klopt echt niet."}"#,
+        "\n",
+    );
+    let read = || {
+        draad::ingest::read_bytes_as_thread(
+            jsonl.as_bytes(),
+            "inline.jsonl",
+            &ReadOptions { format: Some(draad::model::Format::Jsonl), ..Default::default() },
+        )
+        .unwrap()
+    };
+    let rejects = |parent_confidence: f64| {
+        let mut t = read();
+        t.comments[1].parent_confidence = parent_confidence;
+        draad::stance::label_thread(&mut t, &codebook, None, None, None);
+        let s = t.comments[0].stance.as_ref().unwrap()["jurisdiction"].clone();
+        assert_eq!(s.label, "applies");
+        let r = t.comments[1].stance.as_ref().unwrap()["jurisdiction"].clone();
+        r.probabilities["rejects"]
+    };
+    let (sure, guessed, none) = (rejects(1.0), rejects(0.3), rejects(0.0));
+    assert!(sure > guessed && guessed > none, "{sure} {guessed} {none}");
+}
+
+/// A thread about another debate: comments that fit none of the codebook's argument clusters and
+/// hold none of its cue phrases take no side on its questions, and say why.
+#[test]
+fn a_comment_about_another_debate_takes_no_side() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_draad"))
+        .args(["analyze", "threads/heldout/spotify-prijsverhoging-2025.html", "--format", "json", "--encoder", "off"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (mut sides, mut gated) = (0, 0);
+    for c in v["comments"].as_array().unwrap().iter().filter(|c| !c["stance"].is_null()) {
+        let outside = c["clusters"]["primary"] == "off_topic";
+        for dim in ["jurisdiction", "enforceability"] {
+            let l = &c["stance"][dim];
+            let topic = l["evidence"].as_array().unwrap().iter().any(|e| e["kind"] == "topic");
+            if l["label"] != "none" {
+                sides += 1;
+            }
+            if topic {
+                gated += 1;
+                assert!(outside, "{}: topic evidence in a named cluster", c["id"]);
+                assert_eq!(l["label"], "none", "{} {dim}", c["id"]);
+            }
+        }
+    }
+    // A price rise of a music service: before this rule 21 of the 52 comments took a side on
+    // enforceability, mostly for words such as "betalen" and "nooit".
+    assert!(sides <= 4, "{sides} side labels on a thread about another debate");
+    assert!(gated >= 80, "only {gated} labels were gated");
 }
