@@ -49,6 +49,12 @@ const DISCOVERY_CUT: f64 = 0.85;
 const SEMANTIC_DISCOVERY_CUT: f64 = 0.6;
 /// At most this many comments are clustered by discovery (the least certain ones).
 pub const DISCOVERY_MAX: usize = 300;
+/// How alike discovery takes a reply and its parent to be, at least (times the edge's confidence):
+/// a reply is about what it answers, as the named clusters assume too. Chosen on the seed thread
+/// (`cargo run --release --example discovery_against_clusters`: the adjusted Rand index of the
+/// groups against the annotated clusters, every comment taking part, rose from 0.02 without the
+/// edges to 0.17 at 0.8 with the annotated parents and to 0.13 with draad's own).
+pub const REPLY_LIKENESS: f64 = 0.8;
 
 /// The trained cluster model of one codebook.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -530,6 +536,19 @@ pub fn discover(
     vectors: &[TermVector],
     semantic: Option<Semantic>,
 ) -> Vec<DiscoveredGroup> {
+    discover_with(thread, codebook, features, assigned, vectors, semantic, REPLY_LIKENESS)
+}
+
+/// [`discover`] with another likeness of a reply to its parent (see [`REPLY_LIKENESS`]).
+pub fn discover_with(
+    thread: &Thread,
+    codebook: &Codebook,
+    features: &[CommentFeatures],
+    assigned: &mut [ClusterAssignment],
+    vectors: &[TermVector],
+    semantic: Option<Semantic>,
+    reply_likeness: f64,
+) -> Vec<DiscoveredGroup> {
     let fallback = catch_all(codebook);
     let mut candidates: Vec<usize> = (0..assigned.len())
         .filter(|&i| Some(assigned[i].primary.as_str()) == fallback || assigned[i].confidence < DISCOVERY_BELOW)
@@ -549,13 +568,25 @@ pub fn discover(
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     // Distance: of the sentence vectors when the encoder ran, else of the stem TF-IDF vectors.
     let cut = if semantic.is_some() { SEMANTIC_DISCOVERY_CUT } else { DISCOVERY_CUT };
+    let pos: crate::textnorm::FastMap<&str, usize> =
+        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let parents: Vec<Option<usize>> =
+        thread.comments.iter().map(|c| c.parent.as_deref().and_then(|p| pos.get(p).copied())).collect();
+    let parent_of = |i: usize| parents[i];
     for a in 0..n {
         for b in a + 1..n {
             let (x, y) = (candidates[a], candidates[b]);
-            let sim = match semantic {
+            let mut sim = match semantic {
                 Some(s) => s.vectors.similarity(x, y),
                 None => cosine(&vectors[x], &vectors[y]),
             };
+            // A reply is about what it answers: the edge counts as that much likeness, as sure as the
+            // edge itself.
+            if parent_of(y) == Some(x) {
+                sim = sim.max(reply_likeness * thread.comments[y].parent_confidence);
+            } else if parent_of(x) == Some(y) {
+                sim = sim.max(reply_likeness * thread.comments[x].parent_confidence);
+            }
             condensed.push(1.0 - sim.clamp(0.0, 1.0));
         }
     }

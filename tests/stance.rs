@@ -517,3 +517,37 @@ fn a_comment_about_another_debate_takes_no_side() {
     assert!(sides <= 4, "{sides} side labels on a thread about another debate");
     assert!(gated >= 80, "only {gated} labels were gated");
 }
+
+/// Discovery takes a reply to be about what it answers, even when the two share no word.
+#[test]
+fn discovery_groups_a_reply_with_what_it_answers() {
+    let jsonl = concat!(
+        r#"{"id":"1","parent":null,"text":"Mijn koffiezetapparaat lekt al weken, terwijl dat koffiezetapparaat gloednieuw was."}"#,
+        "\n",
+        r#"{"id":"2","parent":"1","text":"Stuur hem terug naar de winkel, de garantie geldt twee jaar."}"#,
+        "\n",
+        r#"{"id":"3","parent":null,"text":"Het weer is vandaag bijzonder mooi voor een wandeling langs het strand."}"#,
+        "\n",
+    );
+    let codebook = Codebook::load(draad::codebook::DEFAULT_PATH).unwrap();
+    let t = draad::ingest::read_bytes_as_thread(
+        jsonl.as_bytes(),
+        "inline.jsonl",
+        &ReadOptions { format: Some(draad::model::Format::Jsonl), ..Default::default() },
+    )
+    .unwrap();
+    let features = draad::stance::features_of(&t, &codebook, None);
+    let vectors = draad::clusters::stem_vectors(&features);
+    let groups = |likeness: f64| {
+        let mut assigned = draad::clusters::assign(&t, &codebook, None, &features, None);
+        draad::clusters::discover_with(&t, &codebook, &features, &mut assigned, &vectors, None, likeness)
+            .into_iter()
+            .map(|g| (g.members, g.terms))
+            .collect::<Vec<_>>()
+    };
+    assert!(groups(0.0).is_empty());
+    let with = groups(draad::clusters::REPLY_LIKENESS);
+    assert_eq!(with.len(), 1, "{with:?}");
+    assert_eq!(with[0].0, vec!["1".to_string(), "2".to_string()]);
+    assert_eq!(with[0].1[0], "koffiezetapparaat");
+}
