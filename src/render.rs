@@ -597,7 +597,15 @@ fn html(a: &Analysis) -> String {
             html_escape(&weakest_note(s.structure.inferred, ch.weakest_link))
         );
     }
-    out.push_str("</ul></section>");
+    out.push_str("</ul><h3>Top-level comments that drew the most replies</h3><ul>");
+    for (c, n) in &s.most_replied {
+        let _ = write!(out, "<li>{n} replies: {}{}</li>", ref_html(c), html_escape(&top_level_note(a, c)));
+    }
+    out.push_str("</ul>");
+    if let Some(note) = left_out_note(s) {
+        let _ = write!(out, "<p class=\"meta\">{}</p>", html_escape(&note));
+    }
+    out.push_str("</section>");
     let _ = write!(
         out,
         "<section id=\"graph\"><h2>Reply graph</h2><p class=\"meta\">nodes coloured by {}: {}; edges green for agreement, red for disagreement</p>{}</section>",

@@ -227,6 +227,18 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     assert!(guessed > 0);
     assert_eq!(s["most_replied_left_out"].as_u64(), Some(guessed as u64));
     assert!(section.contains(&format!("{guessed} more top-level comment(s) with replies left out")), "{section}");
+    // The HTML report has the same list and note.
+    let (code, page, err) = draad(&["analyze", SEED, "--format", "html", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    let list = page
+        .split("drew the most replies</h3>")
+        .nth(1)
+        .expect("most-replied section")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert_eq!(list.matches("<li>").count(), top.len());
+    assert!(list.contains(&format!("{guessed} more top-level comment(s) with replies left out")));
     // A page that states its nesting makes no such caveat.
     let (code, text, err) = draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--encoder", "off"]);
     assert_eq!(code, 0, "{err}");
