@@ -66,7 +66,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let mut a = draad::clusters::assign(&labelled, cb, m.clusters.as_ref(), &features, None);
                 let v = draad::clusters::stem_vectors(&features);
-                draad::clusters::discover(&labelled, cb, &features, &mut a, &v, None)
+                draad::clusters::discover(&labelled, cb, &features, &mut a, &v, None, draad::clusters::REPLY_LIKENESS)
             })
         });
         let analysed = analyze(parsed.clone(), &m);

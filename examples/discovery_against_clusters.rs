@@ -51,8 +51,7 @@ fn main() {
                     probabilities: vec![],
                 })
                 .collect();
-            let groups =
-                draad::clusters::discover_with(thread, &codebook, &features, &mut assigned, &vectors, None, link);
+            let groups = draad::clusters::discover(thread, &codebook, &features, &mut assigned, &vectors, None, link);
             let n = thread.comments.len();
             let mut found: Vec<usize> = (0..n).map(|i| 1000 + i).collect();
             for (g, group) in groups.iter().enumerate() {

@@ -170,7 +170,15 @@ pub fn analyze(mut thread: Thread, models: &Models) -> Analysis {
     let mut assigned = crate::clusters::assign(&thread, cb, models.clusters.as_ref(), &features, semantic);
     crate::stance::write_labels(&mut thread, cb, models.stance.as_ref(), &features, semantic, Some(&assigned));
     let vectors = crate::clusters::stem_vectors(&features);
-    let discovered = crate::clusters::discover(&thread, cb, &features, &mut assigned, &vectors, semantic);
+    let discovered = crate::clusters::discover(
+        &thread,
+        cb,
+        &features,
+        &mut assigned,
+        &vectors,
+        semantic,
+        crate::clusters::REPLY_LIKENESS,
+    );
     for (c, a) in thread.comments.iter_mut().zip(assigned) {
         c.clusters = Some(a);
     }

@@ -527,20 +527,9 @@ pub struct DiscoveredGroup {
 }
 
 /// Group the comments that fit no codebook cluster well, and name the groups.
-/// `vectors` are the TF-IDF vectors of the comments' stems ([`stem_vectors`]).
+/// `vectors` are the TF-IDF vectors of the comments' stems ([`stem_vectors`]); `reply_likeness` is
+/// how alike a reply and its parent count at least ([`REPLY_LIKENESS`]).
 pub fn discover(
-    thread: &Thread,
-    codebook: &Codebook,
-    features: &[CommentFeatures],
-    assigned: &mut [ClusterAssignment],
-    vectors: &[TermVector],
-    semantic: Option<Semantic>,
-) -> Vec<DiscoveredGroup> {
-    discover_with(thread, codebook, features, assigned, vectors, semantic, REPLY_LIKENESS)
-}
-
-/// [`discover`] with another likeness of a reply to its parent (see [`REPLY_LIKENESS`]).
-pub fn discover_with(
     thread: &Thread,
     codebook: &Codebook,
     features: &[CommentFeatures],

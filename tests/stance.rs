@@ -540,7 +540,7 @@ fn discovery_groups_a_reply_with_what_it_answers() {
     let vectors = draad::clusters::stem_vectors(&features);
     let groups = |likeness: f64| {
         let mut assigned = draad::clusters::assign(&t, &codebook, None, &features, None);
-        draad::clusters::discover_with(&t, &codebook, &features, &mut assigned, &vectors, None, likeness)
+        draad::clusters::discover(&t, &codebook, &features, &mut assigned, &vectors, None, likeness)
             .into_iter()
             .map(|g| (g.members, g.terms))
             .collect::<Vec<_>>()
