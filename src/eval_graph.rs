@@ -38,6 +38,13 @@ pub struct GraphScores {
     /// parent is right (0 is perfect; always saying 0.5 scores 0.25).
     pub mean_parent_confidence: f64,
     pub parent_brier: f64,
+    /// The starts draad inferred (not certain ones such as the line after an edit line): how many,
+    /// their mean `boundary_confidence`, the share of them the reference has, and the Brier score of
+    /// that confidence as the probability that the start is real (0 when none was inferred).
+    pub inferred_starts: usize,
+    pub mean_boundary_confidence: f64,
+    pub inferred_start_precision: f64,
+    pub boundary_brier: f64,
     /// Reactions whose parent is wrong: (first line, expected parent first line, predicted).
     pub parent_errors: Vec<(usize, Option<usize>, Option<usize>)>,
     /// Starts the reference has and draad missed, and starts draad made up.
@@ -128,6 +135,17 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         e.0 += 1;
         e.1 += ok as usize;
     }
+    let inferred: Vec<(f64, bool)> = predicted
+        .comments
+        .iter()
+        .filter(|c| c.provenance.start == crate::model::Certainty::Inferred)
+        .filter_map(|c| c.span.map(|s| (c.provenance.boundary_confidence, gold_starts.contains(&s.first_line))))
+        .collect();
+    let n_inferred = inferred.len().max(1) as f64;
+    let mean_boundary_confidence = inferred.iter().map(|x| x.0).sum::<f64>() / n_inferred;
+    let inferred_start_precision = inferred.iter().filter(|x| x.1).count() as f64 / n_inferred;
+    let boundary_brier =
+        inferred.iter().map(|&(c, real)| (c - if real { 1.0 } else { 0.0 }).powi(2)).sum::<f64>() / n_inferred;
     let mut missed: Vec<usize> = gold.iter().map(|g| g.first_line).filter(|l| !pred_by_first.contains_key(l)).collect();
     missed.sort();
     let mut extra: Vec<usize> = pred_by_first.keys().copied().filter(|l| !gold_starts.contains(l)).collect();
@@ -157,6 +175,10 @@ pub fn evaluate(name: &str, predicted: &Thread, gold: &[GoldComment]) -> GraphSc
         parent_accuracy_previous: ratio(right_previous, gold.len()),
         parent_accuracy_by_reference_confidence: by_conf,
         calibration,
+        inferred_starts: inferred.len(),
+        mean_boundary_confidence,
+        inferred_start_precision,
+        boundary_brier,
         mean_parent_confidence: confidence_sum / hits.max(1) as f64,
         parent_brier: brier_sum / hits.max(1) as f64,
         parent_errors: errors,
@@ -342,6 +364,12 @@ pub fn format_scores(scores: &[GraphScores], verbose: bool) -> String {
             ));
             let cal: Vec<String> = s.calibration.iter().map(|(k, n, a)| format!("{k}: {a:.2} (n={n})")).collect();
             out.push_str(&format!("{}: accuracy by draad's parent confidence: {}\n", s.name, cal.join(", ")));
+        }
+        if s.inferred_starts > 0 && !s.calibration.is_empty() {
+            out.push_str(&format!(
+                "{}: start confidence: mean {:.3} where {:.3} of the {} inferred starts are real, Brier {:.3}\n",
+                s.name, s.mean_boundary_confidence, s.inferred_start_precision, s.inferred_starts, s.boundary_brier
+            ));
         }
         if verbose {
             out.push_str(&format!(
