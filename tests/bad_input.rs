@@ -200,3 +200,21 @@ fn fuzz_regressions_read_without_panicking() {
         }
     }
 }
+
+/// When the reader of draad's output goes away (`draad eval-graph | head`), draad stops quietly: no
+/// panic message, exit status 0.
+#[test]
+fn a_closed_output_pipe_is_not_a_crash() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_draad"))
+        .args(["eval-graph", "--encoder", "off"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before draad has scored anything, so its first line of output meets the closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?} {err}", out.status);
+}

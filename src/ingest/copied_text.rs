@@ -137,6 +137,16 @@ pub fn read_with(
     }
     let article_text = article_text(&article);
     let classified = classify(&area, &article_text);
+    if starts.is_none() && crate::segment::separates_by_blank_lines(&classified) {
+        warnings.push(Warning::new(
+            "blank_line_copy",
+            "most lines of the reactions are separated by blank lines, so the copy is read as one that puts a \
+             blank line between reactions: a single line break is taken to stay inside a reaction, and a blank \
+             line is where a new one may start"
+                .to_string(),
+            None,
+        ));
+    }
     let mut segments = match starts {
         None => segment(&classified),
         Some(starts) => segment_at(&classified, starts),
