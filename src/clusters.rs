@@ -557,11 +557,7 @@ pub fn discover(
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     // Distance: of the sentence vectors when the encoder ran, else of the stem TF-IDF vectors.
     let cut = if semantic.is_some() { SEMANTIC_DISCOVERY_CUT } else { DISCOVERY_CUT };
-    let pos: crate::textnorm::FastMap<&str, usize> =
-        thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
-    let parents: Vec<Option<usize>> =
-        thread.comments.iter().map(|c| c.parent.as_deref().and_then(|p| pos.get(p).copied())).collect();
-    let parent_of = |i: usize| parents[i];
+    let parents = thread.parent_positions();
     for a in 0..n {
         for b in a + 1..n {
             let (x, y) = (candidates[a], candidates[b]);
@@ -571,9 +567,9 @@ pub fn discover(
             };
             // A reply is about what it answers: the edge counts as that much likeness, as sure as the
             // edge itself.
-            if parent_of(y) == Some(x) {
+            if parents[y] == Some(x) {
                 sim = sim.max(reply_likeness * thread.comments[y].parent_confidence);
-            } else if parent_of(x) == Some(y) {
+            } else if parents[x] == Some(y) {
                 sim = sim.max(reply_likeness * thread.comments[x].parent_confidence);
             }
             condensed.push(1.0 - sim.clamp(0.0, 1.0));

@@ -197,7 +197,7 @@ fn single_spaced(text: &str) -> String {
 }
 
 /// The excerpt of a collapsed reaction, which has no text.
-pub const COLLAPSED_EXCERPT: &str = "(collapsed: no text)";
+const COLLAPSED_EXCERPT: &str = "(collapsed: no text)";
 
 pub fn comment_ref(c: &Comment) -> CommentRef {
     CommentRef {
