@@ -588,7 +588,21 @@ fn score_predictions(
             .iter()
             .map(|c| c.clusters.as_ref().map_or_else(|| labels[0].clone(), |a| a.primary.clone()))
             .collect();
-        score("primary_cluster", &labels, gold_primary, &p)
+        let mut scores = score("primary_cluster", &labels, gold_primary, &p);
+        // The cluster probabilities (in codebook order) as a map, to score them like the stances'.
+        let probabilities: Vec<BTreeMap<String, f64>> = predictions
+            .comments
+            .iter()
+            .map(|c| {
+                c.clusters
+                    .as_ref()
+                    .filter(|a| a.probabilities.len() == labels.len())
+                    .map(|a| labels.iter().cloned().zip(a.probabilities.iter().copied()).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        scores.calibration = calibrate(&labels, gold_primary, &probabilities.iter().collect::<Vec<_>>());
+        scores
     });
     (dimensions, clusters)
 }
