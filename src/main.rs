@@ -17,8 +17,10 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct InputArgs {
-    /// The thread file; `-` reads standard input.
-    file: String,
+    /// The thread file; `-` reads standard input. Several files are read as the saved HTML pages of
+    /// one thread split over pages, in the order given.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    files: Vec<String>,
     /// JSONL/CSV: the column holding the comment id.
     #[arg(long, default_value = "id")]
     id_col: String,
@@ -146,9 +148,14 @@ impl Limits {
 impl InputArgs {
     /// Read the input, with the structure table when one is given.
     fn read(&self, options: &ReadOptions) -> draad::Result<draad::model::Thread> {
-        match &self.structure {
-            Some(table) => draad::ingest::structure::read_text_with_structure(&self.file, options, table),
-            None => draad::ingest::read_path(&self.file, options),
+        match (&self.structure, self.files.as_slice()) {
+            (Some(table), [file]) => draad::ingest::structure::read_text_with_structure(file, options, table),
+            (Some(table), _) => Err(draad::Error::new(
+                table,
+                None,
+                "a structure table describes one copied-text file; give one FILE with --structure",
+            )),
+            (None, files) => draad::ingest::pages::read_pages(files, options),
         }
     }
 
@@ -800,7 +807,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                 "model": draad::encoder::MODEL_NAME,
                 "dimension": encoder.dim(),
                 "prefix": prefix.name(),
-                "source": input.file,
+                "source": input.files.join(" + "),
                 "order": e.ids,
                 "vectors": vectors,
             });

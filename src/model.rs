@@ -25,9 +25,20 @@ pub struct Thread {
 /// Where the thread came from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Source {
-    /// The path given by the user (`-` for standard input).
+    /// The path given by the user (`-` for standard input); the first page when several were given.
     pub path: String,
     pub format: Format,
+    /// Every page, in the order given, when a thread split over pages was read from several saved
+    /// pages (left out otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<String>,
+}
+
+impl Source {
+    /// The path to show a reader: every page, joined by ` + `, when the thread came from several.
+    pub fn shown(&self) -> String {
+        if self.pages.is_empty() { self.path.clone() } else { self.pages.join(" + ") }
+    }
 }
 
 /// Input formats draad reads.

@@ -108,7 +108,7 @@ fn text(a: &Analysis, style: TextStyle) -> String {
         s.comments,
         s.top_level,
         s.known_authors,
-        clean_for_terminal(&t.source.path),
+        clean_for_terminal(&t.source.shown()),
         t.source.format.name()
     );
     out.push_str(&dim(wrap(&meta, w, "").trim_end()));
@@ -554,7 +554,7 @@ fn html(a: &Analysis) -> String {
         "<p class=\"meta\">{} comments, {} top-level · source {}</p>",
         s.comments,
         s.top_level,
-        html_escape(&t.source.path)
+        html_escape(&t.source.shown())
     );
     if let Some(note) = structure_note(&s.structure) {
         let _ = write!(out, "<p class=\"meta\">{}</p>", html_escape(&note));

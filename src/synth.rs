@@ -441,7 +441,7 @@ pub fn thread(options: SynthOptions) -> Thread {
     };
     Thread {
         schema: SCHEMA.to_string(),
-        source: Source { path: format!("synthetic-{}-{n}", options.seed), format: Format::Json },
+        source: Source { path: format!("synthetic-{}-{n}", options.seed), format: Format::Json, pages: Vec::new() },
         article: Article {
             title: Some(format!("Toezichthouder legt bedrijf boete op (synthetische draad {})", options.seed)),
             body: vec![

@@ -556,3 +556,71 @@ fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
     assert!(structure_table(&html).unwrap_err().to_string().contains("only copied text has lines"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Write saved pages that show the given ranges of a page's reactions (in display order), as a long
+/// thread split over pages would be: a range that starts inside a branch leaves its first reaction
+/// outside any reaction, with only its reply-to link naming its parent. Each page declares the whole
+/// count.
+fn split_into_pages(page: &str, ranges: &[std::ops::Range<usize>], dir: &std::path::Path) -> Vec<String> {
+    let whole = read_path(page, &opts(None)).unwrap();
+    let mut paths = Vec::new();
+    for (k, range) in ranges.iter().enumerate() {
+        let mut part = whole.clone();
+        part.comments = whole.comments[range.clone()].to_vec();
+        let html = draad::synth::to_html(&part)
+            .replace("</section>", "<div class=\"pagination-section\"><a href=\"?page=2\">2</a></div></section>");
+        let path = dir.join(format!("page{}.html", k + 1));
+        std::fs::write(&path, html).unwrap();
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    paths
+}
+
+#[test]
+fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
+    let page = "threads/heldout/kopernet-2024.html";
+    let whole = read_path(page, &opts(None)).unwrap();
+    let n = whole.comments.len();
+    // Cut where the next reaction is a reply, so that its parent is on the page before.
+    let cut = (20..n).find(|&i| whole.comments[i].parent.is_some()).unwrap();
+    let dir = std::env::temp_dir().join(format!("draad-pages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths = split_into_pages(page, &[0..cut, cut..n], &dir);
+
+    // One page alone: the reply at its top is read as a reply to the article, with a warning that says why.
+    let second = read_path(&paths[1], &opts(None)).unwrap();
+    assert_eq!(second.comments[0].parent, None);
+    let off = second.warnings.iter().find(|w| w.kind == "reply_off_page").expect("reply_off_page warning");
+    assert!(off.message.contains(&format!("r_{}", whole.comments[cut].parent.as_deref().unwrap())), "{}", off.message);
+
+    // Both pages: the same thread as the whole page, in the same order.
+    let out = Command::new(env!("CARGO_BIN_EXE_draad")).arg("parse").args(&paths).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let joined: draad::model::Thread = serde_json::from_slice(&out.stdout).unwrap();
+    let shape = |t: &draad::model::Thread| -> Vec<(String, Option<String>, Option<String>, Option<i32>)> {
+        t.comments.iter().map(|c| (c.id.clone(), c.parent.clone(), c.author.clone(), c.score)).collect()
+    };
+    assert_eq!(shape(&joined), shape(&whole));
+    assert_eq!(joined.source.pages, paths);
+    let placed = &joined.comments[cut];
+    assert!(placed.parent_evidence.iter().any(|e| e.kind == "reply_to" && e.detail.contains("page 1")));
+    assert!(joined.warnings.iter().any(|w| w.kind == "pages_joined"));
+    assert!(!joined.warnings.iter().any(|w| w.kind == "reply_off_page" || w.kind == "reaction_count"));
+
+    // Pages that overlap (a reaction shown on two pages) give each reaction once.
+    let overlapping = split_into_pages(page, &[0..cut + 3, cut..n], &dir);
+    let again = draad::ingest::pages::read_pages(&overlapping, &opts(None)).unwrap();
+    assert_eq!(shape(&again), shape(&whole));
+    assert!(again.warnings[0].message.contains("3 reaction(s) shown on more than one page"), "{:?}", again.warnings[0]);
+
+    // A page of another article, or a file that is not a saved page, is refused with its name.
+    let other = dir.join("other.html");
+    let title = whole.article.title.as_deref().unwrap();
+    std::fs::write(&other, std::fs::read_to_string(&paths[1]).unwrap().replace(title, "Iets anders")).unwrap();
+    let two = [paths[0].clone(), other.to_string_lossy().into_owned()];
+    let err = draad::ingest::pages::read_pages(&two, &opts(None)).unwrap_err().to_string();
+    assert!(err.contains("other.html") && err.contains("another article"), "{err}");
+    let err = draad::ingest::pages::read_pages(&[paths[0].clone(), SEED.to_string()], &opts(None)).unwrap_err();
+    assert!(err.to_string().contains(SEED) && err.to_string().contains("not a saved HTML page"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

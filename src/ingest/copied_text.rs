@@ -183,7 +183,7 @@ pub fn read_with(
     count_warning(&article, comments.len(), &mut warnings);
     Ok(Thread {
         schema: SCHEMA.into(),
-        source: Source { path: file.into(), format: Format::Text },
+        source: Source { path: file.into(), format: Format::Text, pages: Vec::new() },
         article,
         comments,
         warnings,

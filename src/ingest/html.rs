@@ -26,6 +26,20 @@ fn gallery_id(href: &str) -> Option<&str> {
 
 /// Read a saved Tweakers page.
 pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
+    read_page(text, file, max_nesting).map(|page| page.thread)
+}
+
+/// One saved page of a thread, with the reactions whose reply-to link points to a reaction that is
+/// not on the page (a long thread split over pages).
+pub struct Page {
+    pub thread: Thread,
+    /// (reaction id, id of the reaction it answers) for reactions at the top of the page whose
+    /// reply-to link names a reaction the page does not hold.
+    pub off_page_replies: Vec<(String, String)>,
+}
+
+/// Read one saved page: the thread it holds, and the replies it holds to reactions on other pages.
+pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
     check_complete(text, file)?;
     let max_nesting = max_nesting.min(super::MAX_NESTING_CEILING);
     check_open_tags(text, file, max_nesting)?;
@@ -43,9 +57,13 @@ pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
         ));
     }
     let mut comments = Vec::with_capacity(reactions.len());
+    let mut reply_targets = Vec::with_capacity(reactions.len());
     for (i, r) in reactions.iter().enumerate() {
-        comments.push(read_reaction(*r, i, file, &mut warnings)?);
+        let (comment, target) = read_reaction(*r, i, file, &mut warnings)?;
+        comments.push(comment);
+        reply_targets.push(target);
     }
+    let off_page_replies = check_reply_targets(&comments, &reply_targets, &mut warnings);
     // Reactions by the article's author that the page does not mark as such: by the author's
     // display name, by the gallery id of the article's author link (`data-owner-id`), or by the
     // user name of a reaction the page does mark.
@@ -66,7 +84,7 @@ pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
     let found = comments.len();
     let mut thread = Thread {
         schema: SCHEMA.into(),
-        source: Source { path: file.into(), format: Format::Html },
+        source: Source { path: file.into(), format: Format::Html, pages: Vec::new() },
         article,
         comments,
         warnings,
@@ -85,7 +103,47 @@ pub fn read(text: &str, file: &str, max_nesting: usize) -> Result<Thread> {
             None,
         ));
     }
-    Ok(thread)
+    Ok(Page { thread, off_page_replies })
+}
+
+/// Compare each reaction's reply-to link with its nesting. A link that agrees is evidence; one that
+/// disagrees is a `reply_to_mismatch` warning; a top-level reaction whose link names a reaction not on
+/// the page answers a reaction on another page (`reply_off_page`), returned as (id, target).
+fn check_reply_targets(
+    comments: &[Comment],
+    targets: &[Option<String>],
+    warnings: &mut Vec<Warning>,
+) -> Vec<(String, String)> {
+    let on_page: std::collections::HashSet<&str> = comments.iter().map(|c| c.id.as_str()).collect();
+    let mut off_page = Vec::new();
+    for (c, target) in comments.iter().zip(targets) {
+        let Some(t) = target else { continue };
+        if c.parent.as_deref() == Some(t.as_str()) {
+            continue;
+        }
+        let place = Some(format!("reaction r_{}", c.id));
+        if c.parent.is_none() && !on_page.contains(t.as_str()) {
+            warnings.push(Warning::new(
+                "reply_off_page",
+                format!(
+                    "the reply-to link points to r_{t}, which is not on this page (a thread split over pages? \
+                     give all its pages: draad parse page1.html page2.html); read as a reply to the article"
+                ),
+                place,
+            ));
+            off_page.push((c.id.clone(), t.clone()));
+        } else {
+            warnings.push(Warning::new(
+                "reply_to_mismatch",
+                format!(
+                    "the reply-to link points to r_{t} but the reaction is nested under {}",
+                    c.parent.as_deref().map_or("the article".to_string(), |p| format!("r_{p}"))
+                ),
+                place,
+            ));
+        }
+    }
+    off_page
 }
 
 /// Elements that have no end tag.
@@ -295,7 +353,13 @@ fn reaction_id(r: ElementRef) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning>) -> Result<Comment> {
+/// Read one reaction, with the id its reply-to link points to (if it has one).
+fn read_reaction(
+    r: ElementRef,
+    i: usize,
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Comment, Option<String>)> {
     let id = reaction_id(r).ok_or_else(|| {
         Error::new(file, Some(format!("reaction number {}", i + 1)), "a <twk-reaction> has no data-reaction-id or id")
     })?;
@@ -320,31 +384,25 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
             None => "a top-level reaction in #reactieContainer".to_string(),
         },
     )];
+    let mut reply_target = None;
     if let Some(reply_to) = own_select(r, "a.replyTo").first() {
         let target = reply_to
             .attr("href")
             .and_then(|h| h.split("showReaction=").nth(1))
-            .map(|s| s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>());
-        match (&target, &parent) {
-            (Some(t), Some(p)) if t == p => {
-                evidence.push(Evidence::new(
-                    "reply_to",
-                    format!(
-                        "the @{} link points to r_{t}",
-                        clean(&reply_to.text().collect::<String>()).trim_start_matches('@')
-                    ),
-                ));
-            }
-            (Some(t), _) => warnings.push(Warning::new(
-                "reply_to_mismatch",
+            .map(|s| s.chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+            .filter(|t| !t.is_empty());
+        if let (Some(t), Some(p)) = (&target, &parent)
+            && t == p
+        {
+            evidence.push(Evidence::new(
+                "reply_to",
                 format!(
-                    "the reply-to link points to r_{t} but the reaction is nested under {}",
-                    parent.as_deref().map_or("the article".to_string(), |p| format!("r_{p}"))
+                    "the @{} link points to r_{t}",
+                    clean(&reply_to.text().collect::<String>()).trim_start_matches('@')
                 ),
-                place.clone(),
-            )),
-            (None, _) => {}
+            ));
         }
+        reply_target = target;
     }
     if !collapsed && author.is_none() {
         warnings.push(Warning::new("missing_field", "no author (.userLink or .userName) found", place.clone()));
@@ -368,7 +426,7 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
             mentions.push(m);
         }
     }
-    Ok(Comment {
+    let comment = Comment {
         id,
         index: i + 1,
         parent,
@@ -392,7 +450,8 @@ fn read_reaction(r: ElementRef, i: usize, file: &str, warnings: &mut Vec<Warning
         stance: None,
         relation_to_parent: None,
         clusters: None,
-    })
+    };
+    Ok((comment, reply_target))
 }
 
 /// Walks a reaction body into blocks: `<br>` is a line break, `<br><br>` a paragraph gap,

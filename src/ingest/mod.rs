@@ -5,6 +5,7 @@ pub mod comment_parts;
 pub mod copied_text;
 pub mod html;
 pub mod json;
+pub mod pages;
 pub mod structure;
 pub mod table;
 

@@ -184,7 +184,7 @@ fn build(records: Vec<Record>, file: &str, format: Format) -> Result<Thread> {
         .collect();
     let mut thread = Thread {
         schema: SCHEMA.into(),
-        source: Source { path: file.into(), format },
+        source: Source { path: file.into(), format, pages: Vec::new() },
         article: Article::default(),
         comments,
         warnings: Vec::new(),
