@@ -166,3 +166,43 @@ fn a_hundred_thousand_deep_chain_is_fine() {
     assert_eq!(depths(&t)[99_999], 100_000);
     assert!(is_depth_first(&t));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A thread cut into saved pages anywhere (a page may start inside a branch, and neighbouring pages
+    /// may overlap) reads back from its pages as the thread of the whole page.
+    #[test]
+    fn pages_of_a_split_thread_join_to_the_whole(
+        seed in 0u64..1000,
+        n in 8usize..70,
+        cuts in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3), 1..4),
+    ) {
+        let thread = draad::synth::thread(draad::synth::SynthOptions { comments: n, seed });
+        let html = draad::synth::to_html(&thread);
+        let opts = ReadOptions::default();
+        let whole = read_bytes_as_thread(html.as_bytes(), "whole.html", &opts).unwrap();
+        let shape = |t: &Thread| t.comments.iter().map(|c| (c.id.clone(), c.parent.clone())).collect::<Vec<_>>();
+        let mut starts: Vec<usize> = cuts.iter().map(|(i, _)| 1 + i.index(whole.comments.len() - 1)).collect();
+        starts.sort();
+        starts.dedup();
+        let dir = std::env::temp_dir().join(format!("draad-pages-prop-{}-{seed}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut paths = Vec::new();
+        let bounds: Vec<usize> = std::iter::once(0).chain(starts.iter().copied()).chain([whole.comments.len()]).collect();
+        for (k, w) in bounds.windows(2).enumerate() {
+            // Overlap: a page may repeat the last reactions of the page before.
+            let overlap = cuts.get(k.saturating_sub(1)).map_or(0, |c| c.1).min(w[0]);
+            let mut part = whole.clone();
+            part.comments = whole.comments[w[0] - overlap..w[1]].to_vec();
+            let path = dir.join(format!("page{k}.html"));
+            std::fs::write(&path, draad::synth::to_html(&part)).unwrap();
+            paths.push(path.to_string_lossy().into_owned());
+        }
+        let joined = draad::ingest::pages::read_pages(&paths, &opts);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let joined = joined.unwrap();
+        prop_assert_eq!(shape(&joined), shape(&whole));
+        prop_assert!(is_depth_first(&joined));
+    }
+}
