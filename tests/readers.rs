@@ -624,3 +624,23 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
     assert!(err.to_string().contains(SEED) && err.to_string().contains("not a saved HTML page"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn reaction_tags_in_scripts_comments_and_longer_names_are_not_counted_as_reactions() {
+    let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
+    let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
+    // A saved page may carry templates in scripts and commented-out markup; other custom elements
+    // may start with the same name. None of them opens a reaction, so the page is not "truncated".
+    let busy = page
+        .replacen("<body", "<script>const tpl = `<twk-reaction class=\"x\">`; // </html></script>\n<body", 1)
+        .replacen("<body", "<!-- <twk-reaction id=\"r_1\"> --><twk-reaction-list></twk-reaction-list><body", 1);
+    assert_ne!(busy, page);
+    let t = read_bytes_as_thread(busy.as_bytes(), "busy.html", &opts(None)).unwrap();
+    let shape =
+        |t: &draad::model::Thread| t.comments.iter().map(|c| (c.id.clone(), c.parent.clone())).collect::<Vec<_>>();
+    assert_eq!(shape(&t), shape(&plain));
+    // A page really cut off is still refused.
+    let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
+    let err = read_bytes_as_thread(cut.as_bytes(), "cut.html", &opts(None)).unwrap_err().to_string();
+    assert!(err.contains("truncated HTML"), "{err}");
+}

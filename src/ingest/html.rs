@@ -150,43 +150,68 @@ fn check_reply_targets(
 const VOID: &[&str] =
     &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
 
+/// A start or end tag in the raw page text, found without parsing.
+struct RawTag {
+    /// Byte offset of the `<`.
+    pos: usize,
+    /// The tag name in lower case.
+    name: String,
+    closing: bool,
+    /// A start tag that opens an element (not void, not written `<x/>`).
+    opens: bool,
+}
+
+/// The tags of a page in order, skipping comments, doctype and processing instructions, and the
+/// content of `<script>` and `<style>`, which is not markup.
+fn raw_tags(text: &str) -> impl Iterator<Item = RawTag> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0usize;
+    std::iter::from_fn(move || {
+        while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+            let pos = i + off;
+            i = pos + 1;
+            let rest = &text[i..];
+            if rest.starts_with("!--") {
+                i += rest.find("-->").map_or(rest.len(), |e| e + 3);
+                continue;
+            }
+            if rest.starts_with('!') || rest.starts_with('?') {
+                continue;
+            }
+            let closing = rest.starts_with('/');
+            let name: String = rest[usize::from(closing)..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            if name.is_empty() {
+                continue;
+            }
+            let end = rest.find('>').unwrap_or(rest.len());
+            let opens = !closing && !VOID.contains(&name.as_str()) && !rest[..end].ends_with('/');
+            if opens && (name == "script" || name == "style") {
+                let close = format!("</{name}");
+                i += rest.to_ascii_lowercase().find(&close).unwrap_or(rest.len());
+            } else {
+                i += end.min(rest.len());
+            }
+            return Some(RawTag { pos, name, closing, opens });
+        }
+        None
+    })
+}
+
 /// Before parsing (which slows down on very deep nesting): count the elements left open by the raw
 /// tags, and refuse a page that opens more than the limit at once, naming the line.
 fn check_open_tags(text: &str, file: &str, limit: usize) -> Result<()> {
-    let bytes = text.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
-    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
-        i += off + 1;
-        let rest = &text[i..];
-        if rest.starts_with("!--") {
-            i += rest.find("-->").map_or(rest.len(), |e| e + 3);
-            continue;
-        }
-        if rest.starts_with('!') || rest.starts_with('?') {
-            continue;
-        }
-        let closing = rest.starts_with('/');
-        let name: String = rest[usize::from(closing)..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        if name.is_empty() {
-            continue;
-        }
-        let end = rest.find('>').unwrap_or(rest.len());
-        if closing {
+    let mut depth = 0usize;
+    for tag in raw_tags(text) {
+        if tag.closing {
             depth = depth.saturating_sub(1);
-        } else if !VOID.contains(&name.as_str()) && !rest[..end].ends_with('/') {
-            if name == "script" || name == "style" {
-                // Their content is not markup.
-                let close = format!("</{name}");
-                i += rest.to_ascii_lowercase().find(&close).unwrap_or(rest.len());
-                continue;
-            }
+        } else if tag.opens && tag.name != "script" && tag.name != "style" {
             depth += 1;
             if depth > limit {
-                let line = text[..i].matches('\n').count() + 1;
+                let line = text[..tag.pos].matches('\n').count() + 1;
                 return Err(Error::at_line(
                     file,
                     line,
@@ -196,7 +221,6 @@ fn check_open_tags(text: &str, file: &str, limit: usize) -> Result<()> {
                 ));
             }
         }
-        i += end.min(rest.len());
     }
     Ok(())
 }
@@ -238,9 +262,10 @@ fn check_nesting(doc: &Html, file: &str, limit: usize) -> Result<()> {
 
 /// A saved page cut off in the middle: `<html>` without `</html>`, or reactions left open.
 fn check_complete(text: &str, file: &str) -> Result<()> {
-    let lower = text.to_ascii_lowercase();
-    let opened: Vec<usize> = lower.match_indices("<twk-reaction").map(|(i, _)| i).collect();
-    let closed = lower.matches("</twk-reaction").count();
+    let tags: Vec<RawTag> = raw_tags(text).filter(|t| t.name == "twk-reaction" || t.name == "html").collect();
+    let of = |name: &'static str, closing: bool| tags.iter().filter(move |t| t.name == name && t.closing == closing);
+    let opened: Vec<usize> = of("twk-reaction", false).map(|t| t.pos).collect();
+    let closed = of("twk-reaction", true).count();
     if opened.len() > closed {
         // The first reaction still open at the end is the one `closed` closings cannot account for,
         // counting from the innermost: report the last opening tag, the most likely cut.
@@ -256,7 +281,7 @@ fn check_complete(text: &str, file: &str) -> Result<()> {
             ),
         ));
     }
-    if lower.contains("<html") && !lower.contains("</html>") {
+    if of("html", false).next().is_some() && of("html", true).next().is_none() {
         let (line, col) = super::line_col(text.as_bytes(), text.len());
         return Err(Error::new(
             file,
