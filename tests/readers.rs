@@ -626,14 +626,19 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
 }
 
 #[test]
-fn reaction_tags_in_scripts_comments_and_longer_names_are_not_counted_as_reactions() {
+fn scripts_comments_longer_tag_names_and_avatar_links_do_not_confuse_the_html_reader() {
     let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
     let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
     // A saved page may carry templates in scripts and commented-out markup; other custom elements
     // may start with the same name. None of them opens a reaction, so the page is not "truncated".
     let busy = page
         .replacen("<body", "<script>const tpl = `<twk-reaction class=\"x\">`; // </html></script>\n<body", 1)
-        .replacen("<body", "<!-- <twk-reaction id=\"r_1\"> --><twk-reaction-list></twk-reaction-list><body", 1);
+        .replacen("<body", "<!-- <twk-reaction id=\"r_1\"> --><twk-reaction-list></twk-reaction-list><body", 1)
+        // An avatar link with the class of the name link, around an image.
+        .replace(
+            "<span class=\"reactionMeta\"><a",
+            "<span class=\"reactionMeta\"><a class=\"userLink avatar\"><img alt=\"\"></a><a",
+        );
     assert_ne!(busy, page);
     let t = read_bytes_as_thread(busy.as_bytes(), "busy.html", &opts(None)).unwrap();
     let shape =

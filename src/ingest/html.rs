@@ -392,8 +392,9 @@ fn read_reaction(
     let parent = enclosing_reaction(r).map(|p| reaction_id(p).unwrap_or_default());
     let body = own_select(r, ".reactieBody").into_iter().next();
     let collapsed = body.is_some_and(|b| b.value().has_class("hidden", scraper::CaseSensitivity::AsciiCaseInsensitive));
+    // The first with text: an avatar link may carry the same class around an image.
     let text_of =
-        |els: Vec<ElementRef>| els.first().map(|e| clean(&e.text().collect::<String>())).filter(|t| !t.is_empty());
+        |els: Vec<ElementRef>| els.iter().map(|e| clean(&e.text().collect::<String>())).find(|t| !t.is_empty());
     let author = text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
     let time = text_of(own_select(r, "a.date")).or_else(|| text_of(own_select(r, ".date")));
     let score = own_select(r, "[score]")
