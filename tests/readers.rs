@@ -641,8 +641,9 @@ fn scripts_comments_longer_tag_names_and_avatar_links_do_not_confuse_the_html_re
         );
     assert_ne!(busy, page);
     let t = read_bytes_as_thread(busy.as_bytes(), "busy.html", &opts(None)).unwrap();
-    let shape =
-        |t: &draad::model::Thread| t.comments.iter().map(|c| (c.id.clone(), c.parent.clone())).collect::<Vec<_>>();
+    let shape = |t: &draad::model::Thread| {
+        t.comments.iter().map(|c| (c.id.clone(), c.parent.clone(), c.author.clone())).collect::<Vec<_>>()
+    };
     assert_eq!(shape(&t), shape(&plain));
     // A page really cut off is still refused.
     let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
