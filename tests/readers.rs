@@ -645,6 +645,15 @@ fn scripts_comments_longer_tag_names_and_avatar_links_do_not_confuse_the_html_re
         t.comments.iter().map(|c| (c.id.clone(), c.parent.clone(), c.author.clone())).collect::<Vec<_>>()
     };
     assert_eq!(shape(&t), shape(&plain));
+    // An edit line in other markup than p.edit, or in none, is still the edit line.
+    for edit_markup in ["<div class=\"edit\">", "<br><br><span>"] {
+        let other = page.replace("<p class=\"edit\">", edit_markup);
+        assert_ne!(other, page);
+        let t = read_bytes_as_thread(other.as_bytes(), "edit.html", &opts(None)).unwrap();
+        let (a, b) = (&t.comments[0], &plain.comments[0]);
+        assert_eq!((&a.text, &a.blocks, &a.edit), (&b.text, &b.blocks, &b.edit), "{edit_markup}");
+        assert!(a.edit.is_some());
+    }
     // A page really cut off is still refused.
     let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
     let err = read_bytes_as_thread(cut.as_bytes(), "cut.html", &opts(None)).unwrap_err().to_string();

@@ -444,6 +444,7 @@ fn read_reaction(
     } else if !collapsed {
         warnings.push(Warning::new("missing_field", "no body (.reactieContent) found", place.clone()));
     }
+    take_unmarked_edit_line(&mut parts);
     fold_attributions(&mut parts.blocks);
     let text = own_text(&parts.blocks);
     let mut mentions = parts.mentions;
@@ -478,6 +479,24 @@ fn read_reaction(
         clusters: None,
     };
     Ok((comment, reply_target))
+}
+
+/// An edit line in markup other than `p.edit` (the format notes have seen only that one) is the last
+/// line of the body's last paragraph: take it as the edit line rather than as the writer's words.
+fn take_unmarked_edit_line(parts: &mut BodyParts) {
+    if parts.edit.is_some() {
+        return;
+    }
+    let Some(Block::Paragraph { text }) = parts.blocks.last_mut() else { return };
+    let (rest, last) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    let Some(edit) = parse_edit_line(last) else { return };
+    parts.edit = Some(edit);
+    let rest = rest.trim_end().to_string();
+    if rest.is_empty() {
+        parts.blocks.pop();
+    } else {
+        *text = rest;
+    }
 }
 
 /// Walks a reaction body into blocks: `<br>` is a line break, `<br><br>` a paragraph gap,
@@ -566,7 +585,7 @@ impl BodyParts {
                             self.mentions.extend(inner.mentions);
                             self.links.extend(inner.links);
                         }
-                        "p" if e.has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) => {
+                        _ if e.has_class("edit", scraper::CaseSensitivity::AsciiCaseInsensitive) => {
                             let t = clean(&c.text().collect::<String>());
                             self.edit = parse_edit_line(&t);
                         }
