@@ -626,7 +626,7 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
 }
 
 #[test]
-fn scripts_comments_longer_tag_names_and_avatar_links_do_not_confuse_the_html_reader() {
+fn page_furniture_and_other_markup_do_not_confuse_the_html_reader() {
     let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
     let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
     // A saved page may carry templates in scripts and commented-out markup; other custom elements
@@ -654,6 +654,14 @@ fn scripts_comments_longer_tag_names_and_avatar_links_do_not_confuse_the_html_re
         assert_eq!((&a.text, &a.blocks, &a.edit), (&b.text, &b.blocks, &b.edit), "{edit_markup}");
         assert!(a.edit.is_some());
     }
+    // A reaction shown again outside the thread (a sidebar) is left out, with a warning.
+    let start = page.find("<twk-reaction id=\"r_102\"").unwrap();
+    let end = start + page[start..].find("</twk-reaction>").unwrap() + "</twk-reaction>".len();
+    let sidebar = format!("<aside class=\"highlight\">{}</aside><div id=\"reactieContainer\">", &page[start..end]);
+    let with_sidebar = page.replacen("<div id=\"reactieContainer\">", &sidebar, 1);
+    let t = read_bytes_as_thread(with_sidebar.as_bytes(), "sidebar.html", &opts(None)).unwrap();
+    assert_eq!(shape(&t), shape(&plain));
+    assert!(t.warnings.iter().any(|w| w.kind == "outside_container"));
     // A page really cut off is still refused.
     let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
     let err = read_bytes_as_thread(cut.as_bytes(), "cut.html", &opts(None)).unwrap_err().to_string();

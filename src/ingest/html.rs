@@ -48,7 +48,23 @@ pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
     let mut warnings = Vec::new();
     let article = read_article(&doc, text, &mut warnings);
     let reaction_sel = sel("twk-reaction");
-    let reactions: Vec<ElementRef> = doc.select(&reaction_sel).collect();
+    // The thread is the reactions in #reactieContainer; a page may show some of them again elsewhere
+    // (a sidebar, a highlighted reaction). Without that container, every reaction on the page counts.
+    let mut reactions: Vec<ElementRef> = doc.select(&reaction_sel).collect();
+    if let Some(container) = doc.select(&sel("#reactieContainer")).next() {
+        let inside: Vec<ElementRef> = container.select(&reaction_sel).collect();
+        if !inside.is_empty() && inside.len() < reactions.len() {
+            warnings.push(Warning::new(
+                "outside_container",
+                format!(
+                    "{} reaction element(s) outside #reactieContainer (shown elsewhere on the page) were left out",
+                    reactions.len() - inside.len()
+                ),
+                None,
+            ));
+            reactions = inside;
+        }
+    }
     if reactions.is_empty() {
         return Err(Error::new(
             file,
