@@ -589,7 +589,7 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
 
     // One page alone: the reply at its top is read as a reply to the article, with a warning that says why.
     let second = read_path(&paths[1], &opts(None)).unwrap();
-    assert_eq!(second.comments[0].parent, None);
+    assert_eq!((&second.comments[0].parent, second.comments[0].parent_confidence), (&None, 0.0));
     let off = second.warnings.iter().find(|w| w.kind == "reply_off_page").expect("reply_off_page warning");
     assert!(off.message.contains(&format!("r_{}", whole.comments[cut].parent.as_deref().unwrap())), "{}", off.message);
 
@@ -603,6 +603,7 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
     assert_eq!(shape(&joined), shape(&whole));
     assert_eq!(joined.source.pages, paths);
     let placed = &joined.comments[cut];
+    assert_eq!(placed.parent_confidence, 1.0);
     assert!(placed.parent_evidence.iter().any(|e| e.kind == "reply_to" && e.detail.contains("page 1")));
     assert!(joined.warnings.iter().any(|w| w.kind == "pages_joined"));
     assert!(!joined.warnings.iter().any(|w| w.kind == "reply_off_page" || w.kind == "reaction_count"));

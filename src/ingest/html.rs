@@ -79,7 +79,7 @@ pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
         comments.push(comment);
         reply_targets.push(target);
     }
-    let off_page_replies = check_reply_targets(&comments, &reply_targets, &mut warnings);
+    let off_page_replies = check_reply_targets(&mut comments, &reply_targets, &mut warnings);
     // Reactions by the article's author that the page does not mark as such: by the author's
     // display name, by the gallery id of the article's author link (`data-owner-id`), or by the
     // user name of a reaction the page does mark.
@@ -126,13 +126,13 @@ pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
 /// disagrees is a `reply_to_mismatch` warning; a top-level reaction whose link names a reaction not on
 /// the page answers a reaction on another page (`reply_off_page`), returned as (id, target).
 fn check_reply_targets(
-    comments: &[Comment],
+    comments: &mut [Comment],
     targets: &[Option<String>],
     warnings: &mut Vec<Warning>,
 ) -> Vec<(String, String)> {
-    let on_page: std::collections::HashSet<&str> = comments.iter().map(|c| c.id.as_str()).collect();
+    let on_page: std::collections::HashSet<String> = comments.iter().map(|c| c.id.clone()).collect();
     let mut off_page = Vec::new();
-    for (c, target) in comments.iter().zip(targets) {
+    for (c, target) in comments.iter_mut().zip(targets) {
         let Some(t) = target else { continue };
         if c.parent.as_deref() == Some(t.as_str()) {
             continue;
@@ -146,6 +146,12 @@ fn check_reply_targets(
                      give all its pages: draad parse page1.html page2.html); read as a reply to the article"
                 ),
                 place,
+            ));
+            // Its parent is known not to be the article, but is not on the page.
+            c.parent_confidence = 0.0;
+            c.parent_evidence.push(Evidence::new(
+                "reply_to",
+                format!("the reply-to link points to r_{t}, not on this page; read as a reply to the article"),
             ));
             off_page.push((c.id.clone(), t.clone()));
         } else {

@@ -96,6 +96,7 @@ fn join_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
         let Some(&(page_of_target, _)) = seen.get(to) else { continue };
         if let Some(c) = thread.comments.iter_mut().find(|c| &c.id == id) {
             c.parent = Some(to.clone());
+            c.parent_confidence = 1.0;
             c.parent_evidence = vec![
                 Evidence::new("markup", format!("at the top of page {}, outside any reaction", k + 1)),
                 Evidence::new(
