@@ -38,6 +38,10 @@ pub enum LineKind {
     /// label along: a certain end, and no part of the reaction's text.
     ReplyButton,
     Header(AuthorHeader),
+    /// Where the copy of a later page of the thread begins (its repeated article header is left out):
+    /// a certain end of the reaction before and a certain start of the next. Not a line of the text;
+    /// taken out again after segmentation.
+    PageBreak,
     /// Repeats the article or an earlier line (`Piece` holds that line's number).
     Quote(QuoteMatch<usize>),
     /// Words the writer marks as someone else's that match nothing in the thread: a line followed
@@ -358,6 +362,12 @@ pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool
     let (gap, prev_opens_with_quote) = (so_far.gap, so_far.all_quotes);
     let mut cues = Vec::new();
     // Certain cues first.
+    if matches!(prev.kind, LineKind::PageBreak) {
+        return (10.0, true, vec!["a new page of the thread starts here (certain)".into()]);
+    }
+    if matches!(next.kind, LineKind::PageBreak) {
+        return (-10.0, true, vec!["the page ends after it".into()]);
+    }
     if matches!(prev.kind, LineKind::ReplyButton) {
         return (10.0, true, vec!["previous line is a reply button (certain end)".into()]);
     }
@@ -540,6 +550,19 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
         });
     }
     segments
+}
+
+/// Take the page breaks out of the reactions once they have ended and started them, and drop a
+/// reaction left with no line.
+pub fn drop_page_breaks(segments: &mut Vec<Segment>) {
+    for s in segments.iter_mut() {
+        let before = s.lines.len();
+        s.lines.retain(|l| !matches!(l.kind, LineKind::PageBreak));
+        while s.lines.len() < before && s.lines.last().is_some_and(|l| matches!(l.kind, LineKind::Blank)) {
+            s.lines.pop();
+        }
+    }
+    segments.retain(|s| s.lines.iter().any(|l| !matches!(l.kind, LineKind::Blank)));
 }
 
 /// Take out the reactions that hold nothing but a reply button: a collapsed reaction of an open

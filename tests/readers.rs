@@ -622,7 +622,7 @@ fn a_thread_split_over_pages_reads_as_one_from_its_pages() {
     let err = draad::ingest::pages::read_pages(&two, &opts(None)).unwrap_err().to_string();
     assert!(err.contains("other.html") && err.contains("another article"), "{err}");
     let err = draad::ingest::pages::read_pages(&[paths[0].clone(), SEED.to_string()], &opts(None)).unwrap_err();
-    assert!(err.to_string().contains(SEED) && err.to_string().contains("not a saved HTML page"), "{err}");
+    assert!(err.to_string().contains(SEED) && err.to_string().contains("paste the copies"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -667,4 +667,33 @@ fn page_furniture_and_other_markup_do_not_confuse_the_html_reader() {
     let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
     let err = read_bytes_as_thread(cut.as_bytes(), "cut.html", &opts(None)).unwrap_err().to_string();
     assert!(err.contains("truncated HTML"), "{err}");
+}
+
+#[test]
+fn copies_of_several_pages_pasted_into_one_file_read_as_the_whole_thread() {
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let lines: Vec<&str> = seed.lines().collect();
+    let header_end = lines.iter().position(|l| l.trim() == "Wijzig sortering").unwrap() + 1;
+    let whole = read_path(SEED, &opts(None)).unwrap();
+    // Cut before a top-level reaction (line 207) and inside a branch (line 259, a reply), at starts
+    // draad finds in the whole copy; each page's copy repeats the article's header, and the first
+    // ends with the closing notice, with no line break after it (as `cat` joins such files).
+    for cut in [207usize, 259] {
+        assert!(whole.comments.iter().any(|c| c.span.unwrap().first_line == cut));
+        let page1 = lines[..cut - 1].join("\n") + "\n\nOp dit item kan niet meer gereageerd worden.";
+        let page2 = [&lines[..header_end], &lines[cut - 1..]].concat().join("\n");
+        let joined_text = page1 + &page2;
+        let joined = read_bytes_as_thread(joined_text.as_bytes(), "pages.txt", &opts(None)).unwrap();
+        let texts = |t: &draad::model::Thread| t.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+        let parents = |t: &draad::model::Thread| t.comments.iter().map(|c| c.parent.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&joined), texts(&whole), "cut at {cut}");
+        assert_eq!(parents(&joined), parents(&whole), "cut at {cut}");
+        // Spans point into the joined file: the first line of each reaction is the same text.
+        let joined_lines: Vec<&str> = joined_text.lines().collect();
+        for (a, b) in joined.comments.iter().zip(&whole.comments) {
+            assert_eq!(joined_lines[a.span.unwrap().first_line - 1], lines[b.span.unwrap().first_line - 1]);
+        }
+        let w = joined.warnings.iter().find(|w| w.kind == "pages_joined").expect("pages_joined warning");
+        assert_eq!(w.place.as_deref(), Some(format!("lines {}-{}", cut + 1, cut + header_end).as_str()), "{w:?}");
+    }
 }

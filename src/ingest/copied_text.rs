@@ -121,7 +121,27 @@ pub fn read_with(
     while end > reactions_from && lines[end - 1].trim().is_empty() {
         end -= 1;
     }
-    let area: Vec<(usize, &str)> = (reactions_from..end).map(|i| (i + 1, lines[i])).collect();
+    // Copies of later pages pasted below the first repeat the article's header: leave each out, and
+    // mark where it was, since a reaction ends there and another starts.
+    let repeats = repeated_page_headers(&lines, reactions_from, end, article.title.as_deref());
+    if let (Some(first), Some(last)) = (repeats.first(), repeats.last()) {
+        warnings.push(Warning::new(
+            "pages_joined",
+            format!(
+                "the copy holds {} page(s) of the thread: the article's header repeats {} time(s) below the reactions; \
+                 each repeat is left out and a reaction starts after it",
+                repeats.len() + 1,
+                repeats.len()
+            ),
+            Some(if repeats.len() == 1 {
+                format!("lines {}-{}", first.start + 1, first.end)
+            } else {
+                format!("lines {}-{} to {}-{}", first.start + 1, first.end, last.start + 1, last.end)
+            }),
+        ));
+    }
+    let left_out = |i: usize| repeats.iter().any(|r| r.contains(&i));
+    let area: Vec<(usize, &str)> = (reactions_from..end).filter(|&i| !left_out(i)).map(|i| (i + 1, lines[i])).collect();
     if area.iter().all(|(_, l)| l.trim().is_empty()) {
         return Err(Error::at_line(
             file,
@@ -136,7 +156,12 @@ pub fn read_with(
         ));
     }
     let article_text = article_text(&article);
-    let classified = classify(&area, &article_text);
+    let mut classified = classify(&area, &article_text);
+    for r in repeats.iter().rev() {
+        let at = classified.partition_point(|l| l.number <= r.start);
+        classified
+            .insert(at, crate::segment::Line { number: r.start + 1, text: String::new(), kind: LineKind::PageBreak });
+    }
     if starts.is_none() && crate::segment::separates_by_blank_lines(&classified) {
         warnings.push(Warning::new(
             "blank_line_copy",
@@ -151,6 +176,7 @@ pub fn read_with(
         None => segment(&classified),
         Some(starts) => segment_at(&classified, starts),
     };
+    crate::segment::drop_page_breaks(&mut segments);
     let bare_buttons = crate::segment::take_empty(&mut segments);
     if let (Some(first), Some(last)) = (bare_buttons.first(), bare_buttons.last()) {
         warnings.push(Warning::new(
@@ -318,6 +344,47 @@ fn read_article(lines: &[&str], heading: usize, warnings: &mut Vec<Warning>) -> 
     (article, i)
 }
 
+/// How far above a `Reacties (N)` heading the article's byline may start.
+const BYLINE_LINES: usize = 12;
+
+/// The article's header repeated inside the reaction area (0-based line ranges, end exclusive), as
+/// when the copies of several pages of a thread are pasted one below the other: from the closing
+/// notice or the title above a repeated `Reacties (N)` heading (or the `Door NAME` byline just above
+/// it, or the heading itself) down to its filter counts and `Wijzig sortering`.
+fn repeated_page_headers(lines: &[&str], from: usize, end: usize, title: Option<&str>) -> Vec<std::ops::Range<usize>> {
+    let mut repeats: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut floor = from;
+    let mut i = from;
+    while i < end {
+        if !REACTIONS_RE.is_match(lines[i].trim()) {
+            i += 1;
+            continue;
+        }
+        // Only a heading with its filter counts or sort button below it is a page's header; a
+        // reaction that merely says "Reacties (3)" is not.
+        let (_, after) = read_article(lines, i, &mut Vec::new());
+        let after = after.min(end).max(i + 1);
+        let below = &lines[i + 1..after];
+        if !below.iter().any(|l| l.trim().parse::<u32>().is_ok() || l.trim() == "Wijzig sortering") {
+            i += 1;
+            continue;
+        }
+        let find_up = |pred: &dyn Fn(&str) -> bool| (floor..i).rev().find(|&j| pred(lines[j].trim()));
+        // The byline ("Door NAME", function, date, count, submitter) sits just above the heading.
+        let byline = (i.saturating_sub(BYLINE_LINES).max(floor)..i).find(|&j| lines[j].trim().starts_with("Door "));
+        // `ends_with`: a copy without a final line break, pasted above the next, glues its last line
+        // (the closing notice) to the title.
+        let top = title.and_then(|t| find_up(&|l: &str| l.ends_with(t.trim()))).or(byline).unwrap_or(i);
+        // The closing notice of the page above, and what a copy of the whole page takes along between
+        // it and the next title (footer, menu), go too.
+        let top = (floor..=top).rev().find(|&j| lines[j].trim().starts_with(CLOSED_LINE)).unwrap_or(top);
+        repeats.push(top..after);
+        floor = after;
+        i = after;
+    }
+    repeats
+}
+
 /// Turn segments into comments. Returns the comments and, per comment, the `@name` its author header
 /// answers.
 fn build_comments(
@@ -356,9 +423,11 @@ fn build_comments(
         };
         for line in &seg.lines {
             match &line.kind {
-                LineKind::Blank | LineKind::Edit(_) | LineKind::Header(_) | LineKind::ReplyButton => {
-                    flush(&mut paragraph, &mut blocks)
-                }
+                LineKind::Blank
+                | LineKind::Edit(_)
+                | LineKind::Header(_)
+                | LineKind::ReplyButton
+                | LineKind::PageBreak => flush(&mut paragraph, &mut blocks),
                 LineKind::Quote(_) | LineKind::OutsideQuote => {
                     let source = match &line.kind {
                         LineKind::OutsideQuote => Some(QuoteSource::Outside),

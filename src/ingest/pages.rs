@@ -22,6 +22,15 @@ fn read_page(path: &str, options: &ReadOptions) -> Result<html::Page> {
     let bytes = read_bytes(path, options.max_bytes)?;
     let text = check_text(&bytes, path)?;
     let format = options.format.or_else(|| detect_format(text));
+    if format == Some(Format::Text) {
+        return Err(Error::new(
+            path,
+            None,
+            "several files are read as the saved HTML pages of one thread, and this one is copied text: \
+             paste the copies of the pages into one file, one below the other (draad takes the article's \
+             repeated header as the start of the next page), or use `draad batch` for separate threads",
+        ));
+    }
     if format != Some(Format::Html) {
         let what = format.map_or("of no known format".to_string(), |f| format!("detected as {f:?}").to_lowercase());
         return Err(Error::new(
