@@ -206,3 +206,43 @@ proptest! {
         prop_assert!(is_depth_first(&joined));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Copied text of a thread cut into pages before any reaction draad finds, the copies pasted one
+    /// below the other (each repeating the article's header), reads as the whole copy: the same
+    /// reactions, texts and parents.
+    #[test]
+    fn copies_of_pages_pasted_together_read_as_the_whole_copy(
+        seed in 0u64..1000,
+        n in 6usize..60,
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..3),
+    ) {
+        let text = draad::synth::to_text(&draad::synth::thread(draad::synth::SynthOptions { comments: n, seed }));
+        let opts = ReadOptions { format: Some(Format::Text), ..Default::default() };
+        let whole = read_bytes_as_thread(text.as_bytes(), "whole.txt", &opts).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let header_end = lines.iter().position(|l| l.trim() == "Wijzig sortering").unwrap() + 1;
+        prop_assume!(whole.comments.len() > 1);
+        let mut cuts: Vec<usize> = picks
+            .iter()
+            .map(|p| whole.comments[1 + p.index(whole.comments.len() - 1)].span.unwrap().first_line)
+            .collect();
+        cuts.sort();
+        cuts.dedup();
+        let mut joined = String::new();
+        let mut from = header_end;
+        for (k, &cut) in cuts.iter().chain([lines.len() + 1].iter()).enumerate() {
+            if k > 0 {
+                joined.push('\n');
+            }
+            joined += &[&lines[..header_end], &lines[from..cut - 1]].concat().join("\n");
+            from = cut - 1;
+        }
+        let pages = read_bytes_as_thread(joined.as_bytes(), "pages.txt", &opts).unwrap();
+        let shape = |t: &Thread| t.comments.iter().map(|c| (c.text.clone(), c.parent.clone())).collect::<Vec<_>>();
+        prop_assert_eq!(shape(&pages), shape(&whole));
+        prop_assert!(pages.warnings.iter().any(|w| w.kind == "pages_joined"));
+    }
+}
