@@ -663,6 +663,16 @@ fn page_furniture_and_other_markup_do_not_confuse_the_html_reader() {
     let t = read_bytes_as_thread(with_sidebar.as_bytes(), "sidebar.html", &opts(None)).unwrap();
     assert_eq!(shape(&t), shape(&plain));
     assert!(t.warnings.iter().any(|w| w.kind == "outside_container"));
+    // A reaction outside the container that is not a copy (more reactions loaded below) is kept.
+    let moved = page.replacen(&page[start..end], "", 1).replacen(
+        "</div>\n<p>Op dit item",
+        &format!("</div>\n<div class=\"moreReactions\">{}</div>\n<p>Op dit item", &page[start..end]),
+        1,
+    );
+    assert!(moved.contains("moreReactions"));
+    let t = read_bytes_as_thread(moved.as_bytes(), "more.html", &opts(None)).unwrap();
+    assert_eq!(shape(&t), shape(&plain));
+    assert!(!t.warnings.iter().any(|w| w.kind == "outside_container"));
     // A page really cut off is still refused.
     let cut = &busy[..busy.rfind("</twk-reaction>").unwrap()];
     let err = read_bytes_as_thread(cut.as_bytes(), "cut.html", &opts(None)).unwrap_err().to_string();

@@ -48,21 +48,24 @@ pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
     let mut warnings = Vec::new();
     let article = read_article(&doc, text, &mut warnings);
     let reaction_sel = sel("twk-reaction");
-    // The thread is the reactions in #reactieContainer; a page may show some of them again elsewhere
-    // (a sidebar, a highlighted reaction). Without that container, every reaction on the page counts.
+    // A page may show some reactions again outside the thread (a sidebar, a highlighted reaction):
+    // a reaction outside #reactieContainer whose id is also inside it is that copy, and is left out.
     let mut reactions: Vec<ElementRef> = doc.select(&reaction_sel).collect();
     if let Some(container) = doc.select(&sel("#reactieContainer")).next() {
-        let inside: Vec<ElementRef> = container.select(&reaction_sel).collect();
-        if !inside.is_empty() && inside.len() < reactions.len() {
+        let inside: std::collections::HashSet<_> = container.select(&reaction_sel).map(|r| r.id()).collect();
+        let inside_ids: std::collections::HashSet<String> =
+            container.select(&reaction_sel).filter_map(reaction_id).collect();
+        let before = reactions.len();
+        reactions.retain(|r| inside.contains(&r.id()) || reaction_id(*r).is_none_or(|id| !inside_ids.contains(&id)));
+        if reactions.len() < before {
             warnings.push(Warning::new(
                 "outside_container",
                 format!(
-                    "{} reaction element(s) outside #reactieContainer (shown elsewhere on the page) were left out",
-                    reactions.len() - inside.len()
+                    "{} reaction(s) shown again outside #reactieContainer (a sidebar or highlight) were read once, from the thread",
+                    before - reactions.len()
                 ),
                 None,
             ));
-            reactions = inside;
         }
     }
     if reactions.is_empty() {
