@@ -61,10 +61,11 @@ fn join_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
             .map(|w| Warning { place: on_page(w.place), ..w })
             .collect();
         let target = joined.get_or_insert_with(|| Thread {
+            schema: thread.schema.clone(),
+            source: crate::model::Source { path: first.clone(), format: Format::Html, pages: paths.to_vec() },
+            article: thread.article.clone(),
             comments: Vec::new(),
             warnings: Vec::new(),
-            source: crate::model::Source { path: first.clone(), format: Format::Html, pages: paths.to_vec() },
-            ..thread.clone()
         });
         if let (Some(a), Some(b)) = (&target.article.title, &thread.article.title)
             && a != b
@@ -103,6 +104,10 @@ fn join_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
     let mut placed: HashSet<String> = HashSet::new();
     for (id, to, k) in &off_page {
         let Some(&(page_of_target, _)) = seen.get(to) else { continue };
+        // A reaction read from an earlier page, where it stood in its branch, keeps that place.
+        if seen.get(id).is_none_or(|(page, _)| page != k) {
+            continue;
+        }
         if let Some(c) = thread.comments.iter_mut().find(|c| &c.id == id) {
             c.parent = Some(to.clone());
             c.parent_confidence = 1.0;
