@@ -151,6 +151,47 @@ fn in_denied_clause(words: &[Word], i: usize) -> bool {
     })
 }
 
+/// Verbs of saying and thinking that report a claim in a `dat` clause.
+const REPORTING_VERBS: &[&str] = &[
+    "zegt", "zeggen", "zei", "zeiden", "denkt", "denken", "dacht", "dachten", "beweert", "beweren", "beweerde",
+    "claimt", "claimen", "claimde", "vindt", "vinden", "vond", "vonden", "meent", "menen", "roept", "roepen",
+    "geloven", "gelooft",
+];
+/// Words that make a report the writer's own ("ik denk dat", "wij vinden dat").
+const FIRST_PERSON: &[&str] = &["ik", "we", "wij", "mij", "me", "ons", "mijn"];
+/// How far into a reported `dat` clause a cue may stand (a report runs on to the end of the sentence).
+const REPORT_REACH: usize = 24;
+/// How many words before the reporting verb its subject may stand.
+const REPORTER_REACH: usize = 4;
+
+/// True when the cue at word `i` stands in a claim the writer attributes to someone else, in the same
+/// sentence: a `dat` clause after a verb of saying or thinking whose subject is not the writer
+/// ("Clearview zegt dat ...", "bedrijven die denken dat ...", but not "ik denk dat ..." nor a
+/// question).
+fn reported(words: &[Word], i: usize) -> bool {
+    // "Denk je niet dat ...?" asks the reader to agree with the writer: the writer's claim.
+    if words[i].in_question {
+        return false;
+    }
+    let sentence = words[i].sentence;
+    let same = |k: usize| words[k].sentence == sentence;
+    let first_person_near =
+        |from: usize, to: usize| (from..to).any(|j| same(j) && FIRST_PERSON.contains(&words[j].text.as_ref()));
+    (i.saturating_sub(REPORT_REACH)..i)
+        .filter(|&k| same(k) && words[k].text == "dat")
+        // "maar" between them starts the writer's own clause ("ze zeggen dat ..., maar ..."), unless
+        // it is "maar ook" inside the report.
+        .filter(|&k| !(k + 1..i).any(|j| words[j].text == "maar" && words.get(j + 1).is_none_or(|w| w.text != "ook")))
+        .any(|k| {
+            (k.saturating_sub(DENIAL_TO_CLAUSE)..k).any(|v| {
+                same(v)
+                && REPORTING_VERBS.contains(&words[v].text.as_ref())
+                // "ik denk dat", "denk ik dat", "we vinden dat": the writer's own view.
+                && !first_person_near(v.saturating_sub(REPORTER_REACH), k)
+            })
+        })
+}
+
 /// A word of a text with its character offsets (start inclusive, end exclusive).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Word<'a> {
@@ -244,6 +285,9 @@ pub struct CueHit {
     pub end: usize,
     /// True when a negation a few words before governs the cue (and the cue holds none itself).
     pub negated: bool,
+    /// True when the cue stands in what the writer reports someone else saying or thinking ("Clearview
+    /// zegt dat ...", "bedrijven die denken dat ..."): not the writer's position.
+    pub reported: bool,
 }
 
 /// Find every occurrence of the cues in `words` (from [`words_with_offsets`]).
@@ -269,7 +313,13 @@ impl Cue {
             && ((i.saturating_sub(NEGATION_REACH)..i)
                 .any(|j| words[j].sentence == words[i].sentence && NEGATIONS.contains(&words[j].text.as_ref()))
                 || in_denied_clause(words, i));
-        CueHit { phrase: self.phrase.clone(), start: words[i].start, end: last.end, negated }
+        CueHit {
+            phrase: self.phrase.clone(),
+            start: words[i].start,
+            end: last.end,
+            negated,
+            reported: reported(words, i),
+        }
     }
 }
 
@@ -413,6 +463,26 @@ mod tests {
         // Negation does not reach into the next sentence.
         let hits = find_cues(&cues, &words_with_offsets("Niet. Een deurwaarder helpt."));
         assert!(!hits[0].negated);
+        // A claim the writer reports of someone else is marked; the writer's own view and a question
+        // put to the reader are not.
+        for (text, reported) in [
+            ("Clearview zegt dat de AVG op hen niet van toepassing is.", true),
+            ("Ik word moe van bedrijven die denken dat de AVG voor hen niet van toepassing is.", true),
+            ("De AP vindt dat de AVG hier van toepassing is.", true),
+            ("Ik denk dat de AVG hier wel degelijk van toepassing is.", false),
+            ("Wij vinden dat de AVG hier van toepassing is.", false),
+            ("Denk je niet dat de AVG hier van toepassing is?", false),
+            ("De AVG is hier van toepassing, zegt de AP.", false),
+            ("Ze zeggen dat het niet kan, maar de AVG is hier echt wel van toepassing.", false),
+            (
+                "Ik word moe van bedrijven die denken dat wet- en regelgeving, zoals in dit geval de AVG maar ook in meer algemene zin, voor hen niet van toepassing is.",
+                true,
+            ),
+        ] {
+            let hits = find_cues(&cues, &words_with_offsets(text));
+            assert!(!hits.is_empty(), "{text}");
+            assert!(hits.iter().all(|h| h.reported == reported), "{text}: {hits:?}");
+        }
     }
 
     fn char_to_byte(text: &str, c: usize) -> usize {

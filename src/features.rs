@@ -197,7 +197,14 @@ pub fn comment_features(comment: &Comment, cues: &CueSets, subwords: Option<&Sub
     let mut found = cues.index.find(&cues.lists(), &words_off).into_iter();
     for ((dim, label, negated_label, _), list_hits) in cues.labels.iter().zip(found.by_ref()) {
         for hit in list_hits {
-            let counts_for = if hit.negated { negated_label.clone() } else { Some(label.clone()) };
+            // Someone else's claim, reported, is not the writer's position.
+            let counts_for = if hit.reported {
+                None
+            } else if hit.negated {
+                negated_label.clone()
+            } else {
+                Some(label.clone())
+            };
             hits.push(LabelledHit { dimension: dim.clone(), label: label.clone(), counts_for, hit });
         }
     }
