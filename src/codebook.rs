@@ -139,16 +139,21 @@ fn in_denied_clause(words: &[Word], i: usize) -> bool {
     if words[i].in_question {
         return false;
     }
-    let sentence = words[i].sentence;
-    (i.saturating_sub(CLAUSE_REACH)..i).filter(|&k| words[k].sentence == sentence).any(|k| {
+    earlier_in_sentence(words, i, CLAUSE_REACH).any(|k| {
         let (dat, of) = (words[k].text == "dat", words[k].text == "of");
         (dat || of)
-            && (k.saturating_sub(DENIAL_TO_CLAUSE)..k).any(|j| {
+            && earlier_in_sentence(words, k, DENIAL_TO_CLAUSE).any(|j| {
                 let w: &str = &words[j].text;
                 let niet = dat && w == "niet" && (j + 1 == k || (j + 2 == k && words[j + 1].text == "zo"));
-                words[j].sentence == sentence && (CLAUSE_DENIALS.contains(&w) || niet)
+                CLAUSE_DENIALS.contains(&w) || niet
             })
     })
+}
+
+/// The positions of the words before word `i`, at most `reach` back, in its sentence.
+fn earlier_in_sentence<'w>(words: &'w [Word], i: usize, reach: usize) -> impl Iterator<Item = usize> + 'w {
+    let sentence = words[i].sentence;
+    (i.saturating_sub(reach)..i).filter(move |&k| words[k].sentence == sentence)
 }
 
 /// Verbs of saying and thinking that report a claim in a `dat` clause.
@@ -173,23 +178,18 @@ fn reported(words: &[Word], i: usize) -> bool {
     if words[i].in_question {
         return false;
     }
-    let sentence = words[i].sentence;
-    let same = |k: usize| words[k].sentence == sentence;
-    let first_person_near =
-        |from: usize, to: usize| (from..to).any(|j| same(j) && FIRST_PERSON.contains(&words[j].text.as_ref()));
-    (i.saturating_sub(REPORT_REACH)..i)
-        .filter(|&k| same(k) && words[k].text == "dat")
-        // "maar" between them starts the writer's own clause ("ze zeggen dat ..., maar ..."), unless
-        // it is "maar ook" inside the report.
-        .filter(|&k| !(k + 1..i).any(|j| words[j].text == "maar" && words.get(j + 1).is_none_or(|w| w.text != "ook")))
-        .any(|k| {
-            (k.saturating_sub(DENIAL_TO_CLAUSE)..k).any(|v| {
-                same(v)
-                && REPORTING_VERBS.contains(&words[v].text.as_ref())
+    let first_person = |j: usize| FIRST_PERSON.contains(&words[j].text.as_ref());
+    // "maar" after the `dat` starts the writer's own clause ("ze zeggen dat ..., maar ..."), unless it
+    // is "maar ook" inside the report.
+    let main_clause_after =
+        |k: usize| (k + 1..i).any(|j| words[j].text == "maar" && words.get(j + 1).is_none_or(|w| w.text != "ook"));
+    earlier_in_sentence(words, i, REPORT_REACH).filter(|&k| words[k].text == "dat" && !main_clause_after(k)).any(|k| {
+        earlier_in_sentence(words, k, DENIAL_TO_CLAUSE).any(|v| {
+            REPORTING_VERBS.contains(&words[v].text.as_ref())
                 // "ik denk dat", "denk ik dat", "we vinden dat": the writer's own view.
-                && !first_person_near(v.saturating_sub(REPORTER_REACH), k)
-            })
+                && !earlier_in_sentence(words, k, k - v + REPORTER_REACH).any(first_person)
         })
+    })
 }
 
 /// A word of a text with its character offsets (start inclusive, end exclusive).
