@@ -102,8 +102,11 @@ fn join_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
     let mut thread = joined.expect("at least two pages");
     // Place the replies to reactions on other pages under them.
     let mut placed: HashSet<String> = HashSet::new();
+    // The `reply_off_page` warnings (by their place) that the other pages settle.
+    let mut settled: HashSet<String> = HashSet::new();
     for (id, to, k) in &off_page {
         let Some(&(page_of_target, _)) = seen.get(to) else { continue };
+        settled.insert(format!("{}, reaction r_{id}", paths[*k]));
         // A reaction read from an earlier page, where it stood in its branch, keeps that place.
         if seen.get(id).is_none_or(|(page, _)| page != k) {
             continue;
@@ -125,10 +128,7 @@ fn join_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
             placed.insert(id.clone());
         }
     }
-    thread.warnings.retain(|w| {
-        !(w.kind == "reply_off_page"
-            && placed.iter().any(|id| w.place.as_deref().is_some_and(|p| p.ends_with(&format!("reaction r_{id}")))))
-    });
+    thread.warnings.retain(|w| !(w.kind == "reply_off_page" && w.place.as_ref().is_some_and(|p| settled.contains(p))));
     finish_structured(&mut thread, first)?;
     // Replies placed under a reaction of an earlier page are out of page order by design.
     thread.warnings.retain(|w| w.kind != "reordered");
