@@ -492,6 +492,15 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
     let mut gap = 0usize;
     let mut pending_blanks: Vec<Line> = Vec::new();
     let mut start = (Certainty::Certain, 1.0, vec!["first line of the reactions".to_string()]);
+    // Distances between lines count the lines of the reactions, not those of the file: a repeated
+    // page header left out between them is no distance.
+    let position: std::collections::HashMap<usize, usize> = lines
+        .iter()
+        .filter(|l| !matches!(l.kind, LineKind::PageBreak))
+        .enumerate()
+        .map(|(p, l)| (l.number, p))
+        .collect();
+    let place = |number: usize| position.get(&number).copied().unwrap_or(number);
     for line in lines {
         if matches!(line.kind, LineKind::Blank) {
             if prev.is_some() {
@@ -513,7 +522,8 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
             let quotes_opening_source = match (own.next().and_then(|l| origin(&l.kind)), origin(&line.kind)) {
                 (Some(Origin::Article), Some(Origin::Article)) => true,
                 (Some(Origin::Piece(a)), Some(Origin::Piece(b))) => {
-                    reaction_of(a) == reaction_of(b) || (b > a && b - a <= SAME_SOURCE_LINES)
+                    reaction_of(a) == reaction_of(b)
+                        || (place(b) > place(a) && place(b) - place(a) <= SAME_SOURCE_LINES)
                 }
                 _ => false,
             };
