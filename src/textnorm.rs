@@ -240,6 +240,102 @@ pub fn parse_dutch_datetime(text: &str) -> Option<LocalTime> {
     t.valid().then_some(t)
 }
 
+/// Dutch weekday names, which a page may put before a date ("dinsdag 3 september 2024 10:56").
+const WEEKDAYS: [&str; 7] = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
+
+/// Relative day words a page may show in place of a date ("vandaag 11:38"): they count from the
+/// day the page was looked at, which a saved page does not record.
+pub const RELATIVE_DAYS: [&str; 3] = ["vandaag", "gisteren", "eergisteren"];
+
+/// Parse a reaction time as a page may show it, more leniently than [`parse_dutch_datetime`]: also
+/// with a weekday before it, a comma, `om` before the clock time, a month shortened to three or four
+/// letters with or without a dot (`3 sep. 2024 10:56`, `mrt`), or `T`-less machine forms
+/// (`2024-09-03 10:56`). Only for text known to be a time (the HTML reader's time element); the copied
+/// text reader stays strict, as a lenient match there would take ordinary lines for headers.
+pub fn parse_reaction_time(text: &str) -> Option<LocalTime> {
+    if let Some(t) = parse_dutch_datetime(text) {
+        return Some(t);
+    }
+    if let Some(t) = parse_machine_datetime(text) {
+        return Some(t.0);
+    }
+    let lower = text.to_lowercase().replace(',', " ");
+    let mut words: Vec<&str> = lower.split_whitespace().filter(|w| *w != "om").collect();
+    if words.first().is_some_and(|w| WEEKDAYS.iter().any(|d| d.starts_with(w.trim_end_matches('.')) && w.len() >= 2)) {
+        words.remove(0);
+    }
+    let [day, month, year, time] = words.as_slice() else {
+        return None;
+    };
+    let m = month.trim_end_matches('.');
+    let month = MONTHS
+        .iter()
+        .position(|full| *full == m || (m.len() >= 3 && full.starts_with(m)) || (m == "mrt" && *full == "maart"))?
+        as u32
+        + 1;
+    let (hour, minute) = time.split_once(':')?;
+    let t = LocalTime {
+        year: year.parse().ok()?,
+        month,
+        day: day.parse().ok()?,
+        hour: hour.parse().ok()?,
+        minute: minute.parse().ok()?,
+    };
+    t.valid().then_some(t)
+}
+
+/// Parse a machine date-time as in an HTML `datetime` attribute: `2024-09-03T10:56`, with optional
+/// seconds, fraction and offset (`Z`, `+02:00`), or a space for the `T`. Returns the clock time and
+/// the offset as written, if any.
+pub fn parse_machine_datetime(text: &str) -> Option<(LocalTime, Option<String>)> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() < 16 || !t.is_char_boundary(16) {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| {
+        b[r.clone()].iter().all(u8::is_ascii_digit).then(|| t[r].parse::<u32>().ok()).flatten()
+    };
+    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
+        return None;
+    }
+    let local = LocalTime {
+        year: digits(0..4)? as i32,
+        month: digits(5..7)?,
+        day: digits(8..10)?,
+        hour: digits(11..13)?,
+        minute: digits(14..16)?,
+    };
+    if !local.valid() {
+        return None;
+    }
+    let mut rest = &t[16..];
+    if let Some(r) = rest.strip_prefix(':') {
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        if n != 2 {
+            return None;
+        }
+        rest = &r[n..];
+        if let Some(r) = rest.strip_prefix('.') {
+            let n = r.bytes().take_while(u8::is_ascii_digit).count();
+            rest = &r[n..];
+        }
+    }
+    let offset = match rest {
+        "" => None,
+        "Z" | "z" => Some("+00:00".to_string()),
+        o if o.len() == 6
+            && (o.starts_with('+') || o.starts_with('-'))
+            && o.as_bytes()[3] == b':'
+            && o[1..3].bytes().chain(o[4..6].bytes()).all(|c| c.is_ascii_digit()) =>
+        {
+            Some(o.to_string())
+        }
+        _ => return None,
+    };
+    Some((local, offset))
+}
+
 /// Parse the article date `03-09-2024 • 10:38` (the bullet may be missing or another separator).
 pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
     let cleaned: String =
@@ -763,6 +859,39 @@ mod tests {
     #[test]
     fn fold_unifies_typography() {
         assert_eq!(fold("  ‘Zo’n  bedrijf’ — “mag”…"), "'zo'n bedrijf' - \"mag\"...");
+    }
+
+    #[test]
+    fn reaction_times_parse_leniently_and_machine_dates_strictly() {
+        let want = parse_dutch_datetime("3 september 2024 10:56").unwrap();
+        for shown in
+            ["dinsdag 3 september 2024 10:56", "di 3 sep. 2024, om 10:56", "3 sept 2024 10:56", "3 Sep 2024 10:56"]
+        {
+            assert_eq!(parse_reaction_time(shown), Some(want), "{shown}");
+        }
+        assert_eq!(parse_reaction_time("30 mrt 2024 12:00").map(|t| t.month), Some(3));
+        for bad in [
+            "vandaag 10:56",
+            "3 se 2024 10:56",
+            "3 september 2024",
+            "32 september 2024 10:56",
+            "3 september 2024 24:00",
+        ] {
+            assert_eq!(parse_reaction_time(bad), None, "{bad}");
+        }
+        assert_eq!(parse_machine_datetime("2024-09-03T10:56"), Some((want, None)));
+        assert_eq!(parse_machine_datetime("2024-09-03 10:56:12.5Z"), Some((want, Some("+00:00".into()))));
+        assert_eq!(parse_machine_datetime(" 2024-09-03T10:56:00+02:00 "), Some((want, Some("+02:00".into()))));
+        for bad in [
+            "2024-09-03",
+            "2024-09-03T10:56:1",
+            "2024-13-03T10:56",
+            "2024-09-03T10:56+2",
+            "2024-09-03T10:56 uur",
+            "2024-09-03T10:5é",
+        ] {
+            assert_eq!(parse_machine_datetime(bad), None, "{bad}");
+        }
     }
 
     #[test]

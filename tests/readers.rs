@@ -680,6 +680,47 @@ fn page_furniture_and_other_markup_do_not_confuse_the_html_reader() {
 }
 
 #[test]
+fn reaction_times_in_other_forms_are_dated_or_reported() {
+    let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
+    let date_of = |id: &str, shown: &str| (format!("showReaction={id}#r_{id}\">"), shown.to_string());
+    // Each reaction shows its time another way; the first three still give the same date.
+    let forms = [
+        (date_of("100", "28 juli 2023 11:38"), "dinsdag 28 jul. 2023, om 11:38"),
+        (date_of("105", "28 juli 2023 12:01"), "28 jul 2023 12:01"),
+        (date_of("110", "28 juli 2023 12:30"), "<time datetime=\"2023-07-28T12:30:00+02:00\">vandaag 12:30</time>"),
+        (date_of("111", "28 juli 2023 12:45"), "gisteren 12:45"),
+        (date_of("102", "28 juli 2023 11:50"), "kort geleden"),
+    ];
+    let mut changed = page.clone();
+    for ((link, shown), other) in &forms {
+        let old = format!("{link}{shown}</a>");
+        assert!(changed.contains(&old), "{old}");
+        changed = changed.replacen(&old, &format!("{link}{other}</a>"), 1);
+    }
+    let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
+    let t = read_bytes_as_thread(changed.as_bytes(), "times.html", &opts(None)).unwrap();
+    let iso = |t: &draad::model::Thread, id: &str| t.comments.iter().find(|c| c.id == id).unwrap().time_iso.clone();
+    for id in ["100", "105", "110"] {
+        assert_eq!(iso(&t, id), iso(&plain, id), "r_{id}");
+        assert!(iso(&t, id).is_some());
+    }
+    // A relative day with no machine date, and text that is no time, keep what the page shows and
+    // say why they have no date.
+    for (id, shown, says) in [("111", "gisteren 12:45", "counts from the day"), ("102", "kort geleden", "not a date")] {
+        let c = t.comments.iter().find(|c| c.id == id).unwrap();
+        assert_eq!((c.time.as_deref(), c.time_iso.as_deref()), (Some(shown), None));
+        let w = t
+            .warnings
+            .iter()
+            .find(|w| w.kind == "unreadable_time" && w.place.as_deref() == Some(&format!("reaction r_{id}")))
+            .unwrap_or_else(|| panic!("no warning for r_{id}: {:?}", t.warnings));
+        assert!(w.message.contains(says), "{}", w.message);
+    }
+    assert_eq!(t.warnings.iter().filter(|w| w.kind == "unreadable_time").count(), 2);
+    assert!(!plain.warnings.iter().any(|w| w.kind == "unreadable_time"));
+}
+
+#[test]
 fn copies_of_several_pages_pasted_into_one_file_read_as_the_whole_thread() {
     let seed = std::fs::read_to_string(SEED).unwrap();
     let lines: Vec<&str> = seed.lines().collect();

@@ -10,7 +10,7 @@ use crate::model::{
     Thread, Warning,
 };
 use crate::segment::parse_edit_line;
-use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
+use crate::textnorm::{RELATIVE_DAYS, parse_machine_datetime, parse_numeric_datetime, parse_reaction_time};
 use scraper::{ElementRef, Html, Node, Selector};
 
 fn sel(s: &str) -> Selector {
@@ -403,6 +403,52 @@ fn reaction_id(r: ElementRef) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// Where a reaction's header may hold its time: the date link, any element of class `date`, or a
+/// `<time>` element in the header.
+const TIME_SELECTORS: &[&str] = &["a.date", ".date", ".reactieHeader time", ".reactionHead time", ".reactionMeta time"];
+
+/// The time of a reaction as shown, and as ISO 8601. The shown text is read leniently
+/// ([`parse_reaction_time`]); where it is no date (`vandaag 11:38`) or missing, a machine date in a
+/// `datetime` or `title` attribute of the time element serves. A time that shows but cannot be
+/// dated is kept as shown, with an `unreadable_time` warning.
+fn reaction_time(
+    r: ElementRef,
+    text_of: &dyn Fn(Vec<ElementRef>) -> Option<String>,
+    place: &Option<String>,
+    warnings: &mut Vec<Warning>,
+) -> (Option<String>, Option<String>) {
+    let elements: Vec<ElementRef> = TIME_SELECTORS.iter().flat_map(|s| own_select(r, s)).collect();
+    let time = TIME_SELECTORS.iter().find_map(|s| text_of(own_select(r, s)));
+    let machine = elements.iter().find_map(|e| {
+        let attr = |name: &str| e.attr(name).map(str::trim).filter(|v| !v.is_empty());
+        attr("datetime")
+            .and_then(parse_machine_datetime)
+            .map(|(t, offset)| match offset {
+                Some(o) => format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{o}", t.year, t.month, t.day, t.hour, t.minute),
+                None => t.iso(),
+            })
+            .or_else(|| attr("title").and_then(parse_reaction_time).map(|t| t.iso()))
+    });
+    let time_iso = time.as_deref().and_then(parse_reaction_time).map(|t| t.iso()).or(machine);
+    match (&time, &time_iso) {
+        (None, None) => warnings.push(Warning::new("missing_field", "no time (a.date) found", place.clone())),
+        (Some(t), None) => {
+            let relative = RELATIVE_DAYS.iter().any(|d| t.to_lowercase().starts_with(d));
+            warnings.push(Warning::new(
+                "unreadable_time",
+                if relative {
+                    format!("the time '{t}' counts from the day the page was shown, which a saved page does not record; time_iso is left empty")
+                } else {
+                    format!("the time '{t}' is not a date draad can read; it is kept as shown and time_iso is left empty")
+                },
+                place.clone(),
+            ))
+        }
+        _ => {}
+    }
+    (time.or_else(|| time_iso.clone()), time_iso)
+}
+
 /// Read one reaction, with the id its reply-to link points to (if it has one).
 fn read_reaction(
     r: ElementRef,
@@ -421,7 +467,7 @@ fn read_reaction(
     let text_of =
         |els: Vec<ElementRef>| els.iter().map(|e| clean(&e.text().collect::<String>())).find(|t| !t.is_empty());
     let author = text_of(own_select(r, ".userLink")).or_else(|| text_of(own_select(r, ".userName")));
-    let time = text_of(own_select(r, "a.date")).or_else(|| text_of(own_select(r, ".date")));
+    let (time, time_iso) = reaction_time(r, &text_of, &place, warnings);
     let score = own_select(r, "[score]")
         .first()
         .and_then(|b| b.attr("score"))
@@ -458,9 +504,6 @@ fn read_reaction(
     if !collapsed && author.is_none() {
         warnings.push(Warning::new("missing_field", "no author (.userLink or .userName) found", place.clone()));
     }
-    if time.is_none() {
-        warnings.push(Warning::new("missing_field", "no time (a.date) found", place.clone()));
-    }
     let content = own_select(r, ".reactieContent").into_iter().next();
     let mut parts = BodyParts::default();
     if let Some(c) = content {
@@ -487,7 +530,7 @@ fn read_reaction(
         parent_candidates: Vec::new(),
         author,
         author_id: r.attr("data-owner-id").map(str::to_string),
-        time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
+        time_iso,
         time,
         score,
         collapsed,
