@@ -184,7 +184,24 @@ impl LocalTime {
         format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}", self.year, self.month, self.day, self.hour, self.minute)
     }
 
-    fn is_summer_time(&self) -> bool {
+    /// The time itself if it is a real date and clock time.
+    pub fn checked(self) -> Option<Self> {
+        self.valid().then_some(self)
+    }
+
+    /// The clock time `minutes` later (earlier if negative), across days, months and years; the
+    /// clock's own offset is not changed.
+    pub fn plus_minutes(self, minutes: i64) -> Self {
+        let total = days_from_civil(self.year, self.month, self.day) * 1440
+            + self.hour as i64 * 60
+            + self.minute as i64
+            + minutes;
+        let (days, rest) = (total.div_euclid(1440), total.rem_euclid(1440));
+        let (year, month, day) = civil_from_days(days);
+        LocalTime { year, month, day, hour: (rest / 60) as u32, minute: (rest % 60) as u32 }
+    }
+
+    pub(crate) fn is_summer_time(&self) -> bool {
         let start = last_sunday(self.year, 3);
         let end = last_sunday(self.year, 10);
         let after_start = (self.month, self.day, self.hour) >= (3, start, 2);
@@ -199,6 +216,45 @@ impl LocalTime {
             && self.hour < 24
             && self.minute < 60
     }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = year as i64 - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The civil date of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day)
+}
+
+/// Date a relative reaction time (`vandaag 11:38`, `gisteren 09:12`, `eergisteren 23:50`) from the
+/// day the page was shown.
+pub fn resolve_relative_time(text: &str, shown: LocalTime) -> Option<LocalTime> {
+    let lower = text.to_lowercase().replace(',', " ");
+    let words: Vec<&str> = lower.split_whitespace().filter(|w| *w != "om").collect();
+    let [word, time] = words.as_slice() else {
+        return None;
+    };
+    let back = RELATIVE_DAYS.iter().position(|d| d == word)? as i64;
+    let (hour, minute) = time.split_once(':')?;
+    let day = shown.plus_minutes(-back * 1440);
+    LocalTime { hour: hour.parse().ok()?, minute: minute.parse().ok()?, ..day }.checked()
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -859,6 +915,24 @@ mod tests {
     #[test]
     fn fold_unifies_typography() {
         assert_eq!(fold("  ‘Zo’n  bedrijf’ — “mag”…"), "'zo'n bedrijf' - \"mag\"...");
+    }
+
+    #[test]
+    fn clock_arithmetic_and_relative_days() {
+        let t = parse_dutch_datetime("1 maart 2024 00:10").unwrap();
+        assert_eq!(t.plus_minutes(-20).iso(), "2024-02-29T23:50:00+01:00");
+        assert_eq!(t.plus_minutes(366 * 1440).iso(), "2025-03-02T00:10:00+01:00");
+        assert_eq!(
+            parse_dutch_datetime("31 december 1969 23:59").unwrap().plus_minutes(1).iso(),
+            "1970-01-01T00:00:00+01:00"
+        );
+        let shown = parse_dutch_datetime("1 januari 2025 08:00").unwrap();
+        assert_eq!(resolve_relative_time("vandaag 07:15", shown).unwrap().iso(), "2025-01-01T07:15:00+01:00");
+        assert_eq!(resolve_relative_time("Gisteren, om 23:50", shown).unwrap().iso(), "2024-12-31T23:50:00+01:00");
+        assert_eq!(resolve_relative_time("eergisteren 12:00", shown).unwrap().iso(), "2024-12-30T12:00:00+01:00");
+        for bad in ["morgen 10:00", "vandaag", "vandaag 25:00", "3 september 2024 10:56"] {
+            assert!(resolve_relative_time(bad, shown).is_none(), "{bad}");
+        }
     }
 
     #[test]

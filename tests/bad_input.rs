@@ -24,6 +24,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("duplicate-ids.jsonl", &["line 3", "duplicate comment id '2'"]),
     ("no-reactions.txt", &["line 13", "no reactions"]),
     ("not-a-thread.txt", &["line 1", "cannot tell the format"]),
+    ("truncated.mhtml", &["part 1 of the MHTML archive", "cut off inside the saved page"]),
+    ("no-page.mhtml", &["MHTML archive with 1 part(s)", "no text/html part"]),
 ];
 
 #[test]

@@ -152,6 +152,27 @@ proptest! {
         let format = [None, Some(Format::Text), Some(Format::Html), Some(Format::Json), Some(Format::Jsonl), Some(Format::Csv)][fmt];
         let _ = read_bytes_as_thread(&bytes, "fuzz", &ReadOptions { format, ..Default::default() });
     }
+
+    /// A single-file web archive (MHTML) whose parts hold anything: an error or a thread, no panic.
+    #[test]
+    fn web_archives_with_arbitrary_parts_never_panic(
+        parts in prop::collection::vec((0usize..4, 0usize..3, prop::collection::vec(any::<u8>(), 0..200)), 0..4),
+        close in any::<bool>(),
+    ) {
+        let b = "----B";
+        let mut s = format!("MIME-Version: 1.0\r\nDate: Fri, 28 Jul 2023 14:02:11 -0000\r\nContent-Type: multipart/related; boundary=\"{b}\"\r\n\r\n");
+        for (kind, enc, body) in &parts {
+            let kind = ["text/html", "text/html; charset=utf-8", "image/png", "text/html; charset=latin1"][*kind];
+            let enc = ["quoted-printable", "base64", "8bit"][*enc];
+            s.push_str(&format!("--{b}\r\nContent-Type: {kind}\r\nContent-Transfer-Encoding: {enc}\r\n\r\n"));
+            s.push_str(&String::from_utf8_lossy(body));
+            s.push_str("\r\n");
+        }
+        if close {
+            s.push_str(&format!("--{b}--\r\n"));
+        }
+        let _ = read_bytes_as_thread(s.as_bytes(), "fuzz.mhtml", &ReadOptions::default());
+    }
 }
 
 #[test]

@@ -720,6 +720,130 @@ fn reaction_times_in_other_forms_are_dated_or_reported() {
     assert!(!plain.warnings.iter().any(|w| w.kind == "unreadable_time"));
 }
 
+/// Encode bytes as quoted-printable with CRLF soft line breaks, as Chrome writes an MHTML archive.
+fn quoted_printable(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for &b in bytes {
+        let piece = if b == b'\n' {
+            col = 0;
+            out.push_str("\r\n");
+            continue;
+        } else if (b' '..=b'~').contains(&b) && b != b'=' {
+            (b as char).to_string()
+        } else {
+            format!("={b:02X}")
+        };
+        if col + piece.len() > 75 {
+            out.push_str("=\r\n");
+            col = 0;
+        }
+        col += piece.len();
+        out.push_str(&piece);
+    }
+    out
+}
+
+#[test]
+fn a_page_saved_as_a_web_archive_reads_as_the_page() {
+    let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
+    let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
+    let shape = |t: &draad::model::Thread| {
+        t.comments
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.parent.clone(),
+                    c.author.clone(),
+                    c.time_iso.clone(),
+                    c.score,
+                    c.text.clone(),
+                    c.blocks.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The fixture is Chrome's layout (quoted-printable page, base64 image, CRLF), made from
+    // small.html with one time shown as "vandaag 12:30".
+    let archive = read_path("tests/fixtures/small.mhtml", &opts(None)).unwrap();
+    assert_eq!(shape(&archive), shape(&plain));
+    assert_eq!(archive.comments[2].time.as_deref(), Some("vandaag 12:30"));
+    assert_eq!(archive.article, plain.article);
+    let w = &archive.warnings[0];
+    assert_eq!(w.kind, "web_archive");
+    assert!(w.message.contains("part 1") && w.message.contains("1 relative reaction time"), "{}", w.message);
+    assert!(!archive.warnings.iter().any(|w| w.kind == "unreadable_time"));
+    // Other encodings of the page part, and an archive with no save date (the relative time then
+    // stays undated, with its warning).
+    let head = |date: &str| {
+        format!(
+            "From: <Saved by Blink>\r\n{date}MIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype=\"text/html\";\r\n\tboundary=\"--b--\"\r\n\r\n"
+        )
+    };
+    let part = |enc: &str, body: &str| {
+        format!(
+            "----b--\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: {enc}\r\n\r\n{body}\r\n"
+        )
+    };
+    use base64_free::encode as b64;
+    let relative = page.replacen(">28 juli 2023 12:30</a>", ">vandaag 12:30</a>", 1);
+    for (name, text, dated) in [
+        (
+            "qp.mhtml",
+            format!(
+                "{}{}----b----\r\n",
+                head("Date: Fri, 28 Jul 2023 14:02:11 +0000\r\n"),
+                part("quoted-printable", &quoted_printable(relative.as_bytes()))
+            ),
+            true,
+        ),
+        ("b64.mhtml", format!("{}{}----b----\r\n", head(""), part("base64", &b64(relative.as_bytes()))), false),
+        ("8bit.mhtml", format!("{}{}----b----\r\n", head(""), part("8bit", &relative)), false),
+    ] {
+        let t = read_bytes_as_thread(text.as_bytes(), name, &opts(None)).unwrap();
+        let unreadable = t.warnings.iter().filter(|w| w.kind == "unreadable_time").count();
+        assert_eq!(
+            (unreadable, t.comments[2].time_iso.is_some()),
+            if dated { (0, true) } else { (1, false) },
+            "{name}"
+        );
+        let mut want = shape(&plain);
+        let mut got = shape(&t);
+        want[2].3 = None;
+        got[2].3 = None;
+        assert_eq!(got, want, "{name}");
+    }
+    // A page in another character set is refused, naming it.
+    let latin =
+        format!("{}{}----b----\r\n", head(""), part("8bit", &page).replace("charset=utf-8", "charset=iso-8859-1"));
+    let err = read_bytes_as_thread(latin.as_bytes(), "latin.mhtml", &opts(None)).unwrap_err().to_string();
+    assert!(err.contains("latin.mhtml: part 1 of the MHTML archive") && err.contains("iso-8859-1"), "{err}");
+    // Broken HTML inside the archive: the error says where, inside the archive.
+    let cut = &page[..page.rfind("</twk-reaction>").unwrap()];
+    let broken = format!("{}{}----b----\r\n", head(""), part("8bit", cut));
+    let err = read_bytes_as_thread(broken.as_bytes(), "cut.mhtml", &opts(None)).unwrap_err().to_string();
+    assert!(err.contains("truncated HTML") && err.contains("of the page in part 1 of the MHTML archive"), "{err}");
+}
+
+mod base64_free {
+    /// Plain base64 with line breaks every 76 characters.
+    pub fn encode(bytes: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for (i, chunk) in bytes.chunks(3).enumerate() {
+            if i > 0 && i % 19 == 0 {
+                out.push_str("\r\n");
+            }
+            let n = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | b as u32) << (8 * (3 - chunk.len()));
+            for k in 0..4 {
+                out.push(if k <= chunk.len() { A[(n >> (18 - 6 * k)) as usize & 63] as char } else { '=' });
+            }
+        }
+        out
+    }
+}
+
 #[test]
 fn copies_of_several_pages_pasted_into_one_file_read_as_the_whole_thread() {
     let seed = std::fs::read_to_string(SEED).unwrap();

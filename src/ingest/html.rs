@@ -39,7 +39,42 @@ pub struct Page {
 }
 
 /// Read one saved page: the thread it holds, and the replies it holds to reactions on other pages.
+/// A page saved as a single-file web archive (MHTML) is taken out of the archive first.
 pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
+    if !super::mhtml::looks_like(text) {
+        return read_html_page(text, file, max_nesting);
+    }
+    let archived = super::mhtml::unwrap(text, file)?;
+    let inside = format!("the page in part {} of the MHTML archive", archived.part);
+    let mut page = read_html_page(&archived.html, file, max_nesting).map_err(|mut e| {
+        e.place = Some(e.place.take().map_or(inside.clone(), |p| format!("{p} of {inside}")));
+        e
+    })?;
+    let t = &mut page.thread;
+    // A relative time counts from the day the page was shown: the archive's save date.
+    let mut dated = 0;
+    if let Some(saved) = archived.saved {
+        for c in t.comments.iter_mut().filter(|c| c.time_iso.is_none()) {
+            if let Some(when) = c.time.as_deref().and_then(|x| crate::textnorm::resolve_relative_time(x, saved)) {
+                c.time_iso = Some(when.iso());
+                let place = format!("reaction r_{}", c.id);
+                t.warnings.retain(|w| !(w.kind == "unreadable_time" && w.place.as_deref() == Some(place.as_str())));
+                dated += 1;
+            }
+        }
+    }
+    let saved =
+        archived.saved.map_or("it does not say when it was saved".to_string(), |d| format!("saved {}", d.iso()));
+    let mut message = format!("read {inside} ({}; {saved})", archived.encoding);
+    if dated > 0 {
+        message
+            .push_str(&format!("; {dated} relative reaction time(s) such as 'vandaag 11:38' dated from the save date"));
+    }
+    t.warnings.insert(0, Warning::new("web_archive", message, None));
+    Ok(page)
+}
+
+fn read_html_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
     check_complete(text, file)?;
     let max_nesting = max_nesting.min(super::MAX_NESTING_CEILING);
     check_open_tags(text, file, max_nesting)?;

@@ -5,6 +5,7 @@ pub mod comment_parts;
 pub mod copied_text;
 pub mod html;
 pub mod json;
+pub mod mhtml;
 pub mod pages;
 pub mod structure;
 pub mod table;
@@ -173,6 +174,9 @@ pub fn line_col(bytes: &[u8], pos: usize) -> (usize, usize) {
 /// Guess the format from the content.
 pub fn detect_format(text: &str) -> Option<Format> {
     let t = text.trim_start();
+    if mhtml::looks_like(t) {
+        return Some(Format::Html);
+    }
     if t.starts_with('{') || t.starts_with('[') {
         let first_line = t.lines().next().unwrap_or("");
         let one_object_per_line = t.lines().filter(|l| !l.trim().is_empty()).count() > 1
