@@ -24,6 +24,8 @@ const CASES: &[(&str, &[&str])] = &[
     ("duplicate-ids.jsonl", &["line 3", "duplicate comment id '2'"]),
     ("no-reactions.txt", &["line 13", "no reactions"]),
     ("not-a-thread.txt", &["line 1", "cannot tell the format"]),
+    ("utf16-no-bom.txt", &["byte 1", "UTF-16 text without a byte-order mark"]),
+    ("lone-surrogate-utf16.txt", &["line 3, column 3", "invalid UTF-16"]),
     ("truncated.mhtml", &["part 1 of the MHTML archive", "cut off inside the saved page"]),
     ("no-page.mhtml", &["MHTML archive with 1 part(s)", "no text/html part"]),
 ];

@@ -174,6 +174,34 @@ fn copied_text_with_nonbreaking_spaces_and_soft_hyphens_reads_the_same() {
 }
 
 #[test]
+fn text_saved_as_utf16_reads_the_same() {
+    // Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark.
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let plain = read_bytes_as_thread(seed.as_bytes(), "seed.txt", &opts(None)).unwrap();
+    let units: Vec<u16> = seed.encode_utf16().collect();
+    let little: Vec<u8> = [0xFF, 0xFE].into_iter().chain(units.iter().flat_map(|u| u.to_le_bytes())).collect();
+    let big: Vec<u8> = [0xFE, 0xFF].into_iter().chain(units.iter().flat_map(|u| u.to_be_bytes())).collect();
+    let dir = std::env::temp_dir().join(format!("draad-utf16-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, bytes) in [("le.txt", little), ("be.txt", big)] {
+        let from_bytes = read_bytes_as_thread(&bytes, name, &opts(None)).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let from_file = read_path(path.to_str().unwrap(), &opts(None)).unwrap();
+        for t in [&from_bytes, &from_file] {
+            assert_eq!(t.comments, plain.comments, "{name}");
+            assert_eq!(t.article, plain.article, "{name}");
+        }
+        // Half a character at the end is an error, not a guess.
+        let mut cut = bytes.clone();
+        cut.pop();
+        let err = read_bytes_as_thread(&cut, name, &opts(None)).unwrap_err().to_string();
+        assert!(err.contains("ends in half a character"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn copied_text_with_windows_line_ends_reads_the_same() {
     let plain = std::fs::read_to_string(SEED).unwrap();
     let crlf = plain.replace('\n', "\r\n");

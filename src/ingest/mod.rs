@@ -127,7 +127,68 @@ pub fn read_bytes(path: &str, max_bytes: u64) -> Result<Vec<u8>> {
     if bytes.len() as u64 > max_bytes {
         return Err(too_large());
     }
-    Ok(bytes)
+    Ok(match from_utf16(&bytes, path)? {
+        Some(utf8) => utf8,
+        None => bytes,
+    })
+}
+
+/// Text saved as UTF-16 with a byte-order mark (Windows Notepad's "Unicode"), as UTF-8 bytes;
+/// `None` when the bytes do not start with a UTF-16 byte-order mark.
+pub fn from_utf16(bytes: &[u8], file: &str) -> Result<Option<Vec<u8>>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return Ok(None),
+    };
+    let body = &bytes[2..];
+    let units: Vec<u16> = body
+        .chunks(2)
+        .map(|c| match c {
+            [a, b] if little => u16::from_le_bytes([*a, *b]),
+            [a, b] => u16::from_be_bytes([*a, *b]),
+            [a] => *a as u16,
+            _ => 0,
+        })
+        .collect();
+    if body.len() % 2 == 1 {
+        return Err(Error::new(
+            file,
+            Some(format!("byte {}", bytes.len() - 1)),
+            "UTF-16 text (it starts with a UTF-16 byte-order mark) that ends in half a character",
+        ));
+    }
+    let mut out = String::with_capacity(units.len());
+    for (i, c) in char::decode_utf16(units.iter().copied()).enumerate() {
+        match c {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                let (line, col) =
+                    (out.matches('\n').count() + 1, out.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1);
+                return Err(Error::new(
+                    file,
+                    Some(format!("line {line}, column {col} (UTF-16 unit {})", i + 1)),
+                    "invalid UTF-16 (a lone surrogate): save the file as UTF-8",
+                ));
+            }
+        }
+    }
+    Ok(Some(out.into_bytes()))
+}
+
+/// Whether NUL bytes fall on every other byte, as in UTF-16 text saved without a byte-order mark.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(400)];
+    if head.len() < 8 {
+        return false;
+    }
+    let (even, odd) = head.iter().enumerate().fold((0, 0), |(e, o), (i, &b)| match (b, i % 2) {
+        (0, 0) => (e + 1, o),
+        (0, _) => (e, o + 1),
+        _ => (e, o),
+    });
+    let half = head.len() / 2;
+    (even * 10 >= half * 8 && odd == 0) || (odd * 10 >= half * 8 && even == 0)
 }
 
 /// Check that bytes are non-empty UTF-8 text, naming the place of the first problem.
@@ -143,6 +204,13 @@ pub fn check_text<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str> {
     if bytes.contains(&0)
         && let Some(pos) = bytes.iter().position(|&b| b == 0)
     {
+        if looks_like_utf16(bytes) {
+            return Err(Error::new(
+                file,
+                Some(format!("byte {pos}")),
+                "UTF-16 text without a byte-order mark (a NUL byte in every other place): save the file as UTF-8",
+            ));
+        }
         let (line, col) = line_col(bytes, pos);
         return Err(Error::new(
             file,
@@ -209,7 +277,8 @@ pub fn detect_format(text: &str) -> Option<Format> {
 
 /// Read bytes in the given or detected format.
 pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<Thread> {
-    let text = check_text(bytes, file)?;
+    let utf8 = from_utf16(bytes, file)?;
+    let text = check_text(utf8.as_deref().unwrap_or(bytes), file)?;
     let format = match options.format {
         Some(f) => f,
         None => detect_format(text).ok_or_else(|| {
