@@ -42,7 +42,26 @@ impl Writer {
     }
 }
 
+/// Which reaction headers a copy keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderStyle {
+    /// Only the article author's glued header, as in the seed thread (a browser copy of 2024).
+    #[default]
+    AuthorOnly,
+    /// Every reaction's header on one line, glued as the article author's is (`stijn014 @Upsilon28 juli
+    /// 2023 11:38`): a way of copying that keeps the header text.
+    Glued,
+    /// Every reaction's header on two lines, as the 2023 markup lays it out: the name, then
+    /// `@Upsilon • 28 juli 2023 11:38` (the reply-to only on replies).
+    TwoLines,
+}
+
 pub fn render(thread: &Thread) -> RenderedCopy {
+    render_with(thread, HeaderStyle::AuthorOnly)
+}
+
+/// [`render`] with the headers of a given style.
+pub fn render_with(thread: &Thread, headers: HeaderStyle) -> RenderedCopy {
     let a = &thread.article;
     let mut w = Writer { text: String::new(), line: 0 };
     w.line(a.title.as_deref().unwrap_or("Zonder titel"));
@@ -86,20 +105,33 @@ pub fn render(thread: &Thread) -> RenderedCopy {
             w.line("");
         }
         let mut first = 0;
+        let reply_to = c
+            .parent
+            .as_deref()
+            .and_then(|p| by_id.get(p))
+            .and_then(|p| p.author.as_deref())
+            .map(|n| format!(" @{n}"))
+            .unwrap_or_default();
+        let time = c.time.as_deref().unwrap_or("");
+        let name = c.author.as_deref().unwrap_or("");
+        if !c.by_article_author && !name.is_empty() && !time.is_empty() {
+            match headers {
+                HeaderStyle::AuthorOnly => {}
+                HeaderStyle::Glued => first = w.line(&format!("{name}{reply_to}{time}")),
+                HeaderStyle::TwoLines => {
+                    first = w.line(name);
+                    let to = reply_to.trim_start();
+                    w.line(&if to.is_empty() { time.to_string() } else { format!("{to} • {time}") });
+                }
+            }
+        }
         if c.by_article_author {
-            let reply_to = c
-                .parent
-                .as_deref()
-                .and_then(|p| by_id.get(p))
-                .and_then(|p| p.author.as_deref())
-                .map(|n| format!(" @{n}"))
-                .unwrap_or_default();
             first = w.line(&format!(
                 "Auteur{} {}{}{}",
                 c.author.as_deref().unwrap_or(""),
                 a.author_function.as_deref().unwrap_or("Redacteur"),
                 reply_to,
-                c.time.as_deref().unwrap_or("")
+                time
             ));
         }
         let mut last = first;

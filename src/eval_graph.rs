@@ -313,9 +313,24 @@ fn file_name(path: &str) -> &str {
 /// Score a structured page (HTML or JSON) as held-out data: render it to copied text, read that text
 /// back, and compare with the page's own structure.
 pub fn evaluate_rendered(path: &str, encoder: Option<&Arc<Encoder>>) -> Result<GraphScores> {
+    evaluate_rendered_with(path, encoder, crate::copy_text::HeaderStyle::AuthorOnly)
+}
+
+/// [`evaluate_rendered`] with a copy that keeps the reaction headers of the given style.
+pub fn evaluate_rendered_with(
+    path: &str,
+    encoder: Option<&Arc<Encoder>>,
+    headers: crate::copy_text::HeaderStyle,
+) -> Result<GraphScores> {
+    use crate::copy_text::HeaderStyle;
     let truth = crate::ingest::read_path(path, &crate::ingest::ReadOptions::default())?;
-    let copy = crate::copy_text::render(&truth);
-    let name = with_encoder(&format!("{path} (rendered to copied text)"), encoder);
+    let copy = crate::copy_text::render_with(&truth, headers);
+    let how = match headers {
+        HeaderStyle::AuthorOnly => "rendered to copied text",
+        HeaderStyle::Glued => "rendered to copied text with every header, glued",
+        HeaderStyle::TwoLines => "rendered to copied text with every header, on two lines",
+    };
+    let name = with_encoder(&format!("{path} ({how})"), encoder);
     let predicted = crate::ingest::copied_text::read_using(&copy.text, &name, encoder.map(|e| &**e))?;
     Ok(evaluate(&name, &predicted, &gold_from_rendered(&truth, &copy.spans)))
 }

@@ -163,6 +163,14 @@ pub struct ReplyWeights {
     pub opening_quote_of_article: f64,
     pub inner_quote: f64,
     pub reply_to: f64,
+    /// For the article as parent, when the comment's header names no one it answers; taken off when
+    /// it names someone, in a copy that keeps the header of most reactions. (Taking it off also in a
+    /// copy with only the article author's headers was tried: where the one named is not among the
+    /// candidates, the search moved earlier parents to make room, and two development pages lost
+    /// 1-2 parents.)
+    pub header_top_level: f64,
+    /// For a candidate posted after the comment (both times known: a copy that keeps the headers).
+    pub posted_later: f64,
     pub mention: f64,
     pub echo: f64,
     pub reply_cue_against_article: f64,
@@ -197,6 +205,8 @@ impl Default for ReplyWeights {
             opening_quote_of_article: 3.0,
             inner_quote: 2.5,
             reply_to: 8.0,
+            header_top_level: 8.0,
+            posted_later: -20.0,
             mention: 2.5,
             echo: 7.0,
             reply_cue_against_article: -1.5,
@@ -301,11 +311,33 @@ struct ReplyCues {
     norm: f64,
 }
 
+/// What a comment's header says it answers. A copied thread keeps the header of the article
+/// author's reactions, and some copies that of every reaction; a header with no `@name` belongs to a
+/// top-level reaction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum HeaderReply {
+    /// No header.
+    #[default]
+    None,
+    /// A header that names no one: a reply to the article.
+    Article,
+    /// A header that answers `@name`.
+    To(String),
+}
+
+/// The minute a comment was posted, as `YYYY-MM-DDTHH:MM` on the local clock (so that two can be
+/// compared as text), when known.
+fn minute_of(c: &Comment) -> Option<&str> {
+    c.time_iso.as_deref().and_then(|t| t.get(..16))
+}
+
 /// Scores candidate parents; shared by the beam search and the final explanation.
 struct Scorer<'a> {
     w: &'a ReplyWeights,
     comments: &'a [Comment],
-    reply_to: &'a [Option<String>],
+    reply_to: &'a [HeaderReply],
+    /// Most comments have a header: the copy keeps the header of every reaction.
+    headers_throughout: bool,
     cues: Vec<ReplyCues>,
     /// The stems of the thread and the article; `idf` is indexed like `terms`.
     terms: Vec<String>,
@@ -333,7 +365,7 @@ fn stem_ids(text: &str, ids: &mut HashMap<String, u32>, terms: &mut Vec<String>)
 }
 
 impl<'a> Scorer<'a> {
-    fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [Option<String>], article_text: &str) -> Self {
+    fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [HeaderReply], article_text: &str) -> Self {
         let n = comments.len() as f64;
         let (mut ids, mut terms) = (HashMap::new(), Vec::new());
         let bags: Vec<Vec<u32>> = comments.iter().map(|c| stem_ids(&c.text, &mut ids, &mut terms)).collect();
@@ -365,7 +397,19 @@ impl<'a> Scorer<'a> {
                 ReplyCues { opening, inner, opening_cue: reply_opening(&c.text), words, norm }
             })
             .collect();
-        Scorer { w, comments, reply_to, cues, terms, idf, article_words, article_norm, vectors: None }
+        let headers_throughout = reply_to.iter().filter(|r| **r != HeaderReply::None).count() * 2 > reply_to.len();
+        Scorer {
+            w,
+            comments,
+            reply_to,
+            headers_throughout,
+            cues,
+            terms,
+            idf,
+            article_words,
+            article_norm,
+            vectors: None,
+        }
     }
 
     /// Cosine similarity of two stem bags under IDF weights; with `explain`, also the (up to five)
@@ -415,6 +459,14 @@ impl<'a> Scorer<'a> {
         let Some(c) = candidate else {
             let mut s = self.w.prior_article;
             note(&mut ev, "display_order", &|| "a new top-level reaction".into());
+            match &self.reply_to[k] {
+                HeaderReply::Article => {
+                    s += self.w.header_top_level;
+                    note(&mut ev, "reply_to", &|| "the header answers no one: a top-level reaction".into());
+                }
+                HeaderReply::To(_) if self.headers_throughout => s -= self.w.header_top_level,
+                HeaderReply::To(_) | HeaderReply::None => {}
+            }
             if cues.opening == Some(QuoteSource::Article) {
                 s += self.w.opening_quote_of_article;
                 note(&mut ev, "quote", &|| "opens with a quote of the article".into());
@@ -457,8 +509,14 @@ impl<'a> Scorer<'a> {
             s += self.w.inner_quote;
             note(&mut ev, "quote", &|| format!("quotes {} further on", cand.id));
         }
+        if let (Some(mine), Some(theirs)) = (minute_of(me), minute_of(cand))
+            && theirs > mine
+        {
+            s += self.w.posted_later;
+            note(&mut ev, "time", &|| format!("{} was posted after it, so it cannot answer it", cand.id));
+        }
         if let Some(author) = &cand.author {
-            if self.reply_to[k].as_deref().is_some_and(|r| r.eq_ignore_ascii_case(author)) {
+            if matches!(&self.reply_to[k], HeaderReply::To(r) if r.eq_ignore_ascii_case(author)) {
                 s += self.w.reply_to;
                 note(&mut ev, "reply_to", &|| format!("the header answers @{author}"));
             }
@@ -524,14 +582,14 @@ struct BeamState {
 /// the `@name` from an author header, per comment. The whole thread is read with a beam search, so
 /// that later evidence (a quote of an earlier reaction) can decide which branch is still open. Sets
 /// `parent`, `parent_confidence` and `parent_evidence` on every comment.
-pub fn reconstruct(comments: &mut [Comment], reply_to: &[Option<String>], article_text: &str) {
+pub fn reconstruct(comments: &mut [Comment], reply_to: &[HeaderReply], article_text: &str) {
     reconstruct_with(comments, reply_to, article_text, &ReplyWeights::default(), None);
 }
 
 /// [`reconstruct`] with other weights.
 pub fn reconstruct_with(
     comments: &mut [Comment],
-    reply_to: &[Option<String>],
+    reply_to: &[HeaderReply],
     article_text: &str,
     weights: &ReplyWeights,
     vectors: Option<&SentenceVectors>,
@@ -720,7 +778,13 @@ mod tests {
         let kinds = |semantic: f64| {
             let mut comments = thread.comments.clone();
             let w = ReplyWeights { semantic, ..ReplyWeights::default() };
-            reconstruct_with(&mut comments, &[None, None, None], "", &w, Some(&vectors));
+            reconstruct_with(
+                &mut comments,
+                &[HeaderReply::None, HeaderReply::None, HeaderReply::None],
+                "",
+                &w,
+                Some(&vectors),
+            );
             comments[2].parent_evidence.iter().map(|e| e.kind.clone()).collect::<Vec<_>>()
         };
         assert!(kinds(4.0).iter().any(|k| k == "meaning"), "{:?}", kinds(4.0));

@@ -28,6 +28,8 @@ pub struct AuthorHeader {
     pub function: Option<String>,
     pub reply_to: Option<String>,
     pub time: String,
+    /// Labelled `Auteur`: a reaction by the article's author.
+    pub by_article_author: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,9 @@ pub enum LineKind {
     /// label along: a certain end, and no part of the reaction's text.
     ReplyButton,
     Header(AuthorHeader),
+    /// The time line of a reaction header whose name stands on the line above (the header itself is
+    /// on that line): no part of the reaction's text.
+    HeaderTime,
     /// Where the copy of a later page of the thread begins (its repeated article header is left out):
     /// a certain end of the reaction before and a certain start of the next. Not a line of the text;
     /// taken out again after segmentation.
@@ -115,7 +120,95 @@ pub fn parse_author_header(text: &str) -> Option<AuthorHeader> {
         function: c.get(2).map(|m| m.as_str().to_string()),
         reply_to: c.get(3).map(|m| m.as_str().trim().to_string()),
         time: c[4].to_string(),
+        by_article_author: true,
     })
+}
+
+/// The time at the end of a reaction header: a Dutch date (`3 september 2024 10:56`) or a relative
+/// day (`vandaag 11:38`), with what comes before it.
+static HEADER_TIME_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(.*?)((\d{1,2}) (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4},? (?:om )?\d{1,2}:\d{2}|(?:vandaag|gisteren|eergisteren),? (?:om )?\d{1,2}:\d{2})$").unwrap()
+});
+/// A user name as Tweakers allows it: letters, digits, spaces, dots, `-` and `_`.
+static USER_NAME_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}][\p{L}\p{N}._\- ]{0,38}[\p{L}\p{N}._\-]$|^[\p{L}\p{N}]$").unwrap());
+/// Functions Tweakers shows after the names of its staff.
+const STAFF_FUNCTIONS: &[&str] = &[
+    "Redacteur",
+    "Nieuwscoördinator",
+    "Nieuwsredacteur",
+    "Hoofdredacteur",
+    "Eindredacteur",
+    "Adjunct-hoofdredacteur",
+    "Redactielid",
+    "Reviewer",
+    "Reviewredacteur",
+    "Videoredacteur",
+    "Community Manager",
+    "Moderator",
+    "Admin",
+];
+
+/// Whether a line could be a user name on its own line above a header's time line.
+pub fn is_user_name(text: &str) -> bool {
+    let t = text.trim();
+    USER_NAME_RE.is_match(t) && t.split_whitespace().count() <= 3
+}
+
+/// A reaction header as a copy that keeps the header of every reaction may show it: the name, an
+/// optional staff function, an optional `@name` it answers and the time, glued or separated by
+/// spaces or a bullet (`stijn014 @Upsilon • 28 juli 2023 11:38`, `Mit-4628 juli 2023 12:30`), or
+/// only the part after the name (`@Upsilon • 28 juli 2023 11:38`, `vandaag 11:38`), when the name
+/// stands on the line above (then `name` is empty). An `Auteur` label in front marks the article's
+/// author. Where a glued name ends in digits, the day takes two digits when that gives a real date.
+pub fn parse_reaction_header(text: &str) -> Option<AuthorHeader> {
+    reaction_header_readings(text).into_iter().next()
+}
+
+/// The readings of a reaction header, the likelier first: where a two-digit day could also be a
+/// digit of the name before it and a one-digit day (`De Vries 28 oktober`: `De Vries` on the 28th,
+/// or `De Vries 2` on the 8th), both, the two-digit day first.
+pub fn reaction_header_readings(text: &str) -> Vec<AuthorHeader> {
+    let t = text.trim();
+    let Some(c) = HEADER_TIME_RE.captures(t) else { return Vec::new() };
+    let dated = |x: &str| {
+        crate::textnorm::parse_reaction_time(x).is_some()
+            || crate::textnorm::RELATIVE_DAYS.iter().any(|d| x.starts_with(d))
+    };
+    let mut splits = vec![(c[1].to_string(), c[2].to_string())];
+    if let Some(day) = c.get(3).filter(|d| d.len() == 2) {
+        // `Mit-463 september`: the day is one digit and the name ends in the other.
+        splits.push((format!("{}{}", &c[1], &day.as_str()[..1]), c[2][1..].to_string()));
+    }
+    splits
+        .into_iter()
+        .filter(|(_, time)| dated(time))
+        .filter_map(|(before, time)| header_from_parts(&before, time))
+        .collect()
+}
+
+/// A header from the text before its time: `[Auteur]NAME[ FUNCTION][ @REPLY][ •]`.
+fn header_from_parts(before: &str, time: String) -> Option<AuthorHeader> {
+    let before = before.trim_end().trim_end_matches(['•', '·', '|', '-']).trim_end();
+    let (before, reply_to) = match before.rsplit_once('@') {
+        Some((b, r)) => (b.trim_end(), Some(r.trim().to_string())),
+        None => (before, None),
+    };
+    if reply_to.as_deref().is_some_and(|r| !is_user_name(r)) {
+        return None;
+    }
+    let (before, by_article_author) = match before.strip_prefix("Auteur") {
+        Some(rest) if !rest.is_empty() => (rest, true),
+        _ => (before, false),
+    };
+    let (name, function) = match STAFF_FUNCTIONS.iter().find(|f| before.ends_with(&format!(" {f}"))) {
+        Some(f) => (before[..before.len() - f.len() - 1].trim(), Some(f.to_string())),
+        None => (before.trim(), None),
+    };
+    if !name.is_empty() && !is_user_name(name) {
+        return None;
+    }
+    Some(AuthorHeader { name: name.to_string(), function, reply_to, time, by_article_author })
 }
 
 /// Classify the lines of the reaction area. `article_text` is what quotes can be taken from besides
@@ -123,7 +216,8 @@ pub fn parse_author_header(text: &str) -> Option<AuthorHeader> {
 pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
     let mut index: QuoteIndex<usize> = QuoteIndex::new(article_text);
     let mut out = Vec::with_capacity(lines.len());
-    for &(number, raw) in lines {
+    let headers = reaction_headers(lines);
+    for (i, &(number, raw)) in lines.iter().enumerate() {
         let text = raw.trim_end().to_string();
         let kind = if text.trim().is_empty() {
             LineKind::Blank
@@ -133,6 +227,11 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
             LineKind::ReplyButton
         } else if let Some(h) = parse_author_header(&text) {
             LineKind::Header(h)
+        } else if let Some(h) = headers.get(&i) {
+            match h {
+                Some(h) => LineKind::Header(h.clone()),
+                None => LineKind::HeaderTime,
+            }
         } else if let Some(m) = index.find(&text) {
             LineKind::Quote(m)
         } else if LIST_RE.is_match(&text) {
@@ -147,6 +246,56 @@ pub fn classify(lines: &[(usize, &str)], article_text: &str) -> Vec<Line> {
     }
     mark_outside_quotes(&mut out);
     out
+}
+
+/// Fewest reaction headers from which a copy is taken to keep the header of every reaction; below it
+/// a line that looks like one is read as text.
+pub const HEADERS_FROM: usize = 3;
+
+/// The reaction headers of a copy that keeps the header of every reaction (other ways of copying a
+/// page than the seed's, which keeps only the article author's): by index into `lines`, the header
+/// (at the name's line) or `None` for the time line under a name line. Empty when fewer than
+/// [`HEADERS_FROM`] are found, so that a stray line ending in a date stays text.
+fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize, Option<AuthorHeader>> {
+    let mut found = std::collections::HashMap::new();
+    let mut count = 0;
+    // Names the copy holds for sure (edit lines) or in the only reading of a header, to choose
+    // between the readings of a header whose name ends in a digit.
+    let readings: Vec<Vec<AuthorHeader>> = lines.iter().map(|&(_, raw)| reaction_header_readings(raw)).collect();
+    let mut known: std::collections::HashSet<String> =
+        lines.iter().filter_map(|&(_, raw)| parse_edit_line(raw).map(|e| e.name)).collect();
+    for r in readings.iter().filter(|r| r.len() == 1) {
+        known.extend([Some(r[0].name.clone()), r[0].reply_to.clone()].into_iter().flatten().filter(|n| !n.is_empty()));
+    }
+    let fit = |h: &AuthorHeader| {
+        usize::from(known.contains(&h.name)) + usize::from(h.reply_to.as_ref().is_some_and(|r| known.contains(r)))
+    };
+    for (i, &(_, raw)) in lines.iter().enumerate() {
+        if parse_author_header(raw).is_some() {
+            continue;
+        }
+        // The reading with the most names known elsewhere; on a tie the first.
+        let Some(h) = readings[i].iter().rev().max_by_key(|h| fit(h)).cloned() else { continue };
+        if !h.name.is_empty() {
+            found.insert(i, Some(h));
+            count += 1;
+            continue;
+        }
+        // A time line: the name stands on the line above.
+        let above =
+            i.checked_sub(1).map(|j| lines[j].1.trim()).filter(|t| is_user_name(t) && parse_edit_line(t).is_none());
+        if let Some(name) = above
+            && !found.contains_key(&(i - 1))
+        {
+            found.insert(i - 1, Some(AuthorHeader { name: name.to_string(), ..h }));
+            found.insert(i, None);
+            count += 1;
+        }
+    }
+    if count < HEADERS_FROM {
+        found.clear();
+    }
+    found
 }
 
 /// The labels of the reply button under each reaction of an open thread.
@@ -320,6 +469,9 @@ pub struct ReadSoFar {
     /// The copy holds the reply buttons of its reactions, so a reaction ends at a button (or an edit
     /// line or author header) and nowhere else.
     pub ends_at_buttons: bool,
+    /// The copy keeps the header of every reaction (at least [`HEADERS_FROM`] headers besides the
+    /// article author's), so a reaction starts at a header and nowhere else.
+    pub starts_at_headers: bool,
     /// The copy separates reactions by blank lines (see [`separates_by_blank_lines`]): there a
     /// single line break is the one inside a reaction, and a blank line the place to weigh.
     pub blank_separates: bool,
@@ -383,8 +535,11 @@ pub fn boundary_score(prev: &Line, next: &Line, so_far: ReadSoFar) -> (f64, bool
     if matches!(next.kind, LineKind::Header(_)) {
         return (10.0, true, vec!["article author's header".into()]);
     }
-    if matches!(prev.kind, LineKind::Header(_)) {
+    if matches!(prev.kind, LineKind::Header(_) | LineKind::HeaderTime) {
         return (-10.0, true, vec!["text under the author's header".into()]);
+    }
+    if so_far.starts_at_headers {
+        return (-10.0, true, vec!["no header here, and the copy shows the header of every reaction".into()]);
     }
     if so_far.ends_at_buttons {
         return (-10.0, true, vec!["no reply button here, and the copy shows the button of every reaction".into()]);
@@ -484,6 +639,8 @@ fn sigmoid(x: f64) -> f64 {
 pub fn segment(lines: &[Line]) -> Vec<Segment> {
     let ends_at_buttons = lines.iter().filter(|l| matches!(l.kind, LineKind::ReplyButton)).count() >= BUTTONS_FROM;
     let blank_separates = separates_by_blank_lines(lines);
+    let starts_at_headers =
+        lines.iter().filter(|l| matches!(&l.kind, LineKind::Header(h) if !h.by_article_author)).count() >= HEADERS_FROM;
     let mut segments: Vec<Segment> = Vec::new();
     // The reaction each line of a finished reaction belongs to.
     let mut segment_of_line: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
@@ -510,7 +667,9 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
             continue;
         }
         if let Some(p) = prev {
-            let mut own = current.iter().filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_)));
+            let mut own = current
+                .iter()
+                .filter(|l| !matches!(l.kind, LineKind::Blank | LineKind::Header(_) | LineKind::HeaderTime));
             let all_quotes = own.clone().all(|l| l.kind.is_quote());
             let reaction_of = |line: usize| segment_of_line.get(&line).copied().unwrap_or(segments.len());
             let origin = |kind: &LineKind| match kind {
@@ -527,7 +686,14 @@ pub fn segment(lines: &[Line]) -> Vec<Segment> {
                 }
                 _ => false,
             };
-            let so_far = ReadSoFar { gap, all_quotes, quotes_opening_source, ends_at_buttons, blank_separates };
+            let so_far = ReadSoFar {
+                gap,
+                all_quotes,
+                quotes_opening_source,
+                ends_at_buttons,
+                starts_at_headers,
+                blank_separates,
+            };
             let (score, certain, cues) = boundary_score(p, line, so_far);
             if score > 0.0 {
                 let end = if certain { Certainty::Certain } else { Certainty::Inferred };
@@ -625,6 +791,40 @@ pub fn segment_at(lines: &[Line], starts: &[usize]) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reaction_headers_parse_glued_or_after_the_name() {
+        let h =
+            |t: &str| parse_reaction_header(t).map(|h| (h.name, h.function, h.reply_to, h.time, h.by_article_author));
+        let some = |n: &str, f: Option<&str>, r: Option<&str>, t: &str, a: bool| {
+            Some((n.to_string(), f.map(str::to_string), r.map(str::to_string), t.to_string(), a))
+        };
+        assert_eq!(
+            h("stijn014 @Upsilon • 28 juli 2023 11:38"),
+            some("stijn014", None, Some("Upsilon"), "28 juli 2023 11:38", false)
+        );
+        assert_eq!(h("stijn01428 juli 2023 11:38"), some("stijn014", None, None, "28 juli 2023 11:38", false));
+        // A name that ends in digits before a one-digit day: the day that gives a date.
+        assert_eq!(
+            h("PjotrX @Mit-463 september 2023 11:02"),
+            some("PjotrX", None, Some("Mit-46"), "3 september 2023 11:02", false)
+        );
+        assert_eq!(h("Hans C @wells.p vandaag 11:38"), some("Hans C", None, Some("wells.p"), "vandaag 11:38", false));
+        assert_eq!(
+            h("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56"),
+            some("TijsZonderH", Some("Nieuwscoördinator"), Some("SeenD"), "3 september 2024 10:56", true)
+        );
+        // The time line under a name line: no name.
+        assert_eq!(h("@Upsilon • 28 juli 2023 11:38"), some("", None, Some("Upsilon"), "28 juli 2023 11:38", false));
+        assert_eq!(h("28 juli 2023 11:38"), some("", None, None, "28 juli 2023 11:38", false));
+        for text in [
+            "Bron: NOS 3 september 2024 10:56",
+            "Dat was op 31 februari 2024 10:00",
+            "Zie de uitspraak (3 september 2024 10:56)",
+        ] {
+            assert_eq!(h(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn edit_and_header_lines_parse() {

@@ -748,6 +748,51 @@ fn reaction_times_in_other_forms_are_dated_or_reported() {
     assert!(!plain.warnings.iter().any(|w| w.kind == "unreadable_time"));
 }
 
+/// A copy that keeps the header of every reaction (another way of copying a page than the seed's,
+/// which keeps only the article author's) starts a reaction at each header and nowhere else, names
+/// every author, and answers the reaction of the one its header names (the nearest on the chain
+/// that was posted before it). The development pages, rendered with every header glued to one line
+/// and on two lines.
+#[test]
+fn a_copy_that_keeps_every_header_is_read_by_its_headers() {
+    use draad::copy_text::{HeaderStyle, render_with};
+    use draad::eval_graph::{evaluate, gold_from_rendered};
+    for name in ["kopernet-2024", "laadpaal-2024", "ov-chipkaart-2023", "thuisbatterij-2025", "trajectcontrole-2023"] {
+        let truth = read_path(&format!("threads/heldout/{name}.html"), &opts(None)).unwrap();
+        let visible: Vec<_> = truth.comments.iter().filter(|c| !c.collapsed).collect();
+        for style in [HeaderStyle::Glued, HeaderStyle::TwoLines] {
+            let copy = render_with(&truth, style);
+            let t = read_bytes_as_thread(copy.text.as_bytes(), name, &opts(Some(Format::Text))).unwrap();
+            let scores = evaluate(name, &t, &gold_from_rendered(&truth, &copy.spans));
+            assert_eq!((scores.boundary_f1, t.comments.len()), (1.0, visible.len()), "{name} {style:?}");
+            for (c, v) in t.comments.iter().zip(&visible) {
+                assert_eq!(c.author, v.author, "{name} {style:?} {}", c.id);
+                assert_eq!(c.time_iso, v.time_iso, "{name} {style:?} {}", c.id);
+                assert_eq!(c.by_article_author, v.by_article_author, "{name} {style:?} {}", c.id);
+                assert!(
+                    !c.text.contains(v.time.as_deref().unwrap()),
+                    "{name} {style:?}: the header is no text: {}",
+                    c.text
+                );
+            }
+            // The rest are replies to collapsed reactions (absent from the copy; the reference counts
+            // the nearest visible ancestor) and replies to one of two reactions by the same writer.
+            assert!(scores.parent_accuracy >= 0.85, "{name} {style:?}: parents {:.3}", scores.parent_accuracy);
+        }
+    }
+    // Without the headers, a line or two that look like one stay text.
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    let plain = read_bytes_as_thread(seed.as_bytes(), "seed.txt", &opts(None)).unwrap();
+    let lines: Vec<&str> = seed.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("Tegengas?")).unwrap();
+    let mut two = lines.clone();
+    two.insert(at, "Gepost door Frits 3 september 2024 12:00");
+    two.insert(at + 2, "Kees @Frits • 3 september 2024 12:05");
+    let t = read_bytes_as_thread(two.join("\n").as_bytes(), "two.txt", &opts(None)).unwrap();
+    assert!(t.comments.iter().all(|c| c.author.is_none() || plain.comments.iter().any(|p| p.author == c.author)));
+    assert!(t.comments.iter().any(|c| c.text.contains("Gepost door Frits")));
+}
+
 /// Encode bytes as quoted-printable with CRLF soft line breaks, as Chrome writes an MHTML archive.
 fn quoted_printable(bytes: &[u8]) -> String {
     let mut out = String::new();

@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::quotes::Origin;
 use crate::segment::{LineKind, Segment, classify, segment, segment_at};
-use crate::textnorm::{parse_dutch_datetime, parse_numeric_datetime};
+use crate::textnorm::parse_numeric_datetime;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -385,13 +385,13 @@ fn repeated_page_headers(lines: &[&str], from: usize, end: usize, title: Option<
     repeats
 }
 
-/// Turn segments into comments. Returns the comments and, per comment, the `@name` its author header
-/// answers.
+/// Turn segments into comments. Returns the comments and, per comment, what its header (if it has
+/// one) says it answers.
 fn build_comments(
     segments: &[Segment],
     article: &Article,
     warnings: &mut Vec<Warning>,
-) -> (Vec<Comment>, Vec<Option<String>>) {
+) -> (Vec<Comment>, Vec<crate::reply_graph::HeaderReply>) {
     // Which segment holds each line, for quote sources.
     let mut segment_of_line = std::collections::HashMap::new();
     for (i, s) in segments.iter().enumerate() {
@@ -426,6 +426,7 @@ fn build_comments(
                 LineKind::Blank
                 | LineKind::Edit(_)
                 | LineKind::Header(_)
+                | LineKind::HeaderTime
                 | LineKind::ReplyButton
                 | LineKind::PageBreak => flush(&mut paragraph, &mut blocks),
                 LineKind::Quote(_) | LineKind::OutsideQuote => {
@@ -484,11 +485,11 @@ fn build_comments(
             parent_candidates: Vec::new(),
             author,
             author_id: None,
-            time_iso: time.as_deref().and_then(parse_dutch_datetime).map(|t| t.iso()),
+            time_iso: time.as_deref().and_then(crate::textnorm::parse_reaction_time).map(|t| t.iso()),
             time,
             score: None,
             collapsed: false,
-            by_article_author: header.is_some(),
+            by_article_author: header.is_some_and(|h| h.by_article_author),
             mentions: find_mentions(&text, &known),
             links: find_links(&text),
             text,
@@ -504,7 +505,12 @@ fn build_comments(
             relation_to_parent: None,
             clusters: None,
         });
-        reply_to.push(header.and_then(|h| h.reply_to.clone()));
+        reply_to.push(match header {
+            None => crate::reply_graph::HeaderReply::None,
+            Some(h) => {
+                h.reply_to.clone().map_or(crate::reply_graph::HeaderReply::Article, crate::reply_graph::HeaderReply::To)
+            }
+        });
         if seg.start == Certainty::Inferred && seg.boundary_confidence < 0.6 {
             warnings.push(Warning::new(
                 "uncertain_boundary",
