@@ -127,7 +127,7 @@ pub fn parse_author_header(text: &str) -> Option<AuthorHeader> {
 /// The time at the end of a reaction header: a Dutch date (`3 september 2024 10:56`) or a relative
 /// day (`vandaag 11:38`), with what comes before it.
 static HEADER_TIME_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(.*?)((\d{1,2}) (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4},? (?:om )?\d{1,2}:\d{2}|(?:vandaag|gisteren|eergisteren),? (?:om )?\d{1,2}:\d{2})$").unwrap()
+    Regex::new(r"^(.*?)(([1-9]\d?) (?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december) \d{4},? (?:om )?\d{1,2}:\d{2}|(?:vandaag|gisteren|eergisteren),? (?:om )?\d{1,2}:\d{2})$").unwrap()
 });
 /// A user name as Tweakers allows it: letters, digits, spaces, dots, `-` and `_`.
 static USER_NAME_RE: LazyLock<Regex> =
@@ -267,15 +267,27 @@ fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize,
     for r in readings.iter().filter(|r| r.len() == 1) {
         known.extend([Some(r[0].name.clone()), r[0].reply_to.clone()].into_iter().flatten().filter(|n| !n.is_empty()));
     }
-    let fit = |h: &AuthorHeader| {
-        usize::from(known.contains(&h.name)) + usize::from(h.reply_to.as_ref().is_some_and(|r| known.contains(r)))
+    // The dates of a thread's reactions lie close together, while a misread day lands far off: a
+    // reading's date is supported by the other lines with a reading within two days of it.
+    let day = |h: &AuthorHeader| crate::textnorm::parse_reaction_time(&h.time).map(|t| t.day_number());
+    let days: Vec<Vec<i64>> = readings.iter().map(|r| r.iter().filter_map(day).collect()).collect();
+    let support = |i: usize, h: &AuthorHeader| {
+        day(h).map_or(0, |d| {
+            days.iter().enumerate().filter(|(j, ds)| *j != i && ds.iter().any(|x| (x - d).abs() <= 2)).count()
+        })
+    };
+    let fit = |i: usize, h: &AuthorHeader| {
+        let names =
+            usize::from(known.contains(&h.name)) + usize::from(h.reply_to.as_ref().is_some_and(|r| known.contains(r)));
+        (names, support(i, h))
     };
     for (i, &(_, raw)) in lines.iter().enumerate() {
         if parse_author_header(raw).is_some() {
             continue;
         }
-        // The reading with the most names known elsewhere; on a tie the first.
-        let Some(h) = readings[i].iter().rev().max_by_key(|h| fit(h)).cloned() else { continue };
+        // The reading with the most names known elsewhere, then the best supported date; on a tie the
+        // first.
+        let Some(h) = readings[i].iter().rev().max_by_key(|h| fit(i, h)).cloned() else { continue };
         if !h.name.is_empty() {
             found.insert(i, Some(h));
             count += 1;
@@ -809,6 +821,8 @@ mod tests {
             h("PjotrX @Mit-463 september 2023 11:02"),
             some("PjotrX", None, Some("Mit-46"), "3 september 2023 11:02", false)
         );
+        // Tweakers writes the day without a leading zero.
+        assert_eq!(h("Bit_703 september 2023 11:02").map(|x| x.0), Some("Bit_70".to_string()));
         assert_eq!(h("Hans C @wells.p vandaag 11:38"), some("Hans C", None, Some("wells.p"), "vandaag 11:38", false));
         assert_eq!(
             h("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56"),

@@ -184,6 +184,11 @@ impl LocalTime {
         format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}", self.year, self.month, self.day, self.hour, self.minute)
     }
 
+    /// Days since 1970-01-01 of its date.
+    pub fn day_number(&self) -> i64 {
+        days_from_civil(self.year, self.month, self.day)
+    }
+
     /// The time itself if it is a real date and clock time.
     pub fn checked(self) -> Option<Self> {
         self.valid().then_some(self)

@@ -266,4 +266,26 @@ proptest! {
         prop_assert_eq!(shape(&pages), shape(&whole));
         prop_assert!(pages.warnings.iter().any(|w| w.kind == "pages_joined"));
     }
+
+    /// A copy that keeps every reaction's header (glued, or the name above the time) reads back with
+    /// every reaction where it is, by its author, at its time, as a depth-first tree; synthetic names
+    /// end in digits (`Kees_45`), which glued to a day can be read two ways.
+    #[test]
+    fn copies_that_keep_every_header_read_back_exactly(seed in 0u64..1000, n in 4usize..60, two_lines in any::<bool>()) {
+        use draad::copy_text::{HeaderStyle, render_with};
+        let truth = draad::synth::thread(draad::synth::SynthOptions { comments: n, seed });
+        let style = if two_lines { HeaderStyle::TwoLines } else { HeaderStyle::Glued };
+        let copy = render_with(&truth, style);
+        let opts = ReadOptions { format: Some(Format::Text), ..Default::default() };
+        let t = read_bytes_as_thread(copy.text.as_bytes(), "headers.txt", &opts).unwrap();
+        let visible: Vec<_> = truth.comments.iter().zip(&copy.spans).filter(|(c, _)| !c.collapsed).collect();
+        prop_assume!(visible.len() >= draad::segment::HEADERS_FROM);
+        prop_assert_eq!(t.comments.len(), visible.len());
+        for (c, (v, span)) in t.comments.iter().zip(&visible) {
+            prop_assert_eq!(c.span.map(|s| s.first_line), span.map(|s| s.first_line));
+            prop_assert_eq!(&c.author, &v.author);
+            prop_assert_eq!(&c.time_iso, &v.time_iso);
+        }
+        assert_tree(&t);
+    }
 }
