@@ -805,6 +805,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_glued_name_ending_in_a_digit_is_read_by_the_dates_around_it() {
+        // `Stoom_315 september`: Stoom_3 on the 15th, or Stoom_31 on the 5th. The other headers are
+        // all on the 5th, so the second.
+        let text = [
+            "Jan5 september 2023 10:00",
+            "Stoom_315 september 2023 10:05",
+            "Eerste.",
+            "Piet @Jan5 september 2023 10:20",
+            "Tweede.",
+            "Kees @Stoom_315 september 2023 10:30",
+            "Derde.",
+        ];
+        let lines: Vec<(usize, &str)> = text.iter().enumerate().map(|(i, t)| (i + 1, *t)).collect();
+        let names: Vec<(String, Option<String>)> = classify(&lines, "")
+            .into_iter()
+            .filter_map(|l| match l.kind {
+                LineKind::Header(h) => Some((h.name, h.reply_to)),
+                _ => None,
+            })
+            .collect();
+        let want = [("Jan", None), ("Stoom_31", None), ("Piet", Some("Jan")), ("Kees", Some("Stoom_31"))];
+        assert_eq!(names, want.map(|(n, r)| (n.to_string(), r.map(str::to_string))));
+    }
+
+    #[test]
     fn reaction_headers_parse_glued_or_after_the_name() {
         let h =
             |t: &str| parse_reaction_header(t).map(|h| (h.name, h.function, h.reply_to, h.time, h.by_article_author));
