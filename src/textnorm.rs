@@ -290,15 +290,20 @@ pub fn parse_dutch_datetime(text: &str) -> Option<LocalTime> {
         return None;
     };
     let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
+    clock_time(year, month, day, time)
+}
+
+/// A valid local time from the parts of a written date: year, month number, day and `HH:MM`.
+fn clock_time(year: &str, month: u32, day: &str, time: &str) -> Option<LocalTime> {
     let (hour, minute) = time.split_once(':')?;
-    let t = LocalTime {
+    LocalTime {
         year: year.parse().ok()?,
         month,
         day: day.parse().ok()?,
         hour: hour.parse().ok()?,
         minute: minute.parse().ok()?,
-    };
-    t.valid().then_some(t)
+    }
+    .checked()
 }
 
 /// Dutch weekday names, which a page may put before a date ("dinsdag 3 september 2024 10:56").
@@ -311,8 +316,9 @@ pub const RELATIVE_DAYS: [&str; 3] = ["vandaag", "gisteren", "eergisteren"];
 /// Parse a reaction time as a page may show it, more leniently than [`parse_dutch_datetime`]: also
 /// with a weekday before it, a comma, `om` before the clock time, a month shortened to three or four
 /// letters with or without a dot (`3 sep. 2024 10:56`, `mrt`), or `T`-less machine forms
-/// (`2024-09-03 10:56`). Only for text known to be a time (the HTML reader's time element); the copied
-/// text reader stays strict, as a lenient match there would take ordinary lines for headers.
+/// (`2024-09-03 10:56`). Only for text known to be a time (the HTML reader's time element, the time
+/// of a header already found); recognising a header in copied text needs the strict form, as a
+/// lenient match would take ordinary lines for headers.
 pub fn parse_reaction_time(text: &str) -> Option<LocalTime> {
     if let Some(t) = parse_dutch_datetime(text) {
         return Some(t);
@@ -334,15 +340,7 @@ pub fn parse_reaction_time(text: &str) -> Option<LocalTime> {
         .position(|full| *full == m || (m.len() >= 3 && full.starts_with(m)) || (m == "mrt" && *full == "maart"))?
         as u32
         + 1;
-    let (hour, minute) = time.split_once(':')?;
-    let t = LocalTime {
-        year: year.parse().ok()?,
-        month,
-        day: day.parse().ok()?,
-        hour: hour.parse().ok()?,
-        minute: minute.parse().ok()?,
-    };
-    t.valid().then_some(t)
+    clock_time(year, month, day, time)
 }
 
 /// Parse a machine date-time as in an HTML `datetime` attribute: `2024-09-03T10:56`, with optional
@@ -409,15 +407,7 @@ pub fn parse_numeric_datetime(text: &str) -> Option<LocalTime> {
     let [day, month, year] = d.as_slice() else {
         return None;
     };
-    let (hour, minute) = time.split_once(':')?;
-    let t = LocalTime {
-        year: year.parse().ok()?,
-        month: month.parse().ok()?,
-        day: day.parse().ok()?,
-        hour: hour.parse().ok()?,
-        minute: minute.parse().ok()?,
-    };
-    t.valid().then_some(t)
+    clock_time(year, month.parse().ok()?, day, time)
 }
 
 /// The sentence segments of a text with their byte offsets: exactly what
