@@ -780,6 +780,14 @@ fn a_copy_that_keeps_every_header_is_read_by_its_headers() {
             assert!(scores.parent_accuracy >= 0.85, "{name} {style:?}: parents {:.3}", scores.parent_accuracy);
         }
     }
+    // A relative day has no date in a copy: kept as shown, with a warning.
+    let truth = read_path("threads/heldout/thuisbatterij-2025.html", &opts(None)).unwrap();
+    let shown = truth.comments[1].time.clone().unwrap();
+    let copy = render_with(&truth, HeaderStyle::Glued).text.replacen(&shown, "vandaag 11:38", 1);
+    let t = read_bytes_as_thread(copy.as_bytes(), "today.txt", &opts(Some(Format::Text))).unwrap();
+    assert_eq!((t.comments[1].time.as_deref(), t.comments[1].time_iso.as_deref()), (Some("vandaag 11:38"), None));
+    assert_eq!(t.warnings.iter().filter(|w| w.kind == "unreadable_time").count(), 1);
+    assert_eq!(t.comments.len(), truth.comments.iter().filter(|c| !c.collapsed).count());
     // Without the headers, a line or two that look like one stay text.
     let seed = std::fs::read_to_string(SEED).unwrap();
     let plain = read_bytes_as_thread(seed.as_bytes(), "seed.txt", &opts(None)).unwrap();

@@ -476,6 +476,14 @@ fn build_comments(
             ));
         }
         let time = header.map(|h| h.time.clone());
+        let time_iso = time.as_deref().and_then(crate::textnorm::parse_reaction_time).map(|t| t.iso());
+        if let (Some(t), None) = (&time, &time_iso) {
+            warnings.push(Warning::new(
+                "unreadable_time",
+                format!("the time '{t}' counts from the day the page was shown, which a copy does not record; time_iso is left empty"),
+                Some(format!("line {}", seg.first_line())),
+            ));
+        }
         comments.push(Comment {
             id: id_of(i),
             index: i + 1,
@@ -485,7 +493,7 @@ fn build_comments(
             parent_candidates: Vec::new(),
             author,
             author_id: None,
-            time_iso: time.as_deref().and_then(crate::textnorm::parse_reaction_time).map(|t| t.iso()),
+            time_iso,
             time,
             score: None,
             collapsed: false,
