@@ -325,12 +325,13 @@ pub fn evaluate_rendered_with(
     use crate::copy_text::HeaderStyle;
     let truth = crate::ingest::read_path(path, &crate::ingest::ReadOptions::default())?;
     let copy = crate::copy_text::render_with(&truth, headers);
-    let how = match headers {
-        HeaderStyle::AuthorOnly => "rendered to copied text",
-        HeaderStyle::Glued => "rendered to copied text with every header, glued",
-        HeaderStyle::TwoLines => "rendered to copied text with every header, on two lines",
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let name = match headers {
+        HeaderStyle::AuthorOnly => format!("{path} (rendered to copied text)"),
+        HeaderStyle::Glued => format!("{file} (copy with every header, glued)"),
+        HeaderStyle::TwoLines => format!("{file} (copy with every header, two lines)"),
     };
-    let name = with_encoder(&format!("{path} ({how})"), encoder);
+    let name = with_encoder(&name, encoder);
     let predicted = crate::ingest::copied_text::read_using(&copy.text, &name, encoder.map(|e| &**e))?;
     Ok(evaluate(&name, &predicted, &gold_from_rendered(&truth, &copy.spans)))
 }

@@ -390,6 +390,10 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also score the held-out pages rendered as copies that keep the header of every reaction
+        /// (glued to one line, and the name above the time).
+        #[arg(long)]
+        header_copies: bool,
         /// With the encoder, the scores are given without and with it.
         #[command(flatten)]
         encoder: EncoderArgs,
@@ -849,7 +853,7 @@ fn run(cli: Cli) -> draad::Result<()> {
         Command::Synth { comments, threads, seed, format, output, force } => {
             synth(comments, threads, seed, format, &output, force)
         }
-        Command::EvalGraph { annotated, heldout, verbose, json, encoder } => {
+        Command::EvalGraph { annotated, heldout, verbose, json, header_copies, encoder } => {
             let encoder = encoder.load()?;
             let mut scores = Vec::new();
             // Without the encoder, then (when it is present) with it.
@@ -875,6 +879,14 @@ fn run(cli: Cli) -> draad::Result<()> {
                 }
                 for path in heldout_files(&heldout)? {
                     scores.push(draad::eval_graph::evaluate_rendered(&path, e)?);
+                }
+            }
+            if header_copies {
+                use draad::copy_text::HeaderStyle;
+                for style in [HeaderStyle::Glued, HeaderStyle::TwoLines] {
+                    for path in heldout_files(&heldout)? {
+                        scores.push(draad::eval_graph::evaluate_rendered_with(&path, None, style)?);
+                    }
                 }
             }
             let mut fits = Vec::new();

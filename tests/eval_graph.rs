@@ -53,6 +53,35 @@ fn heldout_figures_hold() {
 }
 
 #[test]
+fn eval_graph_scores_the_copies_that_keep_every_header_on_request() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_draad"))
+        .args([
+            "eval-graph",
+            "--encoder",
+            "off",
+            "--header-copies",
+            "--json",
+            "--annotated",
+            "threads/clearview-ap-2024",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<&serde_json::Value> = v["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"].as_str().is_some_and(|n| n.contains("copy with every header")))
+        .collect();
+    assert_eq!(rows.len(), 14);
+    for r in rows {
+        assert_eq!(r["boundary_f1"].as_f64(), Some(1.0), "{}", r["name"]);
+        assert!(r["parent_accuracy"].as_f64().unwrap() >= 0.85, "{}", r["name"]);
+    }
+}
+
+#[test]
 fn parent_confidence_is_fitted_on_the_seed_and_honest_on_heldout_pages() {
     use draad::eval_graph::{best_temperature, temperature_fit};
     // The shipped temperature is the one with the best Brier score on the seed; retune it when the
