@@ -180,7 +180,11 @@ impl LocalTime {
     /// ISO 8601 with the Europe/Amsterdam offset (CEST from the last Sunday of March to the last
     /// Sunday of October, CET otherwise; the switching hour itself is taken as after the switch).
     pub fn iso(&self) -> String {
-        let offset = if self.is_summer_time() { "+02:00" } else { "+01:00" };
+        self.iso_with_offset(if self.is_summer_time() { "+02:00" } else { "+01:00" })
+    }
+
+    /// ISO 8601 with the offset given (as a page's machine date states it).
+    pub fn iso_with_offset(&self, offset: &str) -> String {
         format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{offset}", self.year, self.month, self.day, self.hour, self.minute)
     }
 

@@ -458,10 +458,7 @@ fn reaction_time(
         let attr = |name: &str| e.attr(name).map(str::trim).filter(|v| !v.is_empty());
         attr("datetime")
             .and_then(parse_machine_datetime)
-            .map(|(t, offset)| match offset {
-                Some(o) => format!("{:04}-{:02}-{:02}T{:02}:{:02}:00{o}", t.year, t.month, t.day, t.hour, t.minute),
-                None => t.iso(),
-            })
+            .map(|(t, offset)| offset.map_or_else(|| t.iso(), |o| t.iso_with_offset(&o)))
             .or_else(|| attr("title").and_then(parse_reaction_time).map(|t| t.iso()))
     });
     let time_iso = time.as_deref().and_then(parse_reaction_time).map(|t| t.iso()).or(machine);
