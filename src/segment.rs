@@ -255,7 +255,8 @@ pub const HEADERS_FROM: usize = 3;
 /// The reaction headers of a copy that keeps the header of every reaction (other ways of copying a
 /// page than the seed's, which keeps only the article author's): by index into `lines`, the header
 /// (at the name's line) or `None` for the time line under a name line. Empty when fewer than
-/// [`HEADERS_FROM`] are found, so that a stray line ending in a date stays text.
+/// [`HEADERS_FROM`] are found or the first line of the reactions is no header, so that stray lines
+/// ending in a date stay text.
 fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize, Option<AuthorHeader>> {
     let mut found = std::collections::HashMap::new();
     let mut count = 0;
@@ -304,7 +305,10 @@ fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize,
             count += 1;
         }
     }
-    if count < HEADERS_FROM {
+    // Where every reaction keeps its header, the first line of the reactions is one.
+    let first = lines.iter().position(|(_, l)| !l.trim().is_empty());
+    let opens_with_header = first.is_some_and(|i| found.contains_key(&i) || parse_author_header(lines[i].1).is_some());
+    if count < HEADERS_FROM || !opens_with_header {
         found.clear();
     }
     found

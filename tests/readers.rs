@@ -788,17 +788,28 @@ fn a_copy_that_keeps_every_header_is_read_by_its_headers() {
     assert_eq!((t.comments[1].time.as_deref(), t.comments[1].time_iso.as_deref()), (Some("vandaag 11:38"), None));
     assert_eq!(t.warnings.iter().filter(|w| w.kind == "unreadable_time").count(), 1);
     assert_eq!(t.comments.len(), truth.comments.iter().filter(|c| !c.collapsed).count());
-    // Without the headers, a line or two that look like one stay text.
+    // Without the headers, lines that look like one stay text: fewer than three, or three and more
+    // where the first reaction has no header.
     let seed = std::fs::read_to_string(SEED).unwrap();
     let plain = read_bytes_as_thread(seed.as_bytes(), "seed.txt", &opts(None)).unwrap();
     let lines: Vec<&str> = seed.lines().collect();
     let at = lines.iter().position(|l| l.starts_with("Tegengas?")).unwrap();
-    let mut two = lines.clone();
-    two.insert(at, "Gepost door Frits 3 september 2024 12:00");
-    two.insert(at + 2, "Kees @Frits • 3 september 2024 12:05");
-    let t = read_bytes_as_thread(two.join("\n").as_bytes(), "two.txt", &opts(None)).unwrap();
-    assert!(t.comments.iter().all(|c| c.author.is_none() || plain.comments.iter().any(|p| p.author == c.author)));
-    assert!(t.comments.iter().any(|c| c.text.contains("Gepost door Frits")));
+    for stray in [2, 4] {
+        let mut more = lines.clone();
+        for k in 0..stray {
+            more.insert(
+                at + 2 * k,
+                ["Gepost door Frits 3 september 2024 12:00", "Kees @Frits • 3 september 2024 12:05"][k % 2],
+            );
+        }
+        let t = read_bytes_as_thread(more.join("\n").as_bytes(), "stray.txt", &opts(None)).unwrap();
+        assert!(
+            t.comments.iter().all(|c| c.author.is_none() || plain.comments.iter().any(|p| p.author == c.author)),
+            "{stray}"
+        );
+        assert!(t.comments.iter().any(|c| c.text.contains("Gepost door Frits")), "{stray}");
+        assert!(t.comments.len() >= plain.comments.len(), "{stray}: reactions merged");
+    }
 }
 
 /// Encode bytes as quoted-printable with CRLF soft line breaks, as Chrome writes an MHTML archive.
