@@ -300,7 +300,10 @@ fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize,
         if let Some(name) = above
             && !found.contains_key(&(i - 1))
         {
-            found.insert(i - 1, Some(AuthorHeader { name: name.to_string(), ..h }));
+            // Read the two lines as one, so that an `Auteur` label and a staff function on the name
+            // line are read as in a glued header.
+            let joined = parse_reaction_header(&format!("{name} {}", raw.trim())).filter(|j| !j.name.is_empty());
+            found.insert(i - 1, Some(joined.unwrap_or(AuthorHeader { name: name.to_string(), ..h })));
             found.insert(i, None);
             count += 1;
         }
@@ -856,6 +859,28 @@ mod tests {
         assert_eq!(
             h("AuteurTijsZonderH Nieuwscoördinator @SeenD3 september 2024 10:56"),
             some("TijsZonderH", Some("Nieuwscoördinator"), Some("SeenD"), "3 september 2024 10:56", true)
+        );
+        // Two lines read as one: the article author's label and function on the name line.
+        let lines = [
+            (1, "AuteurTijsZonderH Nieuwscoördinator"),
+            (2, "@SeenD • 3 september 2024 10:56"),
+            (3, "Tekst."),
+            (4, "Jan"),
+            (5, "3 september 2024 11:00"),
+            (6, "Meer."),
+            (7, "Piet"),
+            (8, "@Jan • 3 september 2024 11:05"),
+            (9, "Nog meer."),
+        ];
+        let kinds: Vec<LineKind> = classify(&lines, "").into_iter().map(|l| l.kind).collect();
+        let LineKind::Header(a) = &kinds[0] else { panic!("{:?}", kinds[0]) };
+        assert_eq!(
+            (a.name.as_str(), a.function.as_deref(), a.reply_to.as_deref(), a.by_article_author),
+            ("TijsZonderH", Some("Nieuwscoördinator"), Some("SeenD"), true)
+        );
+        assert_eq!(kinds[1], LineKind::HeaderTime);
+        assert!(
+            matches!(&kinds[3], LineKind::Header(h) if h.name == "Jan" && h.reply_to.is_none() && !h.by_article_author)
         );
         // The time line under a name line: no name.
         assert_eq!(h("@Upsilon • 28 juli 2023 11:38"), some("", None, Some("Upsilon"), "28 juli 2023 11:38", false));
