@@ -250,8 +250,13 @@ fn md_escape(s: &str) -> String {
 /// For a structure rebuilt from copied text: how far it can be trusted, in one sentence.
 fn structure_note(n: &crate::summary::StructureNote) -> Option<String> {
     n.inferred.then(|| {
+        let headers = if n.parents_from_headers * 2 > n.replies {
+            format!(" ({} parent(s) read from the reaction headers)", n.parents_from_headers)
+        } else {
+            String::new()
+        };
         format!(
-            "Who answers whom is rebuilt from the copied text, where the nesting is lost: median parent \
+            "Who answers whom is rebuilt from the copied text, where the nesting is lost{headers}: median parent \
              confidence {:.2}, {} comment(s) below 0.5. The clashes, chains and reply counts below rest on it.",
             n.median_parent_confidence, n.weak_parents
         )

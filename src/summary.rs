@@ -79,6 +79,9 @@ pub struct StructureNote {
     pub median_parent_confidence: f64,
     /// Comments whose parent confidence is below 0.5.
     pub weak_parents: usize,
+    /// Comments whose header names the one they answer or says they answer no one (a copy that
+    /// keeps the reaction headers, or the article author's reactions).
+    pub parents_from_headers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -480,5 +483,10 @@ fn structure_note(thread: &Thread) -> StructureNote {
         replies: thread.comments.iter().filter(|c| c.parent.is_some()).count(),
         median_parent_confidence: round3(median),
         weak_parents: confidences.iter().filter(|&&c| c < 0.5).count(),
+        parents_from_headers: thread
+            .comments
+            .iter()
+            .filter(|c| c.parent_evidence.iter().any(|e| e.kind == "reply_to"))
+            .count(),
     }
 }

@@ -190,6 +190,18 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     assert_eq!(s["structure"]["inferred"], true);
     let weak = comments.iter().filter(|c| c["parent_confidence"].as_f64().unwrap() < 0.5).count();
     assert_eq!(s["structure"]["weak_parents"].as_u64().unwrap() as usize, weak);
+    // The seed copy keeps one header, the article author's, which names the one it answers.
+    assert_eq!(s["structure"]["parents_from_headers"].as_u64(), Some(1));
+    let (_, text, _) = draad(&["analyze", SEED, "--encoder", "off", "--width", "300"]);
+    assert!(text.contains("where the nesting is lost:"), "{text}");
+    // A copy that keeps every reaction's header says its parents came from the headers.
+    let page = draad::ingest::read_path("threads/heldout/ov-chipkaart-2023.html", &Default::default()).unwrap();
+    let copy = draad::copy_text::render_with(&page, draad::copy_text::HeaderStyle::TwoLines);
+    let file = tempdir("headers").join("copy.txt");
+    std::fs::write(&file, &copy.text).unwrap();
+    let (code, text, err) = draad(&["analyze", file.to_str().unwrap(), "--encoder", "off", "--width", "300"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("where the nesting is lost (39 parent(s) read from the reaction headers)"), "{text}");
     let median = s["structure"]["median_parent_confidence"].as_f64().unwrap();
     assert!(median > 0.0 && median <= 1.0);
     for c in s["clashes"].as_array().unwrap() {
