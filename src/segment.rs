@@ -272,9 +272,22 @@ fn reaction_headers(lines: &[(usize, &str)]) -> std::collections::HashMap<usize,
     // reading's date is supported by the other lines with a reading within two days of it.
     let day = |h: &AuthorHeader| crate::textnorm::parse_reaction_time(&h.time).map(|t| t.day_number());
     let days: Vec<Vec<i64>> = readings.iter().map(|r| r.iter().filter_map(day).collect()).collect();
+    // Per day, the lines with a reading on it (a line counted once per day).
+    let mut on_day: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    for ds in &days {
+        let mut distinct = ds.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for d in distinct {
+            *on_day.entry(d).or_default() += 1;
+        }
+    }
     let support = |i: usize, h: &AuthorHeader| {
         day(h).map_or(0, |d| {
-            days.iter().enumerate().filter(|(j, ds)| *j != i && ds.iter().any(|x| (x - d).abs() <= 2)).count()
+            let near: usize = on_day.range(d - 2..=d + 2).map(|(_, n)| n).sum();
+            let mut own: Vec<&i64> = days[i].iter().filter(|x| (**x - d).abs() <= 2).collect();
+            own.dedup();
+            near.saturating_sub(own.len())
         })
     };
     let fit = |i: usize, h: &AuthorHeader| {
