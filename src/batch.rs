@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// File extensions a folder walk picks up.
-pub const EXTENSIONS: &[&str] = &["txt", "html", "htm", "mhtml", "mht", "json", "jsonl", "csv"];
+pub const EXTENSIONS: &[&str] = &["txt", "html", "htm", "mhtml", "mht", "webarchive", "json", "jsonl", "csv"];
 
 /// One thread to analyse: a file, or one line of a stream of threads.
 #[derive(Debug, Clone, PartialEq)]

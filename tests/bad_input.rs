@@ -26,6 +26,7 @@ const CASES: &[(&str, &[&str])] = &[
     ("not-a-thread.txt", &["line 1", "cannot tell the format"]),
     ("utf16-no-bom.txt", &["byte 1", "UTF-16 text without a byte-order mark"]),
     ("lone-surrogate-utf16.txt", &["line 3, column 3", "invalid UTF-16"]),
+    ("cut.webarchive", &["binary property list (Safari web archive?)", "cut off or damaged"]),
     ("truncated.mhtml", &["part 1 of the MHTML archive", "cut off inside the saved page"]),
     ("no-page.mhtml", &["MHTML archive with 1 part(s)", "no text/html part"]),
 ];

@@ -918,6 +918,37 @@ fn a_page_saved_as_a_web_archive_reads_as_the_page() {
     assert!(err.contains("truncated HTML") && err.contains("of the page in part 1 of the MHTML archive"), "{err}");
 }
 
+#[test]
+fn a_page_saved_by_safari_as_a_web_archive_reads_as_the_page() {
+    // The fixture was written by Python's plistlib (binary property list), with an image as a
+    // subresource, as Safari saves a page.
+    let page = std::fs::read_to_string("tests/fixtures/small.html").unwrap();
+    let plain = read_bytes_as_thread(page.as_bytes(), "small.html", &opts(None)).unwrap();
+    let archive = read_path("tests/fixtures/small.webarchive", &opts(None)).unwrap();
+    assert_eq!(archive.comments, plain.comments);
+    assert_eq!(archive.article, plain.article);
+    assert_eq!(archive.warnings[0].kind, "web_archive");
+    assert!(
+        archive.warnings[0].message.contains("saved from https://tweakers.net/"),
+        "{}",
+        archive.warnings[0].message
+    );
+    // As one of the pages of a thread.
+    let joined = draad::ingest::pages::read_pages(
+        &["tests/fixtures/small.webarchive".to_string(), "tests/fixtures/small.html".to_string()],
+        &opts(None),
+    )
+    .unwrap();
+    assert_eq!(joined.comments.len(), plain.comments.len());
+    // Damaged anywhere, it is an error or a thread, never a panic.
+    let bytes = std::fs::read("tests/fixtures/small.webarchive").unwrap();
+    for at in (8..bytes.len()).step_by(5) {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x5A;
+        let _ = read_bytes_as_thread(&bad, "bad.webarchive", &opts(None));
+    }
+}
+
 mod base64_free {
     /// Plain base64 with line breaks every 76 characters.
     pub fn encode(bytes: &[u8]) -> String {

@@ -9,6 +9,7 @@ pub mod mhtml;
 pub mod pages;
 pub mod structure;
 pub mod table;
+pub mod webarchive;
 
 use crate::error::{Error, Result};
 use crate::model::{Format, Thread};
@@ -275,8 +276,24 @@ pub fn detect_format(text: &str) -> Option<Format> {
     None
 }
 
+/// The page in a Safari web archive, read as a saved HTML page, with a `web_archive` warning.
+pub fn read_webarchive_page(bytes: &[u8], file: &str, max_nesting: usize) -> Result<html::Page> {
+    let archived = webarchive::unwrap(bytes, file)?;
+    let inside = "the page in the Safari web archive";
+    let mut page = html::read_page(&archived.html, file, max_nesting).map_err(|mut e| {
+        e.place = Some(e.place.take().map_or(inside.to_string(), |p| format!("{p} of {inside}")));
+        e
+    })?;
+    let from = archived.url.map(|u| format!(", saved from {u}")).unwrap_or_default();
+    page.thread.warnings.insert(0, crate::model::Warning::new("web_archive", format!("read {inside}{from}"), None));
+    Ok(page)
+}
+
 /// Read bytes in the given or detected format.
 pub fn read_bytes_as_thread(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<Thread> {
+    if webarchive::looks_like(bytes) && matches!(options.format, None | Some(Format::Html)) {
+        return read_webarchive_page(bytes, file, options.max_nesting).map(|p| p.thread);
+    }
     let utf8 = from_utf16(bytes, file)?;
     let text = check_text(utf8.as_deref().unwrap_or(bytes), file)?;
     let format = match options.format {

@@ -20,6 +20,9 @@ pub fn read_pages(paths: &[String], options: &ReadOptions) -> Result<Thread> {
 
 fn read_page(path: &str, options: &ReadOptions) -> Result<html::Page> {
     let bytes = read_bytes(path, options.max_bytes)?;
+    if super::webarchive::looks_like(&bytes) {
+        return super::read_webarchive_page(&bytes, path, options.max_nesting);
+    }
     let text = check_text(&bytes, path)?;
     let format = options.format.or_else(|| detect_format(text));
     if format == Some(Format::Text) {
