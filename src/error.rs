@@ -19,6 +19,12 @@ impl Error {
     pub fn at_line(file: &str, line: usize, message: impl Into<String>) -> Self {
         Error::new(file, Some(format!("line {line}")), message)
     }
+    /// The same error found in a part of the file (`the page in part 1 of the MHTML archive`): the
+    /// place becomes "PLACE of PART", or the part alone.
+    pub fn inside(mut self, part: &str) -> Self {
+        self.place = Some(self.place.take().map_or(part.to_string(), |p| format!("{p} of {part}")));
+        self
+    }
 }
 
 impl fmt::Display for Error {

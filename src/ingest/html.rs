@@ -46,10 +46,7 @@ pub fn read_page(text: &str, file: &str, max_nesting: usize) -> Result<Page> {
     }
     let archived = super::mhtml::unwrap(text, file)?;
     let inside = format!("the page in part {} of the MHTML archive", archived.part);
-    let mut page = read_html_page(&archived.html, file, max_nesting).map_err(|mut e| {
-        e.place = Some(e.place.take().map_or(inside.clone(), |p| format!("{p} of {inside}")));
-        e
-    })?;
+    let mut page = read_html_page(&archived.html, file, max_nesting).map_err(|e| e.inside(&inside))?;
     let t = &mut page.thread;
     // A relative time counts from the day the page was shown: the archive's save date.
     let mut dated = 0;

@@ -280,10 +280,7 @@ pub fn detect_format(text: &str) -> Option<Format> {
 pub fn read_webarchive_page(bytes: &[u8], file: &str, max_nesting: usize) -> Result<html::Page> {
     let archived = webarchive::unwrap(bytes, file)?;
     let inside = "the page in the Safari web archive";
-    let mut page = html::read_page(&archived.html, file, max_nesting).map_err(|mut e| {
-        e.place = Some(e.place.take().map_or(inside.to_string(), |p| format!("{p} of {inside}")));
-        e
-    })?;
+    let mut page = html::read_page(&archived.html, file, max_nesting).map_err(|e| e.inside(inside))?;
     let from = archived.url.map(|u| format!(", saved from {u}")).unwrap_or_default();
     page.thread.warnings.insert(0, crate::model::Warning::new("web_archive", format!("read {inside}{from}"), None));
     Ok(page)
