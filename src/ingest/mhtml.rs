@@ -61,6 +61,11 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// Whether a character set name an archive gives is UTF-8 (or its ASCII subset), the one draad reads.
+pub(crate) fn is_utf8_charset(name: &str) -> bool {
+    ["utf-8", "utf8", "us-ascii"].contains(&name.trim().to_lowercase().as_str())
+}
+
 /// A parameter of a structured header value (`boundary="..."`, `charset=utf-8`).
 fn parameter(value: &str, name: &str) -> Option<String> {
     value.split(';').skip(1).find_map(|p| {
@@ -132,7 +137,7 @@ pub fn unwrap(text: &str, file: &str) -> Result<Archived> {
     let place = Some(format!("part {number} of the MHTML archive"));
     let ctype = field(&pf, "content-type").unwrap_or_default();
     if let Some(charset) = parameter(ctype, "charset")
-        && !["utf-8", "utf8", "us-ascii"].contains(&charset.to_lowercase().as_str())
+        && !is_utf8_charset(&charset)
     {
         return Err(Error::new(
             file,

@@ -141,9 +141,7 @@ pub fn unwrap(bytes: &[u8], file: &str) -> Result<Archived> {
     if let Some(mime) = text("WebResourceMIMEType").filter(|m| !m.to_lowercase().contains("html")) {
         return Err(Error::new(file, None, format!("a Safari web archive of a {mime} resource, not of an HTML page")));
     }
-    if let Some(enc) = text("WebResourceTextEncodingName")
-        .filter(|e| !["utf-8", "utf8", "us-ascii"].contains(&e.to_lowercase().as_str()))
-    {
+    if let Some(enc) = text("WebResourceTextEncodingName").filter(|e| !super::mhtml::is_utf8_charset(e)) {
         return Err(Error::new(
             file,
             None,
