@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Block, Comment, Evidence, ParentCandidate, QuoteSource, Thread};
 use crate::semantic::SentenceVectors;
-use crate::textnorm::content_stems;
+use crate::textnorm::{content_stems, parse_machine_datetime, parse_reaction_time};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 
@@ -169,7 +169,9 @@ pub struct ReplyWeights {
     /// candidates, the search moved earlier parents to make room, and two development pages lost
     /// 1-2 parents.)
     pub header_top_level: f64,
-    /// For a candidate posted after the comment (both times known: a copy that keeps the headers).
+    /// For a candidate that was posted after the comment was, or that answers (at any distance) a
+    /// reaction posted after it: a post time known from a header against the comment's own post time
+    /// or the time of its edit line, which it was posted before.
     pub posted_later: f64,
     pub mention: f64,
     pub echo: f64,
@@ -327,8 +329,13 @@ pub enum HeaderReply {
 
 /// The minute a comment was posted, as `YYYY-MM-DDTHH:MM` on the local clock (so that two can be
 /// compared as text), when known.
-fn minute_of(c: &Comment) -> Option<&str> {
-    c.time_iso.as_deref().and_then(|t| t.get(..16))
+fn minute_of(c: &Comment) -> Option<i64> {
+    c.time_iso.as_deref().and_then(parse_machine_datetime).map(|t| t.0.minutes())
+}
+
+/// The time of a comment's edit line in minutes, when it can be read.
+fn edited_at(c: &Comment) -> Option<i64> {
+    c.edit.as_ref().and_then(|e| parse_reaction_time(&e.date)).map(|t| t.minutes())
 }
 
 /// Scores candidate parents; shared by the beam search and the final explanation.
@@ -346,6 +353,11 @@ struct Scorer<'a> {
     article_norm: f64,
     /// The comments' sentence vectors, when the encoder ran.
     vectors: Option<&'a SentenceVectors>,
+    /// Per comment, its post time in minutes (see [`crate::textnorm::LocalTime::minutes`]) when a header gives it.
+    posted: Vec<Option<i64>>,
+    /// Per comment, the latest time it can have been posted: its post time, or the time of its edit
+    /// line.
+    posted_by: Vec<Option<i64>>,
 }
 
 /// Content stems of a text as sorted, distinct ids, adding new stems to the vocabulary.
@@ -366,6 +378,15 @@ fn stem_ids(text: &str, ids: &mut HashMap<String, u32>, terms: &mut Vec<String>)
 
 impl<'a> Scorer<'a> {
     fn new(w: &'a ReplyWeights, comments: &'a [Comment], reply_to: &'a [HeaderReply], article_text: &str) -> Self {
+        let posted: Vec<Option<i64>> = comments.iter().map(minute_of).collect();
+        let posted_by: Vec<Option<i64>> = comments
+            .iter()
+            .zip(&posted)
+            .map(|(c, &p)| match (p, edited_at(c)) {
+                (Some(p), Some(e)) => Some(p.min(e)),
+                (p, e) => p.or(e),
+            })
+            .collect();
         let n = comments.len() as f64;
         let (mut ids, mut terms) = (HashMap::new(), Vec::new());
         let bags: Vec<Vec<u32>> = comments.iter().map(|c| stem_ids(&c.text, &mut ids, &mut terms)).collect();
@@ -409,6 +430,8 @@ impl<'a> Scorer<'a> {
             article_words,
             article_norm,
             vectors: None,
+            posted,
+            posted_by,
         }
     }
 
@@ -436,17 +459,21 @@ impl<'a> Scorer<'a> {
         (dot / (a_norm * b_norm), shared.into_iter().take(5).map(|(w, _)| w.clone()).collect())
     }
 
-    /// Score of `candidate` (a comment position, or `None` for the article) as the parent of `k`,
-    /// `depth` steps up the display chain (0 = the comment just before).
-    /// `level` is the candidate's own depth in the thread (1 for a top-level comment).
+    /// Score of the candidate `up[0]` as the parent of `k`, where `up` is the candidate's own chain
+    /// (the candidate, its parent, ... up to a top-level comment; empty for the article) and the
+    /// candidate sits `depth` steps up the display chain (0 = the comment just before).
+    /// `up_posted` is the latest post time known on `up` (see [`Scorer::latest_post_on`]).
     fn score(
         &self,
         k: usize,
-        candidate: Option<usize>,
+        up: &[usize],
+        up_posted: Option<i64>,
         depth: usize,
-        level: usize,
         explain: bool,
     ) -> (f64, Vec<Evidence>) {
+        let candidate = up.first().copied();
+        // The candidate's own depth in the thread (1 for a top-level comment).
+        let level = up.len();
         let me = &self.comments[k];
         let cues = &self.cues[k];
         let mut ev = Vec::new();
@@ -456,8 +483,9 @@ impl<'a> Scorer<'a> {
                 ev.push(Evidence::new(kind, detail()));
             }
         };
+        let time = self.time_score(k, up, up_posted, explain, &mut ev);
         let Some(c) = candidate else {
-            let mut s = self.w.prior_article;
+            let mut s = self.w.prior_article + time;
             note(&mut ev, "display_order", &|| "a new top-level reaction".into());
             match &self.reply_to[k] {
                 HeaderReply::Article => {
@@ -483,11 +511,12 @@ impl<'a> Scorer<'a> {
             return (s, ev);
         };
         let cand = &self.comments[c];
-        let mut s = if depth == 0 {
-            self.w.prior_previous
-        } else {
-            self.w.prior_ancestor + self.w.prior_ancestor_step * depth as f64
-        };
+        let mut s = time
+            + if depth == 0 {
+                self.w.prior_previous
+            } else {
+                self.w.prior_ancestor + self.w.prior_ancestor_step * depth as f64
+            };
         note(&mut ev, "display_order", &|| {
             if depth == 0 {
                 format!("the reaction just before ({})", cand.id)
@@ -508,12 +537,6 @@ impl<'a> Scorer<'a> {
         if cues.inner.iter().any(|q| matches!(q, QuoteSource::Comment { id } if id == &cand.id)) {
             s += self.w.inner_quote;
             note(&mut ev, "quote", &|| format!("quotes {} further on", cand.id));
-        }
-        if let (Some(mine), Some(theirs)) = (minute_of(me), minute_of(cand))
-            && theirs > mine
-        {
-            s += self.w.posted_later;
-            note(&mut ev, "time", &|| format!("{} was posted after it, so it cannot answer it", cand.id));
         }
         if let Some(author) = &cand.author {
             if matches!(&self.reply_to[k], HeaderReply::To(r) if r.eq_ignore_ascii_case(author)) {
@@ -552,15 +575,58 @@ impl<'a> Scorer<'a> {
         (s, ev)
     }
 
+    /// The latest post time known (from a header) among the comments of `up`.
+    fn latest_post_on(&self, up: &[usize]) -> Option<i64> {
+        up.iter().filter_map(|&c| self.posted[c]).max()
+    }
+
+    /// The time evidence for `up[0]` (the article when `up` is empty) as the parent of `k`: a
+    /// candidate that is, or answers at any distance, a reaction posted after `k` was (known from a
+    /// header time against `k`'s own header time or the time of its edit line) cannot be its parent.
+    fn time_score(&self, k: usize, up: &[usize], up_posted: Option<i64>, explain: bool, ev: &mut Vec<Evidence>) -> f64 {
+        let Some(latest) = self.posted_by[k] else {
+            return 0.0;
+        };
+        let mut s = 0.0;
+        if up_posted.is_some_and(|t| t > latest) {
+            s += self.w.posted_later;
+            if explain {
+                let c = &self.comments[up[0]];
+                let later = up.iter().find(|&&x| self.posted[x] > Some(latest)).map_or(up[0], |&x| x);
+                ev.push(Evidence::new(
+                    "time",
+                    if later == up[0] {
+                        format!("{} was posted after it, so it cannot answer it", c.id)
+                    } else {
+                        format!(
+                            "{} answers {} (at some distance), which was posted after it, so it cannot answer it",
+                            c.id, self.comments[later].id
+                        )
+                    },
+                ));
+            }
+        }
+        s
+    }
+
     /// Log-softmax scores of every candidate given the display chain of the previous comment
     /// (nearest first). Returns (candidate, log-probability) with the article last.
     fn candidates(&self, k: usize, chain: &[usize]) -> Vec<(Option<usize>, f64)> {
+        // The latest known post time on each candidate's own chain (`chain[d..]`).
+        let mut up_posted: Vec<Option<i64>> = vec![None; chain.len()];
+        if self.posted_by[k].is_some() {
+            let mut latest = None;
+            for d in (0..chain.len()).rev() {
+                latest = latest.max(self.posted[chain[d]]);
+                up_posted[d] = latest;
+            }
+        }
         let mut raw: Vec<(Option<usize>, f64)> = chain
             .iter()
             .enumerate()
-            .map(|(d, &c)| (Some(c), self.score(k, Some(c), d, chain.len() - d, false).0))
+            .map(|(d, &c)| (Some(c), self.score(k, &chain[d..], up_posted[d], d, false).0))
             .collect();
-        raw.push((None, self.score(k, None, 0, 0, false).0));
+        raw.push((None, self.score(k, &[], None, 0, false).0));
         let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
         let log_z = max + raw.iter().map(|x| (x.1 - max).exp()).sum::<f64>().ln();
         raw.into_iter().map(|(c, s)| (c, s - log_z)).collect()
@@ -658,8 +724,9 @@ pub fn reconstruct_with(
                 // (when it does not, the reply answers the reaction that holds its lines).
                 let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp())
                     * parents[k].map_or(1.0, |c| comments[c].provenance.boundary_confidence);
-                let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c)).unwrap_or(0);
-                let (_, evidence) = scorer.score(k, parents[k], depth, chain.len() - depth, true);
+                let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c));
+                let up = depth.map_or(&[][..], |d| &chain[d..]);
+                let (_, evidence) = scorer.score(k, up, scorer.latest_post_on(up), depth.unwrap_or(0), true);
                 let mut weighed: Vec<(Option<usize>, f64)> = probs
                     .iter()
                     .map(|&(c, lp)| (c, lp.exp()))
@@ -766,6 +833,41 @@ mod tests {
         let want = 0.8f64.sqrt() / (0.8f64.sqrt() + 0.15f64.sqrt() + 0.05f64.sqrt());
         assert!((soft[0] - want).abs() < 1e-12, "{soft:?}");
         assert!(soft[0] > soft[1] && soft[1] > soft[2]);
+    }
+
+    #[test]
+    fn a_reaction_edited_before_a_header_time_answers_nothing_below_that_header() {
+        // The fourth reaction was edited at 10:10, so it was posted by then: it cannot answer the
+        // article author's reply of 10:30, nor the reaction below that reply, which it would
+        // otherwise answer (it is the one just before it and its words echo it).
+        let text = "Reacties (4)\n\
+            Wie betaalt die boete eigenlijk, het bedrijf of de bestuurders?\n\
+            AuteurJanA Redacteur @Piet3 september 2024 10:30\n\
+            Het bedrijf betaalt de boete, de bestuurders niet.\n\
+            Hoezo? Dus de bestuurders betalen de boete nooit zelf?\n\
+            De bestuurders betalen die boete nooit zelf, dat klopt.\n\
+            \n\
+            [Reactie gewijzigd door Kees op 3 september 2024 10:10]\n";
+        let thread = crate::ingest::copied_text::read(text, "t").expect("reads");
+        let starts: Vec<usize> = thread.comments.iter().map(|c| c.span.map_or(0, |s| s.first_line)).collect();
+        assert_eq!(starts, vec![2, 3, 5, 6], "{thread:#?}");
+        let last = &thread.comments[3];
+        assert!(last.edit.is_some());
+        assert!(
+            last.parent.is_none() || last.parent.as_deref() == Some(thread.comments[0].id.as_str()),
+            "parent {:?}, evidence {:?}",
+            last.parent,
+            last.parent_evidence
+        );
+        // The candidates it could not answer are weighed as (next to) impossible.
+        for c in &last.parent_candidates {
+            assert!(
+                c.parent.as_deref() != Some(thread.comments[1].id.as_str())
+                    && c.parent.as_deref() != Some(thread.comments[2].id.as_str()),
+                "{:?}",
+                last.parent_candidates
+            );
+        }
     }
 
     #[test]

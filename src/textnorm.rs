@@ -193,6 +193,11 @@ impl LocalTime {
         days_from_civil(self.year, self.month, self.day)
     }
 
+    /// Minutes since 1970-01-01 00:00 on its own clock (so two times on one clock can be subtracted).
+    pub fn minutes(&self) -> i64 {
+        self.day_number() * 1440 + self.hour as i64 * 60 + self.minute as i64
+    }
+
     /// The time itself if it is a real date and clock time.
     pub fn checked(self) -> Option<Self> {
         self.valid().then_some(self)
