@@ -71,6 +71,7 @@ pub fn gold_from_rendered(thread: &Thread, spans: &[Option<crate::model::Span>])
             first_line: span.first_line,
             last_line: span.last_line,
             parent_first_line: parent.and_then(|p| spans[p]).map(|s| s.first_line),
+            parent_open: false,
             parent_confidence: None,
         });
     }
@@ -286,6 +287,130 @@ pub fn evaluate_parents_given_boundaries(
     let thread =
         crate::ingest::copied_text::read_with(text, thread_path, Some(&starts), &weights, encoder.map(|e| &**e))?;
     Ok(evaluate(&with_encoder(&format!("{thread_path} (reference boundaries)"), encoder), &thread, &gold))
+}
+
+/// Parents a person checks per round in [`checking_curve`].
+pub const CHECK_BATCH: usize = 5;
+
+/// One point of [`checking_curve`]: the share of right parents (all reactions, the checked ones
+/// included) after a person has checked `checked` of them against the annotation.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub checked: usize,
+    /// The least confident parents checked first, the others kept as draad has them.
+    pub least_confident: f64,
+    /// The same order, the others left open (`?` in a structure table) and rebuilt by draad
+    /// within what the checked ones allow, after every round.
+    pub least_confident_rest_rebuilt: f64,
+    /// In display order, the others kept.
+    pub display_order: f64,
+    /// How many reactions of the `least_confident` structure answer one that is neither the
+    /// reaction before them nor one of its ancestors (a structure the display order rules out).
+    pub display_order_breaks: usize,
+}
+
+/// What checking parents by hand is worth, on an annotated thread read with the reference
+/// boundaries: a person checks [`CHECK_BATCH`] parents per round against the annotation, least
+/// confident first (the order draad's confidence suggests) or in display order. The others are kept
+/// as draad has them, or (least confident first) left open and rebuilt within what the checked ones
+/// allow. Rows for 0, `CHECK_BATCH`, ... up to `max_checked` (or every reaction).
+pub fn checking_curve(thread_path: &str, annotation_path: &str, max_checked: usize) -> Result<Vec<CheckRow>> {
+    use crate::reply_graph::GivenParent;
+    let gold = read_annotation(annotation_path)?;
+    let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
+    let text = crate::ingest::check_text(&bytes, thread_path)?;
+    let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
+    let pos: HashMap<usize, usize> = starts.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+    let truth: Vec<GivenParent> = gold
+        .iter()
+        .map(|g| g.parent_first_line.map_or(GivenParent::Article, |l| GivenParent::Comment(pos[&l])))
+        .collect();
+    let weights = crate::reply_graph::ReplyWeights::default();
+    // draad's parents and confidences with the `checked` parents given and the others open.
+    let read = |checked: &[bool]| -> Result<(Vec<GivenParent>, Vec<f64>)> {
+        let given: Vec<GivenParent> =
+            checked.iter().zip(&truth).map(|(&c, &t)| if c { t } else { GivenParent::Open }).collect();
+        let thread = crate::ingest::copied_text::read_given(text, thread_path, Some(&starts), &given, &weights, None)?;
+        if thread.comments.len() != truth.len() {
+            return Err(crate::error::Error::new(
+                annotation_path,
+                None,
+                "the reference boundaries do not give its reactions",
+            ));
+        }
+        let at: HashMap<&str, usize> = thread.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let parents = thread
+            .comments
+            .iter()
+            .map(|c| c.parent.as_deref().map_or(GivenParent::Article, |p| GivenParent::Comment(at[p])))
+            .collect();
+        Ok((parents, thread.comments.iter().map(|c| c.parent_confidence).collect()))
+    };
+    let share = |parents: &[GivenParent]| {
+        parents.iter().zip(&truth).filter(|(p, t)| p == t).count() as f64 / truth.len().max(1) as f64
+    };
+    let with_checked = |first: &[GivenParent], checked: &[bool]| -> Vec<GivenParent> {
+        first.iter().zip(&truth).zip(checked).map(|((&f, &t), &c)| if c { t } else { f }).collect()
+    };
+    let n = truth.len();
+    let last = max_checked.min(n);
+    let (first, first_confidence) = read(&vec![false; n])?;
+    // The order in which parents are checked: least confident first, ties in display order.
+    let mut by_confidence: Vec<usize> = (0..n).collect();
+    by_confidence.sort_by(|&a, &b| first_confidence[a].total_cmp(&first_confidence[b]).then(a.cmp(&b)));
+    let (mut rebuilt, mut rebuilt_confidence) = (first.clone(), first_confidence);
+    let mut rebuilt_checked = vec![false; n];
+    let mut rows = Vec::new();
+    let mut checked = 0;
+    loop {
+        let mark = |order: &mut dyn Iterator<Item = usize>| {
+            let mut m = vec![false; n];
+            for i in order.take(checked) {
+                m[i] = true;
+            }
+            m
+        };
+        let least = with_checked(&first, &mark(&mut by_confidence.iter().copied()));
+        let in_order = with_checked(&first, &mark(&mut (0..n)));
+        rows.push(CheckRow {
+            checked,
+            least_confident: share(&least),
+            least_confident_rest_rebuilt: share(&rebuilt),
+            display_order: share(&in_order),
+            display_order_breaks: crate::reply_graph::display_order_breaks(&least).len(),
+        });
+        if checked >= last {
+            break;
+        }
+        let round = CHECK_BATCH.min(last - checked);
+        // The rebuilt structure's own least confident open parents are checked next.
+        let mut open: Vec<usize> = (0..n).filter(|&i| !rebuilt_checked[i]).collect();
+        open.sort_by(|&a, &b| rebuilt_confidence[a].total_cmp(&rebuilt_confidence[b]).then(a.cmp(&b)));
+        for &i in open.iter().take(round) {
+            rebuilt_checked[i] = true;
+        }
+        checked += round;
+        (rebuilt, rebuilt_confidence) = read(&rebuilt_checked)?;
+    }
+    Ok(rows)
+}
+
+/// The checking curve as text.
+pub fn format_checking_curve(thread_path: &str, rows: &[CheckRow]) -> String {
+    let mut out = format!(
+        "Parents right after a person checks some of them by hand ({thread_path}, reference boundaries, {CHECK_BATCH} per round; 'kept': the others as draad has them, with the number the display order rules out; 'rebuilt': the others left open and rebuilt after every round):\n  checked   least confident first, kept   least confident first, rebuilt   in display order, kept\n"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "  {:>7}   {:>21.3} {:>7}   {:>30.3}   {:>22.3}\n",
+            r.checked,
+            r.least_confident,
+            format!("({})", r.display_order_breaks),
+            r.least_confident_rest_rebuilt,
+            r.display_order
+        ));
+    }
+    out
 }
 
 /// How far two readers agree: the `other` annotation of the thread scored against the `reference`

@@ -889,26 +889,32 @@ fn run(cli: Cli) -> draad::Result<()> {
                     }
                 }
             }
-            let mut fits = Vec::new();
+            let (mut fits, mut checks) = (Vec::new(), Vec::new());
             for dir in &annotated {
                 let dir = dir.trim_end_matches('/');
                 let thread = format!("{dir}/thread.txt");
-                fits.push((
-                    thread.clone(),
-                    draad::eval_graph::temperature_fit(&thread, &format!("{dir}/replies.tsv"))?,
-                ));
+                let annotation = format!("{dir}/replies.tsv");
+                fits.push((thread.clone(), draad::eval_graph::temperature_fit(&thread, &annotation)?));
+                checks.push((thread.clone(), draad::eval_graph::checking_curve(&thread, &annotation, 50)?));
             }
             if json {
                 let fits: Vec<serde_json::Value> = fits
                     .iter()
                     .map(|(t, rows)| serde_json::json!({"thread": t, "parent_confidence_by_temperature": rows}))
                     .collect();
-                let out = serde_json::json!({"scores": scores, "temperature_fit": fits});
+                let checks: Vec<serde_json::Value> = checks
+                    .iter()
+                    .map(|(t, rows)| serde_json::json!({"thread": t, "parents_after_checking": rows}))
+                    .collect();
+                let out = serde_json::json!({"scores": scores, "temperature_fit": fits, "checking": checks});
                 println!("{}", serde_json::to_string_pretty(&out).expect("scores serialise"));
             } else {
                 print!("{}", draad::eval_graph::format_scores(&scores, verbose));
                 for (thread, rows) in &fits {
                     print!("{}", draad::eval_graph::format_temperature_fit(thread, rows));
+                }
+                for (thread, rows) in &checks {
+                    print!("{}", draad::eval_graph::format_checking_curve(thread, rows));
                 }
             }
             Ok(())

@@ -327,6 +327,104 @@ pub enum HeaderReply {
     To(String),
 }
 
+/// A parent a person has given for a comment of copied text (a structure table, `draad parse
+/// --structure`), or none, so that the reconstruction chooses it within what the given ones allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GivenParent {
+    /// Not given: rebuilt from the evidence.
+    #[default]
+    Open,
+    /// A reply to the article.
+    Article,
+    /// A reply to the comment at this position.
+    Comment(usize),
+}
+
+/// Check that `given` parents can all hold in one depth-first thread of `given.len()` comments: a
+/// given parent comes before its comment, the first comment answers the article, and a comment
+/// between a reply and its given parent sits below that parent (so its own given parent is that
+/// parent or a comment after it). Returns the position of the comment whose given parent cannot
+/// hold, and why.
+pub fn check_given_parents(given: &[GivenParent]) -> std::result::Result<(), (usize, String)> {
+    // Per comment, the deepest comment that must stay on its chain (see `required_ancestors`).
+    let required = required_ancestors(given);
+    for (k, g) in given.iter().enumerate() {
+        match *g {
+            GivenParent::Comment(p) if p >= k => {
+                return Err((k, format!("its parent, comment {}, does not come before it", p + 1)));
+            }
+            GivenParent::Open => {}
+            GivenParent::Article | GivenParent::Comment(_) => {
+                if let Some(r) = required[k] {
+                    let ok = matches!(*g, GivenParent::Comment(p) if p >= r);
+                    if !ok {
+                        let (reply, _) = given
+                            .iter()
+                            .enumerate()
+                            .skip(k + 1)
+                            .find(|(_, x)| matches!(x, GivenParent::Comment(p) if *p == r))
+                            .unwrap_or((k, g));
+                        return Err((
+                            k,
+                            format!(
+                                "it sits between comment {} and its parent, comment {}, so it must answer comment {} or a reply below it, not {}",
+                                reply + 1,
+                                r + 1,
+                                r + 1,
+                                match g {
+                                    GivenParent::Comment(p) => format!("comment {}", p + 1),
+                                    _ => "the article".to_string(),
+                                }
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The positions of the comments whose parent (all given: `Open` counts as the article) is not the
+/// comment before, one of that comment's ancestors, or the article: the places where `parents`
+/// breaks the depth-first display order.
+pub fn display_order_breaks(parents: &[GivenParent]) -> Vec<usize> {
+    let parent_of = |i: usize| match parents[i] {
+        GivenParent::Comment(p) if p < i => Some(p),
+        _ => None,
+    };
+    let mut breaks = Vec::new();
+    for (k, g) in parents.iter().enumerate() {
+        let GivenParent::Comment(target) = *g else { continue };
+        let mut cur = k.checked_sub(1);
+        while let Some(c) = cur {
+            if c <= target {
+                break;
+            }
+            cur = parent_of(c);
+        }
+        if cur != Some(target) {
+            breaks.push(k);
+        }
+    }
+    breaks
+}
+
+/// For every comment, the deepest comment that a given parent requires on its ancestor chain: a
+/// comment between a reply and its given parent sits below that parent. The requirements of one
+/// comment nest, so the deepest one implies the others.
+fn required_ancestors(given: &[GivenParent]) -> Vec<Option<usize>> {
+    let mut required: Vec<Option<usize>> = vec![None; given.len()];
+    for (k, g) in given.iter().enumerate() {
+        if let GivenParent::Comment(p) = *g {
+            for r in required.iter_mut().take(k).skip(p + 1) {
+                *r = (*r).max(Some(p));
+            }
+        }
+    }
+    required
+}
+
 /// The minute a comment was posted, as `YYYY-MM-DDTHH:MM` on the local clock (so that two can be
 /// compared as text), when known.
 fn minute_of(c: &Comment) -> Option<i64> {
@@ -358,6 +456,10 @@ struct Scorer<'a> {
     /// Per comment, the latest time it can have been posted: its post time, or the time of its edit
     /// line.
     posted_by: Vec<Option<i64>>,
+    /// Parents a person gave (all `Open` when rebuilding from the evidence alone).
+    given: Vec<GivenParent>,
+    /// Per comment, the deepest comment a given parent requires on its chain.
+    required: Vec<Option<usize>>,
 }
 
 /// Content stems of a text as sorted, distinct ids, adding new stems to the vocabulary.
@@ -432,6 +534,8 @@ impl<'a> Scorer<'a> {
             vectors: None,
             posted,
             posted_by,
+            given: Vec::new(),
+            required: Vec::new(),
         }
     }
 
@@ -621,12 +725,26 @@ impl<'a> Scorer<'a> {
                 up_posted[d] = latest;
             }
         }
-        let mut raw: Vec<(Option<usize>, f64)> = chain
-            .iter()
-            .enumerate()
-            .map(|(d, &c)| (Some(c), self.score(k, &chain[d..], up_posted[d], d, false).0))
-            .collect();
-        raw.push((None, self.score(k, &[], None, 0, false).0));
+        // What a given parent allows: that parent only, or (for a comment between a reply and its
+        // given parent) the candidates that keep the required comment on the chain. A required
+        // comment missing from the chain lies beyond its cut (`MAX_CHAIN`), above every candidate.
+        let (given, required) =
+            (self.given.get(k).copied().unwrap_or_default(), self.required.get(k).copied().flatten());
+        let keep_to =
+            required.map_or(chain.len(), |r| chain.iter().position(|&x| x == r).map_or(chain.len(), |at| at + 1));
+        let article_allowed = required.is_none() && matches!(given, GivenParent::Open | GivenParent::Article);
+        let mut raw: Vec<(Option<usize>, f64)> = match given {
+            GivenParent::Comment(p) => vec![(Some(p), 0.0)],
+            GivenParent::Article => Vec::new(),
+            GivenParent::Open => chain[..keep_to]
+                .iter()
+                .enumerate()
+                .map(|(d, &c)| (Some(c), self.score(k, &chain[d..], up_posted[d], d, false).0))
+                .collect(),
+        };
+        if article_allowed {
+            raw.push((None, self.score(k, &[], None, 0, false).0));
+        }
         let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
         let log_z = max + raw.iter().map(|x| (x.1 - max).exp()).sum::<f64>().ln();
         raw.into_iter().map(|(c, s)| (c, s - log_z)).collect()
@@ -660,6 +778,22 @@ pub fn reconstruct_with(
     weights: &ReplyWeights,
     vectors: Option<&SentenceVectors>,
 ) {
+    reconstruct_given(comments, reply_to, article_text, weights, vectors, &[]);
+}
+
+/// [`reconstruct_with`] where a person has given some parents (`given`, per comment; missing
+/// entries are open): those are kept, and the open ones are chosen among what the given ones allow
+/// (a comment between a reply and its given parent sits below that parent). `given` must pass
+/// [`check_given_parents`]. The given parents get the confidence 1; their evidence is the search's
+/// own (the caller may name the source).
+pub fn reconstruct_given(
+    comments: &mut [Comment],
+    reply_to: &[HeaderReply],
+    article_text: &str,
+    weights: &ReplyWeights,
+    vectors: Option<&SentenceVectors>,
+    given: &[GivenParent],
+) {
     let n = comments.len();
     if n == 0 {
         return;
@@ -667,6 +801,10 @@ pub fn reconstruct_with(
     let parents = {
         let mut scorer = Scorer::new(weights, comments, reply_to, article_text);
         scorer.vectors = vectors.filter(|v| v.len() == n);
+        if given.iter().any(|g| *g != GivenParent::Open) {
+            scorer.given = given.to_vec();
+            scorer.required = required_ancestors(given);
+        }
         let mut steps: Vec<Vec<BeamState>> = Vec::with_capacity(n);
         steps.push(vec![BeamState { log_p: 0.0, chain: vec![0], back: 0, parent: None }]);
         for k in 1..n {
@@ -676,8 +814,11 @@ pub fn reconstruct_with(
                     let mut chain = Vec::with_capacity(state.chain.len() + 1);
                     chain.push(k);
                     if let Some(c) = cand {
-                        let at = state.chain.iter().position(|&x| x == c).expect("candidate from chain");
-                        chain.extend(state.chain[at..].iter().take(MAX_CHAIN - 1));
+                        // A given parent beyond the chain's cut (`MAX_CHAIN`) starts the chain afresh.
+                        match state.chain.iter().position(|&x| x == c) {
+                            Some(at) => chain.extend(state.chain[at..].iter().take(MAX_CHAIN - 1)),
+                            None => chain.push(c),
+                        }
                     }
                     next.push(BeamState { log_p: state.log_p + lp, chain, back: si, parent: cand });
                 }
@@ -737,8 +878,10 @@ pub fn reconstruct_with(
             }
             let mut next = vec![k];
             if let Some(c) = parents[k] {
-                let at = chain.iter().position(|&x| x == c).unwrap_or(chain.len());
-                next.extend(chain[at..].iter().take(MAX_CHAIN - 1));
+                match chain.iter().position(|&x| x == c) {
+                    Some(at) => next.extend(chain[at..].iter().take(MAX_CHAIN - 1)),
+                    None => next.push(c),
+                }
             }
             chain = next;
         }
@@ -868,6 +1011,57 @@ mod tests {
                 last.parent_candidates
             );
         }
+    }
+
+    #[test]
+    fn given_parents_must_nest_and_the_display_order_breaks_are_found() {
+        use GivenParent::{Article, Comment, Open};
+        // 0 <- 1 <- 2, 3 answers 1: a depth-first tree.
+        let tree = [Article, Comment(0), Comment(1), Comment(1)];
+        assert_eq!(check_given_parents(&tree), Ok(()));
+        assert!(display_order_breaks(&tree).is_empty());
+        // 3 answers 0, but 2 sits between them and answers 1 (below 0): fine; 2 answering the
+        // article, above 0, is not.
+        assert_eq!(check_given_parents(&[Article, Open, Comment(1), Comment(0)]), Ok(()));
+        let (k, why) = check_given_parents(&[Article, Comment(0), Article, Comment(1)]).unwrap_err();
+        assert_eq!(k, 2, "{why}");
+        assert!(why.contains("between comment 4 and its parent, comment 2"), "{why}");
+        assert!(check_given_parents(&[Article, Comment(1)]).unwrap_err().1.contains("does not come before it"));
+        // With every parent given, a break is a parent off the chain of the comment before.
+        assert_eq!(display_order_breaks(&[Article, Comment(0), Article, Comment(1)]), vec![3]);
+        assert_eq!(display_order_breaks(&[Article, Comment(0), Comment(0), Comment(1)]), vec![3]);
+    }
+
+    #[test]
+    fn an_open_parent_between_a_reply_and_its_given_parent_stays_below_that_parent() {
+        // Without constraints the third reaction reads as a new top-level one (it opens with a
+        // quote of the article); given that the fourth answers the first, the third must sit below
+        // the first as well.
+        let text = "Clearview krijgt een boete van 30,5 miljoen euro.\n\nReacties (4)\n\
+            Die boete gaan ze nooit betalen, dat weet iedereen.\n\
+            Hoezo niet? Een deurwaarder kan het bedrag toch innen?\n\
+            Clearview krijgt een boete van 30,5 miljoen euro.\n\
+            Terecht, dit bedrijf moet hard worden aangepakt.\n\
+            Ze betalen nooit, zoals je zelf al zei.\n";
+        let free = crate::ingest::copied_text::read(text, "t").expect("reads");
+        assert_eq!(free.comments.len(), 4, "{:#?}", free.comments);
+        assert_eq!(free.comments[2].parent, None, "{:?}", free.comments[2].parent_evidence);
+        let mut comments = free.comments.clone();
+        let given = [GivenParent::Open, GivenParent::Open, GivenParent::Open, GivenParent::Comment(0)];
+        let reply_to = vec![HeaderReply::None; 4];
+        reconstruct_given(&mut comments, &reply_to, "", &ReplyWeights::default(), None, &given);
+        let ids: Vec<&str> = comments.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(comments[3].parent.as_deref(), Some(ids[0]));
+        assert!(
+            matches!(comments[2].parent.as_deref(), Some(p) if p == ids[0] || p == ids[1]),
+            "{:?}",
+            comments[2].parent
+        );
+        assert!(
+            comments[2].parent_candidates.iter().all(|c| c.parent.is_some()),
+            "{:?}",
+            comments[2].parent_candidates
+        );
     }
 
     #[test]

@@ -147,6 +147,39 @@ proptest! {
         }
     }
 
+    /// A table that gives some of the true parents and leaves the others open (`?`): the given
+    /// ones are kept, and the whole is still a depth-first tree rooted at the article.
+    #[test]
+    fn a_table_with_open_parents_keeps_the_given_ones(rows in thread_strategy(), open in prop::collection::vec(any::<bool>(), 0..64)) {
+        let truth = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
+        let copy = draad::copy_text::render(&truth);
+        let gold = draad::eval_graph::gold_from_rendered(&truth, &copy.spans);
+        prop_assume!(!gold.is_empty());
+        let number: std::collections::HashMap<usize, usize> = gold.iter().enumerate().map(|(i, g)| (g.first_line, i + 1)).collect();
+        let is_open = |i: usize| open.get(i).copied().unwrap_or(i % 2 == 1);
+        let mut table = String::from("comment\tfirst_line\tlast_line\tparent\n");
+        for (i, g) in gold.iter().enumerate() {
+            let parent = if is_open(i) { "?".to_string() } else { g.parent_first_line.map_or(0, |l| number[&l]).to_string() };
+            table.push_str(&format!("{}\t{}\t{}\t{parent}\n", i + 1, g.first_line, g.last_line));
+        }
+        let dir = std::env::temp_dir().join(format!("draad-prop-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (text_path, table_path) = (dir.join("copy.txt"), dir.join("structure.tsv"));
+        std::fs::write(&text_path, &copy.text).unwrap();
+        std::fs::write(&table_path, &table).unwrap();
+        let t = draad::ingest::structure::read_text_with_structure(
+            text_path.to_str().unwrap(), &ReadOptions::default(), table_path.to_str().unwrap()).unwrap();
+        assert_tree(&t);
+        prop_assert_eq!(t.comments.len(), gold.len());
+        let first: std::collections::HashMap<&str, usize> = t.comments.iter().map(|c| (c.id.as_str(), c.span.unwrap().first_line)).collect();
+        for (i, (c, g)) in t.comments.iter().zip(&gold).enumerate() {
+            if !is_open(i) {
+                prop_assert_eq!(c.parent.as_deref().map(|p| first[p]), g.parent_first_line);
+                prop_assert_eq!(c.parent_confidence, 1.0);
+            }
+        }
+    }
+
     #[test]
     fn readers_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400), fmt in 0usize..6) {
         let format = [None, Some(Format::Text), Some(Format::Html), Some(Format::Json), Some(Format::Jsonl), Some(Format::Csv)][fmt];

@@ -563,7 +563,20 @@ fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
         ),
         (
             edit("number.tsv", &|l| Some(if l.starts_with("4\t") { set(l, 3, "x") } else { l.to_string() })),
-            "parent is not a number",
+            "parent is not a comment number (0 for the article, ? to let draad choose)",
+        ),
+        (
+            // Comment 3 sits between comment 4 and the parent given for it, comment 2, so it cannot
+            // answer comment 1; comment 6 is left open, so the table is a partial one.
+            edit("crossing.tsv", &|l| {
+                Some(match l.split('\t').next() {
+                    Some("3") => set(l, 3, "1"),
+                    Some("4") => set(l, 3, "2"),
+                    Some("6") => set(l, 3, "?"),
+                    _ => l.to_string(),
+                })
+            }),
+            "comment 3: it sits between comment 4 and its parent, comment 2, so it must answer comment 2 or a reply below it, not comment 1",
         ),
         (
             edit("twice.tsv", &|l| Some(if l.starts_with("5\t") { set(l, 0, "4") } else { l.to_string() })),
@@ -577,6 +590,46 @@ fn a_structure_table_round_trips_and_corrects_the_reconstruction() {
         assert_eq!(out.status.code(), Some(2), "{table}: {err}");
         assert!(err.contains(table.as_str()) && err.contains(expected), "{table}: {err}");
     }
+    // Parents left open (`?`) are rebuilt within what the given ones allow: comment 5 is given as
+    // top-level, so the reactions after it answer it, a reply below it or the article.
+    let partial = edit("partial.tsv", &|l| {
+        Some(match l.split('\t').next() {
+            Some("5") => set(l, 3, "0"),
+            Some(n) if n.parse::<usize>().is_ok() => set(l, 3, "?"),
+            _ => l.to_string(),
+        })
+    });
+    let t = read_text_with_structure(SEED, &opts(None), &partial).unwrap();
+    draad::reply_graph::check_structure(&t, "partial").unwrap();
+    assert_eq!(t.comments.len(), rebuilt.comments.len());
+    assert!(t.warnings.iter().any(|w| w.kind == "structure_partly_given"), "{:?}", t.warnings);
+    assert!(!t.warnings.iter().any(|w| w.kind == "structure_given"));
+    let fifth = &t.comments[4];
+    assert_eq!((fifth.parent.as_deref(), fifth.parent_confidence), (None, 1.0));
+    assert_eq!(fifth.parent_evidence[0].kind, "annotation");
+    let at: std::collections::HashMap<&str, usize> =
+        t.comments.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    for (i, c) in t.comments.iter().enumerate().skip(5) {
+        assert!(
+            c.parent.as_deref().is_none_or(|p| at[p] >= 4),
+            "comment {} answers {:?}, above comment 5",
+            i + 1,
+            c.parent
+        );
+        assert!(c.parent_evidence.iter().all(|e| e.kind != "annotation"));
+    }
+    // With every parent open, the parents are draad's own with those boundaries (the confidences
+    // differ: the starts are now given, not inferred).
+    let open = edit("open.tsv", &|l| {
+        Some(if l.starts_with(|c: char| c.is_ascii_digit()) { set(l, 3, "?") } else { l.to_string() })
+    });
+    let t = read_text_with_structure(SEED, &opts(None), &open).unwrap();
+    for (a, b) in rebuilt.comments.iter().zip(&t.comments) {
+        assert_eq!(a.parent, b.parent);
+    }
+    // A reference annotation leaves no parent open.
+    let e = draad::eval_graph::read_annotation(&open).unwrap_err();
+    assert!(e.to_string().contains("parent is not a comment number (0 for the article): '?'"), "{e}");
     // Only copied text has lines to locate reactions by.
     let e = read_text_with_structure("threads/heldout/kopernet-2024.html", &opts(None), path).unwrap_err();
     assert!(e.to_string().contains("applies to copied text only"), "{e}");

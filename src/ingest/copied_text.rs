@@ -85,6 +85,20 @@ pub fn read_with(
     weights: &crate::reply_graph::ReplyWeights,
     encoder: Option<&crate::encoder::Encoder>,
 ) -> Result<Thread> {
+    read_given(text, file, starts, &[], weights, encoder)
+}
+
+/// [`read_with`] where some parents are given, per reaction in display order (see
+/// [`crate::reply_graph::reconstruct_given`]); they must pass
+/// [`crate::reply_graph::check_given_parents`].
+pub fn read_given(
+    text: &str,
+    file: &str,
+    starts: Option<&[usize]>,
+    given: &[crate::reply_graph::GivenParent],
+    weights: &crate::reply_graph::ReplyWeights,
+    encoder: Option<&crate::encoder::Encoder>,
+) -> Result<Thread> {
     // A browser copy may hold non-breaking spaces (from `&nbsp;`) and soft hyphens: read as plain
     // text, or the edit lines and headings would not be recognised.
     let text = crate::textnorm::plain_spaces(text);
@@ -205,7 +219,7 @@ pub fn read_with(
             }
         }
     });
-    crate::reply_graph::reconstruct_with(&mut comments, &reply_to, &article_text, weights, vectors.as_ref());
+    crate::reply_graph::reconstruct_given(&mut comments, &reply_to, &article_text, weights, vectors.as_ref(), given);
     count_warning(&article, comments.len(), &mut warnings);
     Ok(Thread {
         schema: SCHEMA.into(),

@@ -5,13 +5,20 @@
 //! Columns: `comment first_line last_line parent boundary parent_confidence author note`; `comment`
 //! is the display number (1-based), `first_line`/`last_line` the 1-based lines of the copied text,
 //! `parent` a comment number or 0 for the article. `#` lines are comments; a header line is skipped.
+//! In a structure table applied to copied text (not in a reference annotation), the parent may be
+//! `?`: draad then rebuilds that parent within what the given ones allow.
 
 use crate::error::{Error, Result};
 use crate::model::{Evidence, Format, Thread, Warning};
+use crate::reply_graph::{GivenParent, check_given_parents};
 use std::collections::HashMap;
 
 /// The kind of the warning a thread read with a structure table carries (reports check it).
 pub const STRUCTURE_GIVEN: &str = "structure_given";
+
+/// The kind of the warning a thread read with a structure table that leaves some parents open
+/// (`?`) carries: the reactions are given, and so are some parents; the others are rebuilt.
+pub const STRUCTURE_PARTLY_GIVEN: &str = "structure_partly_given";
 
 /// One reaction of the reference, located by lines; the parent by its first line (`None` = article).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,15 +28,28 @@ pub struct GoldComment {
     pub first_line: usize,
     pub last_line: usize,
     pub parent_first_line: Option<usize>,
+    /// The table leaves the parent open (`?`) for draad to rebuild; `parent_first_line` is then
+    /// `None` and means nothing.
+    pub parent_open: bool,
     /// The annotator's confidence in the parent: high / medium / low.
     pub parent_confidence: Option<String>,
 }
 
 /// Read `replies.tsv`: `comment first_line last_line parent boundary parent_confidence author note`,
-/// `#` lines are comments, the first other line is the header.
+/// `#` lines are comments, the first other line is the header. Every parent must be given.
 pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
+    read_table(path, false)
+}
+
+/// Read a structure table as [`read_annotation`] does, where a parent may also be `?` (open).
+pub fn read_structure_table(path: &str) -> Result<Vec<GoldComment>> {
+    read_table(path, true)
+}
+
+fn read_table(path: &str, allow_open: bool) -> Result<Vec<GoldComment>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::new(path, None, format!("cannot read: {e}")))?;
-    let mut rows: Vec<(usize, usize, usize, usize, Option<String>)> = Vec::new();
+    // The parent column: `None` when open.
+    let mut rows: Vec<(usize, usize, usize, Option<usize>, Option<String>)> = Vec::new();
     let mut header_seen = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -57,7 +77,19 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
             num(0, "comment")?,
             num(1, "first_line")?,
             num(2, "last_line")?,
-            num(3, "parent")?,
+            match f[3].trim() {
+                "?" if allow_open => None,
+                cell => Some(cell.parse().map_err(|_| {
+                    Error::at_line(
+                        path,
+                        n,
+                        format!(
+                            "parent is not a comment number (0 for the article{}): '{cell}'",
+                            if allow_open { ", ? to let draad choose" } else { "" }
+                        ),
+                    )
+                })?),
+            },
             f.get(5).map(|s| s.trim().to_string()),
         ));
     }
@@ -69,22 +101,22 @@ pub fn read_annotation(path: &str) -> Result<Vec<GoldComment>> {
     }
     rows.iter()
         .map(|&(c, first, last, parent, ref conf)| {
-            let parent_first_line = if parent == 0 {
-                None
-            } else {
-                Some(*first_of.get(&parent).ok_or_else(|| {
+            let parent_first_line = match parent {
+                None | Some(0) => None,
+                Some(parent) => Some(*first_of.get(&parent).ok_or_else(|| {
                     Error::new(
                         path,
                         Some(format!("comment {c}")),
                         format!("parent {parent} is not an annotated comment"),
                     )
-                })?)
+                })?),
             };
             Ok(GoldComment {
                 comment: c,
                 first_line: first,
                 last_line: last,
                 parent_first_line,
+                parent_open: parent.is_none(),
                 parent_confidence: conf.clone(),
             })
         })
@@ -121,7 +153,7 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
             ),
         ));
     }
-    let rows = read_annotation(structure)?;
+    let rows = read_structure_table(structure)?;
     if rows.is_empty() {
         return Err(Error::new(structure, None, "the structure table has no rows"));
     }
@@ -138,7 +170,30 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
         }
     }
     let starts: Vec<usize> = rows.iter().map(|g| g.first_line).collect();
-    let mut thread = super::copied_text::read_with_starts(text, path, Some(&starts))?;
+    let pos: HashMap<usize, usize> = rows.iter().enumerate().map(|(i, g)| (g.first_line, i)).collect();
+    let open = rows.iter().filter(|g| g.parent_open).count();
+    let given: Vec<GivenParent> = if open == 0 {
+        Vec::new()
+    } else {
+        rows.iter()
+            .map(|g| match (g.parent_open, g.parent_first_line) {
+                (true, _) => GivenParent::Open,
+                (false, None) => GivenParent::Article,
+                (false, Some(l)) => GivenParent::Comment(pos[&l]),
+            })
+            .collect()
+    };
+    if let Err((k, why)) = check_given_parents(&given) {
+        return Err(Error::new(structure, Some(format!("comment {}", rows[k].comment)), why));
+    }
+    let mut thread = super::copied_text::read_given(
+        text,
+        path,
+        Some(&starts),
+        &given,
+        &crate::reply_graph::ReplyWeights::default(),
+        None,
+    )?;
     let found: std::collections::HashSet<usize> =
         thread.comments.iter().filter_map(|c| c.span.map(|s| s.first_line)).collect();
     if let Some(row) = rows.iter().find(|r| !found.contains(&r.first_line)) {
@@ -161,31 +216,58 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
             ),
         ));
     }
-    // Parents: the reaction just before, one of its ancestors, or the article.
-    let pos: HashMap<usize, usize> = rows.iter().enumerate().map(|(i, g)| (g.first_line, i)).collect();
-    for (k, g) in rows.iter().enumerate() {
-        let Some(p) = g.parent_first_line else { continue };
-        let target = pos[&p];
-        let mut cur = k.checked_sub(1);
-        while let Some(c) = cur {
-            if c == target {
-                break;
+    if open > 0 {
+        // The given parents were kept by the reconstruction; name their source.
+        for (c, g) in thread.comments.iter_mut().zip(&rows) {
+            if !g.parent_open {
+                c.parent_confidence = 1.0;
+                c.parent_candidates = Vec::new();
+                c.parent_evidence = vec![Evidence::new("annotation", format!("parent from {structure}"))];
             }
-            cur = rows[c].parent_first_line.map(|l| pos[&l]);
         }
-        if cur != Some(target) {
-            return Err(Error::new(
-                structure,
-                Some(format!("comment {}", g.comment)),
-                format!(
-                    "its parent, comment {}, is not the reaction before it or one of that reaction's ancestors (the thread is shown depth first)",
-                    rows[target].comment
-                ),
-            ));
-        }
+        warn_last_lines(&mut thread, &rows, structure);
+        thread.warnings.push(Warning::new(
+            STRUCTURE_PARTLY_GIVEN,
+            format!(
+                "reactions are taken from {structure}, and {} of {} parents; the {open} left open (?) are rebuilt from the text within what the given ones allow",
+                rows.len() - open,
+                rows.len()
+            ),
+            None,
+        ));
+        return Ok(thread);
+    }
+    // Parents: the reaction just before, one of its ancestors, or the article.
+    let parents: Vec<GivenParent> = rows
+        .iter()
+        .map(|g| g.parent_first_line.map_or(GivenParent::Article, |l| GivenParent::Comment(pos[&l])))
+        .collect();
+    if let Some(&k) = crate::reply_graph::display_order_breaks(&parents).first() {
+        let target = match parents[k] {
+            GivenParent::Comment(p) => rows[p].comment,
+            _ => 0,
+        };
+        return Err(Error::new(
+            structure,
+            Some(format!("comment {}", rows[k].comment)),
+            format!(
+                "its parent, comment {target}, is not the reaction before it or one of that reaction's ancestors (the thread is shown depth first)"
+            ),
+        ));
     }
     apply_annotation(&mut thread, &rows, structure);
-    for (c, g) in thread.comments.iter().zip(&rows) {
+    warn_last_lines(&mut thread, &rows, structure);
+    thread.warnings.push(Warning::new(
+        STRUCTURE_GIVEN,
+        format!("reactions and parents are taken from {structure}, not rebuilt from the text"),
+        None,
+    ));
+    Ok(thread)
+}
+
+/// Warn where the table's last line of a reaction is not the text's.
+fn warn_last_lines(thread: &mut Thread, rows: &[GoldComment], structure: &str) {
+    for (c, g) in thread.comments.iter().zip(rows) {
         if c.span.is_some_and(|s| s.last_line != g.last_line) {
             thread.warnings.push(Warning::new(
                 "structure_last_line",
@@ -198,12 +280,6 @@ pub fn read_text_with_structure(path: &str, options: &super::ReadOptions, struct
             ));
         }
     }
-    thread.warnings.push(Warning::new(
-        STRUCTURE_GIVEN,
-        format!("reactions and parents are taken from {structure}, not rebuilt from the text"),
-        None,
-    ));
-    Ok(thread)
 }
 
 /// Write a thread read from copied text as a structure table (the module doc's columns), with
