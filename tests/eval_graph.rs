@@ -196,3 +196,31 @@ fn a_copy_with_blank_lines_between_reactions_is_read_as_such() {
     let seed = draad::ingest::read_path(&format!("{DIR}/thread.txt"), &Default::default()).unwrap();
     assert!(!seed.warnings.iter().any(|w| w.kind == "blank_line_copy"));
 }
+
+#[test]
+fn checking_the_least_confident_parents_first_pays() {
+    let rows =
+        draad::eval_graph::checking_curve(&format!("{DIR}/thread.txt"), &format!("{DIR}/replies.tsv"), usize::MAX)
+            .unwrap();
+    assert_eq!(rows.first().map(|r| r.checked), Some(0));
+    // Checking every parent leaves every parent right, whichever way.
+    let last = rows.last().unwrap();
+    assert_eq!(last.checked, 106);
+    assert_eq!(
+        (last.least_confident, last.least_confident_rest_rebuilt, last.display_order),
+        (1.0, 1.0, 1.0),
+        "{last:?}"
+    );
+    for r in &rows {
+        // Following draad's confidence is never worse than checking in display order, and the
+        // structure that keeps draad's other parents stays one the display order allows.
+        assert!(r.least_confident >= r.display_order, "{r:?}");
+        assert_eq!(r.display_order_breaks, 0, "{r:?}");
+    }
+    let at35 = rows.iter().find(|r| r.checked == 35).unwrap();
+    assert!(at35.least_confident >= 0.80 && at35.display_order < 0.78, "{at35:?}");
+    // Each round only adds checked parents, so keeping the others never loses a right one.
+    for pair in rows.windows(2) {
+        assert!(pair[1].least_confident >= pair[0].least_confident, "{pair:?}");
+    }
+}
