@@ -315,10 +315,22 @@ pub struct CheckRow {
 /// as draad has them, or (least confident first) left open and rebuilt within what the checked ones
 /// allow. Rows for 0, `CHECK_BATCH`, ... up to `max_checked` (or every reaction).
 pub fn checking_curve(thread_path: &str, annotation_path: &str, max_checked: usize) -> Result<Vec<CheckRow>> {
-    use crate::reply_graph::GivenParent;
     let gold = read_annotation(annotation_path)?;
     let bytes = crate::ingest::read_bytes(thread_path, crate::ingest::ReadOptions::default().max_bytes)?;
     let text = crate::ingest::check_text(&bytes, thread_path)?;
+    checking_curve_of(text, thread_path, &gold, max_checked)
+}
+
+/// [`checking_curve`] on a structured page (HTML or JSON) rendered to copied text, its own
+/// structure being the reference.
+pub fn checking_curve_rendered(path: &str, max_checked: usize) -> Result<Vec<CheckRow>> {
+    let truth = crate::ingest::read_path(path, &crate::ingest::ReadOptions::default())?;
+    let copy = crate::copy_text::render(&truth);
+    checking_curve_of(&copy.text, path, &gold_from_rendered(&truth, &copy.spans), max_checked)
+}
+
+fn checking_curve_of(text: &str, thread_path: &str, gold: &[GoldComment], max_checked: usize) -> Result<Vec<CheckRow>> {
+    use crate::reply_graph::GivenParent;
     let starts: Vec<usize> = gold.iter().map(|g| g.first_line).collect();
     let pos: HashMap<usize, usize> = starts.iter().enumerate().map(|(i, &l)| (l, i)).collect();
     let truth: Vec<GivenParent> = gold
@@ -333,7 +345,7 @@ pub fn checking_curve(thread_path: &str, annotation_path: &str, max_checked: usi
         let thread = crate::ingest::copied_text::read_given(text, thread_path, Some(&starts), &given, &weights, None)?;
         if thread.comments.len() != truth.len() {
             return Err(crate::error::Error::new(
-                annotation_path,
+                thread_path,
                 None,
                 "the reference boundaries do not give its reactions",
             ));
@@ -408,6 +420,32 @@ pub fn format_checking_curve(thread_path: &str, rows: &[CheckRow]) -> String {
             format!("({})", r.display_order_breaks),
             r.least_confident_rest_rebuilt,
             r.display_order
+        ));
+    }
+    out
+}
+
+/// The checking curves of several pages in one table: per page, the parents right before any
+/// check and after 10 and 20 (least confident first with the others kept, the same rebuilt, and
+/// display order with the others kept).
+pub fn format_checking_pages(pages: &[(String, Vec<CheckRow>)]) -> String {
+    let mut out = String::from(
+        "Parents right after checking 10 and 20 by hand on the held-out pages (rendered to copied text, reference boundaries; least confident first kept / rebuilt, display order kept):\n  page                                     none    10: least  rebuilt  display    20: least  rebuilt  display\n",
+    );
+    for (page, rows) in pages {
+        let at = |n: usize| rows.iter().find(|r| r.checked == n).or(rows.last());
+        let name = page.rsplit('/').next().unwrap_or(page);
+        let cells = |n: usize| {
+            at(n).map_or(String::new(), |r| {
+                format!("{:>9.3}  {:>7.3}  {:>7.3}", r.least_confident, r.least_confident_rest_rebuilt, r.display_order)
+            })
+        };
+        out.push_str(&format!(
+            "  {:<38}  {:>5.3}    {}    {}\n",
+            name,
+            rows.first().map_or(0.0, |r| r.least_confident),
+            cells(10),
+            cells(20)
         ));
     }
     out

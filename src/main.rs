@@ -897,6 +897,11 @@ fn run(cli: Cli) -> draad::Result<()> {
                 fits.push((thread.clone(), draad::eval_graph::temperature_fit(&thread, &annotation)?));
                 checks.push((thread.clone(), draad::eval_graph::checking_curve(&thread, &annotation, 50)?));
             }
+            let mut page_checks = Vec::new();
+            for path in heldout_files(&heldout)? {
+                let rows = draad::eval_graph::checking_curve_rendered(&path, 20)?;
+                page_checks.push((path, rows));
+            }
             if json {
                 let fits: Vec<serde_json::Value> = fits
                     .iter()
@@ -904,6 +909,7 @@ fn run(cli: Cli) -> draad::Result<()> {
                     .collect();
                 let checks: Vec<serde_json::Value> = checks
                     .iter()
+                    .chain(&page_checks)
                     .map(|(t, rows)| serde_json::json!({"thread": t, "parents_after_checking": rows}))
                     .collect();
                 let out = serde_json::json!({"scores": scores, "temperature_fit": fits, "checking": checks});
@@ -915,6 +921,9 @@ fn run(cli: Cli) -> draad::Result<()> {
                 }
                 for (thread, rows) in &checks {
                     print!("{}", draad::eval_graph::format_checking_curve(thread, rows));
+                }
+                if !page_checks.is_empty() {
+                    print!("{}", draad::eval_graph::format_checking_pages(&page_checks));
                 }
             }
             Ok(())

@@ -255,9 +255,25 @@ fn structure_note(n: &crate::summary::StructureNote) -> Option<String> {
         } else {
             String::new()
         };
+        let check = if n.check_first.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = n
+                .check_first
+                .iter()
+                .map(|c| match c.first_line {
+                    Some(l) => format!("#{} (line {l}, {:.2})", c.index, c.parent_confidence),
+                    None => format!("#{} ({:.2})", c.index, c.parent_confidence),
+                })
+                .collect();
+            format!(
+                " To correct it by hand (`draad graph FILE --to tsv`, then `--structure`), check the least sure parents first: {}.",
+                list.join(", ")
+            )
+        };
         format!(
             "Who answers whom is rebuilt from the copied text, where the nesting is lost{headers}: median parent \
-             confidence {:.2}, {} comment(s) below 0.5. The clashes, chains and reply counts below rest on it.",
+             confidence {:.2}, {} comment(s) below 0.5. The clashes, chains and reply counts below rest on it.{check}",
             n.median_parent_confidence, n.weak_parents
         )
     })

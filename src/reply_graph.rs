@@ -866,7 +866,9 @@ pub fn reconstruct_given(
                 let p = probs.iter().find(|(c, _)| *c == parents[k]).map_or(0.0, |x| x.1.exp())
                     * parents[k].map_or(1.0, |c| comments[c].provenance.boundary_confidence);
                 let depth = parents[k].and_then(|c| chain.iter().position(|&x| x == c));
-                let up = depth.map_or(&[][..], |d| &chain[d..]);
+                // A given parent beyond the chain's cut (`MAX_CHAIN`) is scored on its own.
+                let beyond_cut: Vec<usize> = parents[k].filter(|_| depth.is_none()).into_iter().collect();
+                let up = depth.map_or(&beyond_cut[..], |d| &chain[d..]);
                 let (_, evidence) = scorer.score(k, up, scorer.latest_post_on(up), depth.unwrap_or(0), true);
                 let mut weighed: Vec<(Option<usize>, f64)> = probs
                     .iter()

@@ -82,6 +82,24 @@ pub struct StructureNote {
     /// Comments whose header names the one they answer or says they answer no one (a copy that
     /// keeps the reaction headers, or the article author's reactions).
     pub parents_from_headers: usize,
+    /// Where the parents were rebuilt: the (at most [`CHECK_FIRST`]) least confident parents below
+    /// 0.8, least confident first, the ones a reader who corrects the structure by hand should
+    /// check first (on the seed thread, checking in this order brings more parents right than
+    /// checking in display order; `draad eval-graph` measures it).
+    pub check_first: Vec<ParentToCheck>,
+}
+
+/// How many parents [`StructureNote::check_first`] names.
+pub const CHECK_FIRST: usize = 10;
+
+/// A parent worth checking by hand.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ParentToCheck {
+    pub id: String,
+    pub index: usize,
+    /// The comment's first line in the input (copied text).
+    pub first_line: Option<usize>,
+    pub parent_confidence: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -476,10 +494,14 @@ fn structure_note(thread: &Thread) -> StructureNote {
         n if n % 2 == 1 => confidences[n / 2],
         n => (confidences[n / 2 - 1] + confidences[n / 2]) / 2.0,
     };
+    // Copied text, unless the structure came from a table (`--structure`).
+    let inferred = thread.source.format == crate::model::Format::Text
+        && !thread.warnings.iter().any(|w| w.kind == crate::ingest::structure::STRUCTURE_GIVEN);
+    let mut check_first: Vec<&Comment> =
+        thread.comments.iter().filter(|c| inferred && c.parent_confidence < 0.8).collect();
+    check_first.sort_by(|a, b| a.parent_confidence.total_cmp(&b.parent_confidence).then(a.index.cmp(&b.index)));
     StructureNote {
-        // Copied text, unless the structure came from a table (`--structure`).
-        inferred: thread.source.format == crate::model::Format::Text
-            && !thread.warnings.iter().any(|w| w.kind == crate::ingest::structure::STRUCTURE_GIVEN),
+        inferred,
         replies: thread.comments.iter().filter(|c| c.parent.is_some()).count(),
         median_parent_confidence: round3(median),
         weak_parents: confidences.iter().filter(|&&c| c < 0.5).count(),
@@ -488,5 +510,15 @@ fn structure_note(thread: &Thread) -> StructureNote {
             .iter()
             .filter(|c| c.parent_evidence.iter().any(|e| e.kind == "reply_to"))
             .count(),
+        check_first: check_first
+            .into_iter()
+            .take(CHECK_FIRST)
+            .map(|c| ParentToCheck {
+                id: c.id.clone(),
+                index: c.index,
+                first_line: c.span.map(|s| s.first_line),
+                parent_confidence: c.parent_confidence,
+            })
+            .collect(),
     }
 }

@@ -194,6 +194,26 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     assert_eq!(s["structure"]["parents_from_headers"].as_u64(), Some(1));
     let (_, text, _) = draad(&["analyze", SEED, "--encoder", "off", "--width", "300"]);
     assert!(text.contains("where the nesting is lost:"), "{text}");
+    // The parents to check first: the ten least sure, least sure first, each named in the report.
+    let check: Vec<f64> = s["structure"]["check_first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let p = c["parent_confidence"].as_f64().unwrap();
+            assert_eq!(p, confidence_of(c["id"].as_str().unwrap()));
+            let named = format!("#{} (line {}, {p:.2})", c["index"], c["first_line"]);
+            // (Words only: the report wraps its lines.)
+            let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(words.contains(&named), "{named} not in {text}");
+            p
+        })
+        .collect();
+    assert_eq!(check.len(), 10);
+    assert!(check.windows(2).all(|w| w[0] <= w[1]), "{check:?}");
+    let surest_left_out = check[9];
+    let below = comments.iter().filter(|c| c["parent_confidence"].as_f64().unwrap() < surest_left_out).count();
+    assert!(below <= 10, "{below} parents are less sure than the last one named");
     // A copy that keeps every reaction's header says its parents came from the headers.
     let page = draad::ingest::read_path("threads/heldout/ov-chipkaart-2023.html", &Default::default()).unwrap();
     let copy = draad::copy_text::render_with(&page, draad::copy_text::HeaderStyle::TwoLines);
@@ -202,6 +222,12 @@ fn a_rebuilt_structure_says_how_far_it_can_be_trusted() {
     let (code, text, err) = draad(&["analyze", file.to_str().unwrap(), "--encoder", "off", "--width", "300"]);
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("where the nesting is lost (39 parent(s) read from the reaction headers)"), "{text}");
+    // A structure the input states has nothing to check.
+    let (code, out, err) =
+        draad(&["analyze", "threads/heldout/ov-chipkaart-2023.html", "--format", "json", "--encoder", "off"]);
+    assert_eq!(code, 0, "{err}");
+    let stated: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stated["summary"]["structure"]["check_first"].as_array().map(Vec::len), Some(0));
     let median = s["structure"]["median_parent_confidence"].as_f64().unwrap();
     assert!(median > 0.0 && median <= 1.0);
     for c in s["clashes"].as_array().unwrap() {
