@@ -224,3 +224,23 @@ fn checking_the_least_confident_parents_first_pays() {
         assert!(pair[1].least_confident >= pair[0].least_confident, "{pair:?}");
     }
 }
+
+#[test]
+fn checking_the_least_confident_parents_first_pays_on_the_heldout_pages() {
+    for page in [
+        "threads/heldout/kopernet-2024.html",
+        "threads/heldout/laadpaal-2024.html",
+        "threads/heldout/ov-chipkaart-2023.html",
+        "threads/heldout/roborix-boete-2023.html",
+        "threads/heldout/spotify-prijsverhoging-2025.html",
+        "threads/heldout/thuisbatterij-2025.html",
+        "threads/heldout/trajectcontrole-2023.html",
+    ] {
+        let rows = draad::eval_graph::checking_curve_rendered(page, 20).unwrap();
+        assert_eq!(rows.iter().map(|r| r.checked).collect::<Vec<_>>(), vec![0, 5, 10, 15, 20], "{page}");
+        for r in rows.iter().filter(|r| r.checked >= 10) {
+            assert!(r.least_confident > r.display_order, "{page}: {r:?}");
+            assert!(r.least_confident_rest_rebuilt > rows[0].least_confident, "{page}: {r:?}");
+        }
+    }
+}
