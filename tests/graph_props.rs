@@ -93,6 +93,49 @@ fn assert_tree(t: &Thread) {
     }
 }
 
+/// Render `rows` to copied text and read it back with a structure table of its true reactions and
+/// parents, the parents of the reactions `is_open` picks left open (`?`). Checks that the result is
+/// a depth-first tree with the table's reactions; `None` when the copy holds no reaction.
+fn read_with_true_table(
+    rows: &[(Option<usize>, String)],
+    is_open: &dyn Fn(usize) -> bool,
+    tag: &str,
+) -> Option<(Thread, Vec<draad::eval_graph::GoldComment>)> {
+    let truth = read_bytes_as_thread(
+        jsonl_of(rows).as_bytes(),
+        "prop.jsonl",
+        &ReadOptions { format: Some(Format::Jsonl), ..Default::default() },
+    )
+    .unwrap();
+    let copy = draad::copy_text::render(&truth);
+    let gold = draad::eval_graph::gold_from_rendered(&truth, &copy.spans);
+    if gold.is_empty() {
+        return None;
+    }
+    let number: std::collections::HashMap<usize, usize> =
+        gold.iter().enumerate().map(|(i, g)| (g.first_line, i + 1)).collect();
+    let mut table = String::from("comment\tfirst_line\tlast_line\tparent\n");
+    for (i, g) in gold.iter().enumerate() {
+        let parent =
+            if is_open(i) { "?".to_string() } else { g.parent_first_line.map_or(0, |l| number[&l]).to_string() };
+        table.push_str(&format!("{}\t{}\t{}\t{parent}\n", i + 1, g.first_line, g.last_line));
+    }
+    let dir = std::env::temp_dir().join(format!("draad-prop-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (text_path, table_path) = (dir.join("copy.txt"), dir.join("structure.tsv"));
+    std::fs::write(&text_path, &copy.text).unwrap();
+    std::fs::write(&table_path, &table).unwrap();
+    let t = draad::ingest::structure::read_text_with_structure(
+        text_path.to_str().unwrap(),
+        &ReadOptions::default(),
+        table_path.to_str().unwrap(),
+    )
+    .unwrap();
+    assert_tree(&t);
+    assert_eq!(t.comments.len(), gold.len());
+    Some((t, gold))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -121,25 +164,7 @@ proptest! {
 
     #[test]
     fn the_true_structure_given_as_a_table_is_taken_exactly(rows in thread_strategy()) {
-        let truth = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
-        let copy = draad::copy_text::render(&truth);
-        let gold = draad::eval_graph::gold_from_rendered(&truth, &copy.spans);
-        prop_assume!(!gold.is_empty());
-        let number: std::collections::HashMap<usize, usize> = gold.iter().enumerate().map(|(i, g)| (g.first_line, i + 1)).collect();
-        let mut table = String::from("comment\tfirst_line\tlast_line\tparent\n");
-        for (i, g) in gold.iter().enumerate() {
-            let parent = g.parent_first_line.map_or(0, |l| number[&l]);
-            table.push_str(&format!("{}\t{}\t{}\t{parent}\n", i + 1, g.first_line, g.last_line));
-        }
-        let dir = std::env::temp_dir().join(format!("draad-prop-structure-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (text_path, table_path) = (dir.join("copy.txt"), dir.join("structure.tsv"));
-        std::fs::write(&text_path, &copy.text).unwrap();
-        std::fs::write(&table_path, &table).unwrap();
-        let t = draad::ingest::structure::read_text_with_structure(
-            text_path.to_str().unwrap(), &ReadOptions::default(), table_path.to_str().unwrap()).unwrap();
-        assert_tree(&t);
-        prop_assert_eq!(t.comments.len(), gold.len());
+        let Some((t, gold)) = read_with_true_table(&rows, &|_| false, "structure") else { return Ok(()) };
         let first: std::collections::HashMap<&str, usize> = t.comments.iter().map(|c| (c.id.as_str(), c.span.unwrap().first_line)).collect();
         for (c, g) in t.comments.iter().zip(&gold) {
             prop_assert_eq!(c.span.unwrap().first_line, g.first_line);
@@ -151,26 +176,8 @@ proptest! {
     /// ones are kept, and the whole is still a depth-first tree rooted at the article.
     #[test]
     fn a_table_with_open_parents_keeps_the_given_ones(rows in thread_strategy(), open in prop::collection::vec(any::<bool>(), 0..64)) {
-        let truth = read_bytes_as_thread(jsonl_of(&rows).as_bytes(), "prop.jsonl", &ReadOptions { format: Some(Format::Jsonl), ..Default::default() }).unwrap();
-        let copy = draad::copy_text::render(&truth);
-        let gold = draad::eval_graph::gold_from_rendered(&truth, &copy.spans);
-        prop_assume!(!gold.is_empty());
-        let number: std::collections::HashMap<usize, usize> = gold.iter().enumerate().map(|(i, g)| (g.first_line, i + 1)).collect();
         let is_open = |i: usize| open.get(i).copied().unwrap_or(i % 2 == 1);
-        let mut table = String::from("comment\tfirst_line\tlast_line\tparent\n");
-        for (i, g) in gold.iter().enumerate() {
-            let parent = if is_open(i) { "?".to_string() } else { g.parent_first_line.map_or(0, |l| number[&l]).to_string() };
-            table.push_str(&format!("{}\t{}\t{}\t{parent}\n", i + 1, g.first_line, g.last_line));
-        }
-        let dir = std::env::temp_dir().join(format!("draad-prop-open-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (text_path, table_path) = (dir.join("copy.txt"), dir.join("structure.tsv"));
-        std::fs::write(&text_path, &copy.text).unwrap();
-        std::fs::write(&table_path, &table).unwrap();
-        let t = draad::ingest::structure::read_text_with_structure(
-            text_path.to_str().unwrap(), &ReadOptions::default(), table_path.to_str().unwrap()).unwrap();
-        assert_tree(&t);
-        prop_assert_eq!(t.comments.len(), gold.len());
+        let Some((t, gold)) = read_with_true_table(&rows, &is_open, "open") else { return Ok(()) };
         let first: std::collections::HashMap<&str, usize> = t.comments.iter().map(|c| (c.id.as_str(), c.span.unwrap().first_line)).collect();
         for (i, (c, g)) in t.comments.iter().zip(&gold).enumerate() {
             if !is_open(i) {
