@@ -742,7 +742,9 @@ impl<'a> Scorer<'a> {
                 .map(|(d, &c)| (Some(c), self.score(k, &chain[d..], up_posted[d], d, false).0))
                 .collect(),
         };
-        if article_allowed {
+        // Given parents that contradict each other (not checked by `check_given_parents`) leave
+        // nothing: the article then stays possible, so that the search goes on.
+        if article_allowed || raw.is_empty() {
             raw.push((None, self.score(k, &[], None, 0, false).0));
         }
         let max = raw.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
@@ -784,8 +786,9 @@ pub fn reconstruct_with(
 /// [`reconstruct_with`] where a person has given some parents (`given`, per comment; missing
 /// entries are open): those are kept, and the open ones are chosen among what the given ones allow
 /// (a comment between a reply and its given parent sits below that parent). `given` must pass
-/// [`check_given_parents`]. The given parents get the confidence 1; their evidence is the search's
-/// own (the caller may name the source).
+/// [`check_given_parents`]. A given parent is the only candidate, so its confidence is only the
+/// chance that it starts where the segmenter put it; its evidence is the search's own (the caller
+/// may name the source, as a structure table does).
 pub fn reconstruct_given(
     comments: &mut [Comment],
     reply_to: &[HeaderReply],
@@ -1064,6 +1067,13 @@ mod tests {
             "{:?}",
             comments[2].parent_candidates
         );
+        // Given parents that contradict each other (unchecked) leave the search a way on, no panic.
+        let mut comments = free.comments.clone();
+        let contradictory =
+            [GivenParent::Article, GivenParent::Comment(0), GivenParent::Article, GivenParent::Comment(1)];
+        assert!(check_given_parents(&contradictory).is_err());
+        reconstruct_given(&mut comments, &reply_to, "", &ReplyWeights::default(), None, &contradictory);
+        assert!(comments.iter().all(|c| (0.0..=1.0).contains(&c.parent_confidence)));
     }
 
     #[test]
